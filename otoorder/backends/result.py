@@ -1,0 +1,31 @@
+"""The closed vocabulary of what a send can come back with."""
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class ResultStatus(str, Enum):
+    #: The lab took the order; its own order number may follow later.
+    ORDERED = "ordered"
+    #: The lab took the order and answered with its order number.
+    CONFIRMED = "confirmed"
+    #: Browser hand-off started; the portal's callback completes the order.
+    AWAITING_PORTAL = "awaiting_portal"
+    #: The order form is ready; staff print, fax or phone it and confirm.
+    AWAITING_MANUAL = "awaiting_manual"
+    #: The lab answered and refused the order.
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    status: ResultStatus
+    external_reference: str = ""
+    external_status: str = ""
+    message: str = ""
+    #: What was sent, without personal data (sizes, ids, addresses of the lab).
+    request_summary: dict = field(default_factory=dict)
+    #: The lab's answer as received, kept in the attempt log.
+    raw_response: str = ""
+    #: Backend-specific values to store on the order (e.g. a portal hand-off URL).
+    data: dict = field(default_factory=dict)

@@ -1,0 +1,149 @@
+"""Canonical values of an earmould order (DOMAIN.md §5–§6).
+
+Each lab maps these to its own codes; the German labels are what staff know.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OrderStatus(models.TextChoices):
+    DRAFT = "draft", _("Entwurf")
+    QUEUED = "queued", _("Erstellt – wartet auf Versand")
+    SENDING = "sending", _("wird gesendet")
+    AWAITING_MANUAL = "awaiting_manual", _("wartet auf Bestellung per Druck/Fax/Telefon")
+    AWAITING_PORTAL = "awaiting_portal", _("wartet auf Abschluss im Portal")
+    ORDERED = "ordered", _("Bestellt")
+    CONFIRMED = "confirmed", _("vom Labor bestätigt")
+    IN_PRODUCTION = "in_production", _("in Fertigung")
+    SHIPPED = "shipped", _("versandt")
+    RECEIVED = "received", _("Wareneingang")
+    FITTED = "fitted", _("angepasst")
+    CLOSED = "closed", _("Abgeschlossen")
+    FAILED = "failed", _("fehlgeschlagen")
+    REJECTED_BY_LAB = "rejected_by_lab", _("vom Labor abgelehnt")
+    CANCELLED = "cancelled", _("storniert")
+
+
+S = OrderStatus
+#: The lifecycle as data: which status may follow which.
+TRANSITIONS = {
+    S.DRAFT: {S.QUEUED, S.CANCELLED},
+    S.QUEUED: {S.SENDING, S.CANCELLED, S.FAILED},
+    S.SENDING: {S.QUEUED, S.ORDERED, S.CONFIRMED, S.AWAITING_MANUAL, S.AWAITING_PORTAL, S.FAILED, S.REJECTED_BY_LAB},
+    S.AWAITING_MANUAL: {S.ORDERED, S.CANCELLED},
+    S.AWAITING_PORTAL: {S.ORDERED, S.CONFIRMED, S.CANCELLED, S.FAILED},
+    S.ORDERED: {S.CONFIRMED, S.IN_PRODUCTION, S.SHIPPED, S.REJECTED_BY_LAB, S.RECEIVED, S.CANCELLED},
+    S.CONFIRMED: {S.IN_PRODUCTION, S.SHIPPED, S.REJECTED_BY_LAB, S.RECEIVED, S.CANCELLED},
+    S.IN_PRODUCTION: {S.SHIPPED, S.RECEIVED},
+    S.SHIPPED: {S.RECEIVED},
+    S.RECEIVED: {S.FITTED, S.CLOSED},
+    S.FITTED: {S.CLOSED},
+    S.FAILED: {S.QUEUED, S.CANCELLED},
+    S.REJECTED_BY_LAB: {S.QUEUED, S.CANCELLED},
+    S.CLOSED: set(),
+    S.CANCELLED: set(),
+}
+#: Statuses in which the order page refreshes itself.
+IN_FLIGHT = {S.QUEUED, S.SENDING, S.AWAITING_PORTAL}
+
+
+class OrderType(models.TextChoices):
+    NEW = "new", _("Neuanfertigung")
+    REMAKE = "remake", _("Reklamation/Nachfertigung")
+    MODIFICATION = "modification", _("Änderung")
+    REORDER_FROM_SCAN = "reorder_from_scan", _("Nachbestellung aus gespeichertem Scan")
+    REPAIR = "repair", _("Reparatur")
+
+
+class Priority(models.TextChoices):
+    STANDARD = "standard", _("Standard")
+    EXPRESS = "express", _("Express")
+
+
+class Side(models.TextChoices):
+    LEFT = "left", _("links")
+    RIGHT = "right", _("rechts")
+
+
+class ProductFamily(models.TextChoices):
+    BTE = "bte", _("HdO-Otoplastik mit Schlauch")
+    RIC = "ric", _("Ex-Hörer-Otoplastik (RIC)")
+    THIN_TUBE = "thin_tube", _("Dünnschlauch-Otoplastik")
+    HEARING_PROTECTION = "hearing_protection", _("Gehörschutz")
+    SWIM_PLUG = "swim_plug", _("Schwimmschutz")
+    IN_EAR_MONITOR = "in_ear_monitor", _("In-Ear-Monitor")
+
+
+class Style(models.TextChoices):
+    FULL_SHELL = "full_shell", _("Lübecker Grundform (Vollschale)")
+    SHELL = "shell", _("Schale")
+    HALF_SHELL = "half_shell", _("Halbschale")
+    SKELETON = "skeleton", _("Gerüst")
+    RING = "ring", _("Ring")
+    CLAW = "claw", _("Kralle")
+    CANAL_LOCK = "canal_lock", _("Spange")
+    CANAL = "canal", _("Stöpsel")
+    CIC = "cic", _("CIC")
+
+
+class Material(models.TextChoices):
+    ACRYLIC = "acrylic", _("Acryl hart")
+    PHOTOPOLYMER = "photopolymer", _("Fotopolymer (3D-Druck)")
+    SILICONE = "silicone", _("Silikon weich")
+    THERMOTEC = "thermotec", _("Thermo-Tec")
+    TITANIUM = "titanium", _("Titan")
+
+
+class VentType(models.TextChoices):
+    NONE = "none", _("keine")
+    PARALLEL = "parallel", _("parallel")
+    Y = "y", _("Y-Bohrung")
+    GROOVE = "groove", _("Rille")
+    IROS = "iros", _("IROS")
+
+
+class Tube(models.TextChoices):
+    STANDARD = "standard_2_1", _("Standard 2,1 mm")
+    THIN = "thin_0_9", _("Dünnschlauch 0,9 mm")
+    THICK = "thick_3_0", _("verstärkt 3,0 mm")
+
+
+class ReceiverPower(models.TextChoices):
+    S = "S", _("S")
+    M = "M", _("M")
+    P = "P", _("P")
+    UP = "UP", _("UP")
+
+
+RECEIVER_LENGTHS = [(n, str(n)) for n in range(4)]
+
+
+class ImpressionKind(models.TextChoices):
+    PHYSICAL = "physical", _("Abdruck (Silikon, per Post)")
+    SCAN = "scan", _("3D-Scan")
+
+
+class EventSource(models.TextChoices):
+    STAFF = "staff", _("Mitarbeiter")
+    WORKER = "worker", _("Versand")
+    LAB = "lab", _("Labor")
+    SYSTEM = "system", _("System")
+
+
+class DispatchState(models.TextChoices):
+    QUEUED = "queued", _("wartet")
+    SENDING = "sending", _("wird gesendet")
+    DONE = "done", _("erledigt")
+    FAILED = "failed", _("fehlgeschlagen")
+    CANCELLED = "cancelled", _("abgebrochen")
+
+
+class AttemptOutcome(models.TextChoices):
+    ORDERED = "ordered", _("bestellt")
+    CONFIRMED = "confirmed", _("bestätigt")
+    AWAITING_MANUAL = "awaiting_manual", _("Bestellformular bereit")
+    AWAITING_PORTAL = "awaiting_portal", _("Portal-Übergabe")
+    REJECTED = "rejected", _("abgelehnt")
+    TRANSIENT_ERROR = "transient_error", _("vorübergehender Fehler")
+    PERMANENT_ERROR = "permanent_error", _("dauerhafter Fehler")

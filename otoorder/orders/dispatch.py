@@ -1,0 +1,282 @@
+"""Sending orders: the outbox, the claim, the attempt log and the retry policy.
+
+How an order travels (DESIGN.md §3):
+
+1. ``place_order`` stores the order as ``queued`` with its ``Dispatch`` row in one database
+   transaction, and after commit ``enqueue`` publishes a Celery task carrying the row's id.
+   If the broker is down the publish fails quietly: the row stays ``queued`` and the
+   sweeper publishes it later. Nothing is lost.
+2. The worker ``claim``s the row with one conditional UPDATE (``queued`` and due →
+   ``sending``). Only one worker can win, however many copies of the message exist.
+3. It builds the document, calls the backend with the order's UUID as idempotency key,
+   records the attempt and moves the order on.
+4. A transient error puts the row back to ``queued`` with a due time (exponential backoff
+   with full jitter) and publishes again with that countdown; after the last attempt, or on
+   a permanent error, the order is ``failed`` with the reason staff read.
+5. ``sweep`` (Celery beat) publishes rows left ``queued`` past their due time (lost
+   message, broker down) and takes back rows left ``sending`` past the deadline (killed
+   worker). The lab sees the same idempotency key again and does not order twice.
+"""
+
+import logging
+import random
+import socket
+import time
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _, gettext_lazy
+
+from otoorder.backends import registry
+from otoorder.backends.exceptions import BackendError
+from otoorder.backends.result import ResultStatus
+
+from .choices import AttemptOutcome, DispatchState, EventSource, OrderStatus
+from .documents import build_document
+from .models import Attempt, Dispatch, EarmouldOrder
+
+logger = logging.getLogger(__name__)
+
+RESULT_TO_STATUS = {
+    ResultStatus.ORDERED: OrderStatus.ORDERED,
+    ResultStatus.CONFIRMED: OrderStatus.CONFIRMED,
+    ResultStatus.AWAITING_PORTAL: OrderStatus.AWAITING_PORTAL,
+    ResultStatus.AWAITING_MANUAL: OrderStatus.AWAITING_MANUAL,
+    ResultStatus.REJECTED: OrderStatus.REJECTED_BY_LAB,
+}
+RESULT_MESSAGES = {
+    ResultStatus.ORDERED: gettext_lazy("An das Labor gesendet."),
+    ResultStatus.CONFIRMED: gettext_lazy("Vom Labor bestätigt."),
+    ResultStatus.AWAITING_PORTAL: gettext_lazy("Portal-Übergabe bereit: Bestellung im Portal abschließen."),
+    ResultStatus.AWAITING_MANUAL: gettext_lazy(
+        "Bestellformular erstellt: bitte drucken/faxen/telefonisch bestellen und bestätigen."
+    ),
+    ResultStatus.REJECTED: gettext_lazy("Vom Labor abgelehnt."),
+}
+
+
+def policy():
+    return settings.OTOORDER_DISPATCH
+
+
+def enqueue(dispatch_id, countdown=None):
+    """Publish the task; a broker that is down leaves the row to the sweeper."""
+    from .tasks import dispatch_order
+
+    try:
+        dispatch_order.apply_async((dispatch_id,), countdown=countdown)
+    except Exception:  # noqa: BLE001 - any broker failure: the outbox row is the truth
+        logger.warning("could not publish dispatch %s; the sweeper will retry", dispatch_id, exc_info=True)
+        return False
+    Dispatch.objects.filter(pk=dispatch_id).update(last_enqueued_at=timezone.now())
+    return True
+
+
+def claim(dispatch_id):
+    """Atomically take a due ``queued`` row; returns the claim token or None."""
+    token = uuid.uuid4()
+    now = timezone.now()
+    taken = Dispatch.objects.filter(pk=dispatch_id, state=DispatchState.QUEUED, due_at__lte=now).update(
+        state=DispatchState.SENDING, claimed_at=now, claim_token=token, attempt_count=F("attempt_count") + 1
+    )
+    return token if taken else None
+
+
+def backoff_seconds(attempt_count):
+    """Exponential backoff with full jitter (AWS architecture blog's 'full jitter')."""
+    base, cap = policy()["BACKOFF_BASE_SECONDS"], policy()["BACKOFF_MAX_SECONDS"]
+    return random.uniform(base / 2, min(cap, base * 2 ** (attempt_count - 1)))
+
+
+def run(dispatch_id):
+    """Send one outbox row if it can be claimed. Returns the new order status or None."""
+    token = claim(dispatch_id)
+    if token is None:
+        return None
+    dispatch = Dispatch.objects.select_related("order__interface_definition").get(pk=dispatch_id)
+    order = dispatch.order
+    if order.status == OrderStatus.QUEUED:
+        _transition(order, OrderStatus.SENDING, message="")
+    started_at, started = timezone.now(), time.monotonic()
+    result = error = None
+    try:
+        backend = _backend_for(order)
+        document = build_document(order)
+        result = backend.send(document)
+    except BackendError as exc:
+        error = exc
+    except Exception as exc:  # noqa: BLE001 - an unexpected bug must not lose the order
+        logger.exception("unexpected error sending order %s", order.pk)
+        error = BackendError(_("Unerwarteter Fehler beim Senden (%(kind)s).") % {"kind": type(exc).__name__})
+    duration_ms = int((time.monotonic() - started) * 1000)
+    if result is not None:
+        return _succeed(dispatch, token, order, result, started_at, duration_ms)
+    return _fail(dispatch, token, order, error, started_at, duration_ms)
+
+
+def _backend_for(order):
+    backend_class = registry.get_backend_class(order.backend)
+    definition = order.interface_definition
+    options = definition.configured_options() if definition else {}
+    return backend_class(options, timeout=policy()["TRANSPORT_TIMEOUT"])
+
+
+def _still_ours(dispatch, token):
+    """Re-read the row under lock: the sweeper may have taken it back meanwhile."""
+    row = Dispatch.objects.select_for_update().get(pk=dispatch.pk)
+    return row.state == DispatchState.SENDING and row.claim_token == token
+
+
+def _record_attempt(order, number, started_at, duration_ms, outcome, *, permanent=False, error="", summary=None, response=""):
+    Attempt.objects.create(
+        order=order,
+        number=number,
+        started_at=started_at,
+        duration_ms=duration_ms,
+        outcome=outcome,
+        permanent=permanent,
+        error=error,
+        request_summary=summary or {},
+        response=(response or "")[:20000],
+        worker=socket.gethostname(),
+    )
+
+
+def _succeed(dispatch, token, order, result, started_at, duration_ms):
+    new_status = RESULT_TO_STATUS[result.status]
+    with transaction.atomic():
+        if not _still_ours(dispatch, token):
+            logger.warning("dispatch %s was taken back while sending; result recorded only", dispatch.pk)
+        order = EarmouldOrder.objects.select_for_update().get(pk=order.pk)
+        _record_attempt(
+            order,
+            dispatch.attempt_count,
+            started_at,
+            duration_ms,
+            result.status.value,
+            summary=result.request_summary,
+            response=result.raw_response,
+        )
+        Dispatch.objects.filter(pk=dispatch.pk).update(state=DispatchState.DONE, last_error="", claim_token=None)
+        fields = []
+        if result.external_reference:
+            order.external_reference = result.external_reference
+            fields.append("external_reference")
+        if result.external_status:
+            order.external_status = result.external_status
+            fields.append("external_status")
+        if new_status in (OrderStatus.ORDERED, OrderStatus.CONFIRMED):
+            order.ordered_at = timezone.now()
+            fields.append("ordered_at")
+        if order.status == new_status:
+            order.save(update_fields=[*fields, "updated_at"])
+        else:
+            _transition(
+                order,
+                new_status,
+                message=result.message or str(RESULT_MESSAGES[result.status]),
+                data={"external_reference": result.external_reference, **result.data},
+                save_fields=fields,
+                lock=False,
+            )
+    logger.info("order %s sent: %s", order.pk, new_status)
+    return new_status
+
+
+def _fail(dispatch, token, order, error, started_at, duration_ms):
+    attempts_left = dispatch.attempt_count < policy()["MAX_ATTEMPTS"]
+    retry = not error.permanent and attempts_left
+    countdown = backoff_seconds(dispatch.attempt_count) if retry else None
+    with transaction.atomic():
+        if not _still_ours(dispatch, token):
+            logger.warning("dispatch %s was taken back while failing; attempt recorded only", dispatch.pk)
+        order = EarmouldOrder.objects.select_for_update().get(pk=order.pk)
+        _record_attempt(
+            order,
+            dispatch.attempt_count,
+            started_at,
+            duration_ms,
+            AttemptOutcome.PERMANENT_ERROR if error.permanent else AttemptOutcome.TRANSIENT_ERROR,
+            permanent=error.permanent,
+            error=error.message,
+            response=str(error.response or error.detail or ""),
+        )
+        if retry:
+            Dispatch.objects.filter(pk=dispatch.pk).update(
+                state=DispatchState.QUEUED,
+                due_at=timezone.now() + timedelta(seconds=countdown),
+                claim_token=None,
+                last_error=error.message,
+            )
+            _transition(
+                order,
+                OrderStatus.QUEUED,
+                message=_("Versuch %(n)s fehlgeschlagen (%(reason)s); neuer Versuch in %(s)s s.")
+                % {"n": dispatch.attempt_count, "reason": error.message, "s": int(countdown)},
+                lock=False,
+            )
+            transaction.on_commit(lambda: enqueue(dispatch.pk, countdown=countdown))
+        else:
+            Dispatch.objects.filter(pk=dispatch.pk).update(
+                state=DispatchState.FAILED, claim_token=None, last_error=error.message
+            )
+            reason = error.message
+            if not error.permanent:
+                reason = _("%(reason)s – nach %(n)s Versuchen aufgegeben.") % {
+                    "reason": error.message,
+                    "n": dispatch.attempt_count,
+                }
+            order.failure_reason = reason
+            _transition(
+                order, OrderStatus.FAILED, message=reason, save_fields=["failure_reason"], lock=False
+            )
+    logger.info("order %s attempt %s failed (permanent=%s)", order.pk, dispatch.attempt_count, error.permanent)
+    return OrderStatus.QUEUED if retry else OrderStatus.FAILED
+
+
+def _transition(order, new_status, *, message, data=None, save_fields=(), lock=True):
+    from .services import set_status
+
+    if lock:
+        with transaction.atomic():
+            return set_status(order, new_status, source=EventSource.WORKER, message=message, data=data, save_fields=save_fields)
+    return set_status(order, new_status, source=EventSource.WORKER, message=message, data=data, save_fields=save_fields)
+
+
+def sweep(now=None):
+    """Publish rows that should be moving and are not; returns how many were published."""
+    now = now or timezone.now()
+    queued_deadline, sending_deadline = policy()["QUEUED_DEADLINE"], policy()["SENDING_DEADLINE"]
+    # Rows whose worker died mid-send: back to the queue (the lab dedupes by the UUID).
+    stale = list(
+        Dispatch.objects.filter(state=DispatchState.SENDING, claimed_at__lt=now - sending_deadline).values_list(
+            "pk", "order_id"
+        )
+    )
+    for dispatch_id, order_id in stale:
+        with transaction.atomic():
+            taken = Dispatch.objects.filter(
+                pk=dispatch_id, state=DispatchState.SENDING, claimed_at__lt=now - sending_deadline
+            ).update(state=DispatchState.QUEUED, claim_token=None, due_at=now)
+            if taken:
+                order = EarmouldOrder.objects.select_for_update().get(pk=order_id)
+                if order.status == OrderStatus.SENDING:
+                    _transition(
+                        order,
+                        OrderStatus.QUEUED,
+                        message=_("Der Versand wurde unterbrochen (Worker nicht mehr erreichbar); wird erneut gesendet."),
+                        lock=False,
+                    )
+                transaction.on_commit(lambda dispatch_id=dispatch_id: enqueue(dispatch_id))
+    # Rows due for a while whose message was never published, or got lost.
+    overdue = Dispatch.objects.filter(state=DispatchState.QUEUED, due_at__lt=now - queued_deadline).filter(
+        Q(last_enqueued_at__isnull=True) | Q(last_enqueued_at__lt=now - queued_deadline)
+    )
+    published = 0
+    for dispatch_id in overdue.values_list("pk", flat=True):
+        published += enqueue(dispatch_id)
+    return published

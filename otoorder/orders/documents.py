@@ -1,0 +1,80 @@
+"""Build the immutable ``OrderDocument`` a backend receives from an order."""
+
+from branches.models import SupplierAccount
+from otoorder.backends.document import ItemDocument, OrderDocument, PartyDocument
+
+
+def customer_reference(order):
+    """What the lab learns of the customer: the least it needs (DOMAIN.md §5).
+
+    The default is the initials plus our customer number, which identifies the patient for
+    the branch without telling the lab the name (the full mode per supplier comes with the
+    lab catalogues).
+    """
+    customer = order.customer
+    return f"{customer.initials}-{customer.customer_number}"
+
+
+def build_document(order):
+    order = (
+        type(order)
+        .objects.select_related("branch", "supplier__company", "customer", "prescriber")
+        .prefetch_related("items__impression")
+        .get(pk=order.pk)
+    )
+    account = (
+        SupplierAccount.objects.filter(branch_id=order.branch_id, supplier_id=order.supplier_id)
+        .values_list("account_number", flat=True)
+        .first()
+    )
+    branch, supplier = order.branch, order.supplier
+    prescriber = order.prescriber.get_full_name() or order.prescriber.get_username() if order.prescriber else ""
+    return OrderDocument(
+        order_id=str(order.pk),
+        order_number=order.number,
+        order_type=order.order_type,
+        priority=order.priority,
+        created_at=order.created_at,
+        date_required=order.date_required,
+        branch=PartyDocument(
+            name=branch.name,
+            address_lines=tuple(branch.address_lines),
+            email=branch.email,
+            phone=branch.phone,
+        ),
+        supplier=PartyDocument(
+            name=supplier.display_name,
+            email=supplier.order_email,
+            phone=supplier.phone_number,
+            fax=supplier.fax_number,
+        ),
+        supplier_order_method=supplier.order_method,
+        supplier_account=account or "",
+        customer_reference=customer_reference(order),
+        prescriber=prescriber,
+        notes=order.notes,
+        items=tuple(
+            ItemDocument(
+                side=item.side,
+                side_label=str(item.get_side_display()),
+                product_family=item.product_family,
+                product_family_label=str(item.get_product_family_display()),
+                style=item.style,
+                style_label=str(item.get_style_display()),
+                material=item.material,
+                material_label=str(item.get_material_display()),
+                colour=item.colour,
+                vent_type=item.vent_type,
+                vent_type_label=str(item.get_vent_type_display()),
+                vent_diameter_mm=str(item.vent_diameter_mm) if item.vent_diameter_mm is not None else "",
+                tube=item.tube,
+                tube_label=str(item.get_tube_display()) if item.tube else "",
+                receiver_power=item.receiver_power,
+                receiver_length=str(item.receiver_length) if item.receiver_length is not None else "",
+                quantity=item.quantity,
+                impression=str(item.impression) if item.impression else "",
+                notes=item.notes,
+            )
+            for item in order.items.all()
+        ),
+    )

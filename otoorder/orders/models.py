@@ -1,0 +1,247 @@
+"""Earmould orders, their items per ear, impressions, history, outbox and attempt log."""
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from branches.models import Branch, InterfaceDefinition
+from otoorder.transactions.models import Customer, Step, Transaction
+from suppliers.models import Company, Supplier
+
+from . import choices
+from .choices import OrderStatus
+
+
+class EarmouldOrder(models.Model):
+    #: The UUID is the idempotency key sent to the lab: a re-delivery never orders twice.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    number = models.CharField(_("Bestellnummer"), max_length=30, unique=True, editable=False)
+    transaction = models.ForeignKey(
+        Transaction, verbose_name=_("Vorgang"), on_delete=models.PROTECT, related_name="orders"
+    )
+    step = models.ForeignKey(Step, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("Kunde"), on_delete=models.PROTECT, related_name="orders"
+    )
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("Filiale"), on_delete=models.PROTECT, related_name="orders"
+    )
+    company = models.ForeignKey(
+        Company, verbose_name=_("Firma"), on_delete=models.PROTECT, related_name="orders"
+    )
+    supplier = models.ForeignKey(
+        Supplier, verbose_name=_("Lieferant"), on_delete=models.PROTECT, related_name="orders"
+    )
+    interface_definition = models.ForeignKey(
+        InterfaceDefinition,
+        verbose_name=_("Schnittstellendefinition"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
+    #: The backend key at submission; the definition may change later.
+    backend = models.CharField(_("Schnittstelle"), max_length=50)
+    status = models.CharField(
+        _("Status"), max_length=30, choices=OrderStatus.choices, default=OrderStatus.DRAFT
+    )
+    order_type = models.CharField(
+        _("Bestellart"), max_length=30, choices=choices.OrderType.choices, default=choices.OrderType.NEW
+    )
+    priority = models.CharField(
+        _("Priorität"), max_length=20, choices=choices.Priority.choices, default=choices.Priority.STANDARD
+    )
+    date_required = models.DateField(_("benötigt bis"), null=True, blank=True)
+    notes = models.TextField(_("Hinweise an das Labor"), blank=True)
+    prescriber = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("verantwortlicher Akustiker"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    external_reference = models.CharField(_("Ext. Bestellung"), max_length=100, blank=True)
+    external_status = models.CharField(_("Ext. Status"), max_length=200, blank=True)
+    failure_reason = models.TextField(_("Fehlergrund"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("erstellt"), auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    ordered_at = models.DateTimeField(_("bestellt"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("Otoplastikbestellung")
+        verbose_name_plural = _("Otoplastikbestellungen")
+        indexes = [models.Index(fields=["branch", "-created_at"]), models.Index(fields=["status"])]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def is_in_flight(self):
+        return self.status in choices.IN_FLIGHT
+
+    @property
+    def can_resend(self):
+        return self.status == OrderStatus.FAILED
+
+    @property
+    def can_confirm_manually(self):
+        return self.status == OrderStatus.AWAITING_MANUAL
+
+    @property
+    def backend_label(self):
+        from otoorder.backends.registry import label
+
+        return label(self.backend)
+
+
+class Impression(models.Model):
+    """Abdruck or Scan of one ear; the full scan handling comes with the order form."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="impressions")
+    side = models.CharField(_("Seite"), max_length=10, choices=choices.Side.choices)
+    kind = models.CharField(
+        _("Art"), max_length=20, choices=choices.ImpressionKind.choices, default=choices.ImpressionKind.PHYSICAL
+    )
+    reference = models.CharField(
+        _("Kennzeichnung"), max_length=100, blank=True, help_text=_("z. B. Etikett der Abdruckbox")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("Abdruck/Scan")
+        verbose_name_plural = _("Abdrücke/Scans")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.get_side_display()} {self.reference}".strip()
+
+
+class OrderItem(models.Model):
+    """One ear of an order: binaural orders have two items, never a 'both'."""
+
+    order = models.ForeignKey(EarmouldOrder, on_delete=models.CASCADE, related_name="items")
+    side = models.CharField(_("Seite"), max_length=10, choices=choices.Side.choices)
+    product_family = models.CharField(
+        _("Produktart"), max_length=30, choices=choices.ProductFamily.choices, default=choices.ProductFamily.BTE
+    )
+    style = models.CharField(_("Bauform"), max_length=30, choices=choices.Style.choices)
+    material = models.CharField(_("Material"), max_length=30, choices=choices.Material.choices)
+    colour = models.CharField(_("Farbe"), max_length=50, blank=True)
+    vent_type = models.CharField(
+        _("Zusatzbohrung"), max_length=20, choices=choices.VentType.choices, default=choices.VentType.NONE
+    )
+    vent_diameter_mm = models.DecimalField(
+        _("Bohrung Ø (mm)"), max_digits=3, decimal_places=1, null=True, blank=True
+    )
+    tube = models.CharField(_("Schlauch"), max_length=20, choices=choices.Tube.choices, blank=True)
+    receiver_power = models.CharField(
+        _("Hörerleistung"), max_length=5, choices=choices.ReceiverPower.choices, blank=True
+    )
+    receiver_length = models.PositiveSmallIntegerField(
+        _("Hörerlänge"), choices=choices.RECEIVER_LENGTHS, null=True, blank=True
+    )
+    quantity = models.PositiveSmallIntegerField(_("Menge"), default=1)
+    impression = models.ForeignKey(
+        Impression, verbose_name=_("Abdruck/Scan"), null=True, blank=True, on_delete=models.PROTECT, related_name="items"
+    )
+    notes = models.CharField(_("Hinweis"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["order", "side"]
+        constraints = [models.UniqueConstraint(fields=["order", "side"], name="one_item_per_ear")]
+        verbose_name = _("Bestellposition")
+        verbose_name_plural = _("Bestellpositionen")
+
+    def __str__(self):
+        return f"{self.order} {self.get_side_display()}"
+
+
+class OrderEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Order events are append-only.")
+
+    def delete(self):
+        raise TypeError("Order events are append-only.")
+
+
+class OrderEvent(models.Model):
+    """Append-only history: every transition with time, actor and source."""
+
+    order = models.ForeignKey(EarmouldOrder, on_delete=models.CASCADE, related_name="events")
+    created_at = models.DateTimeField(_("Zeit"), auto_now_add=True, db_index=True)
+    from_status = models.CharField(max_length=30, choices=OrderStatus.choices, blank=True)
+    to_status = models.CharField(max_length=30, choices=OrderStatus.choices, blank=True)
+    source = models.CharField(_("Quelle"), max_length=20, choices=choices.EventSource.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    message = models.TextField(_("Meldung"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = OrderEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("Bestellereignis")
+        verbose_name_plural = _("Bestellereignisse")
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("Order events are append-only.")
+        return super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Order events are append-only.")
+
+
+class Dispatch(models.Model):
+    """The outbox row of an order: what the worker must send, claimed atomically."""
+
+    order = models.OneToOneField(EarmouldOrder, on_delete=models.CASCADE, related_name="dispatch")
+    state = models.CharField(
+        max_length=20, choices=choices.DispatchState.choices, default=choices.DispatchState.QUEUED
+    )
+    attempt_count = models.PositiveSmallIntegerField(default=0)
+    #: When the row is due to be sent (later after a transient failure).
+    due_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True)
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "due_at"])]
+        verbose_name = _("Versandauftrag")
+        verbose_name_plural = _("Versandaufträge")
+
+
+class Attempt(models.Model):
+    """One try to hand an order to the lab (the attempt log)."""
+
+    order = models.ForeignKey(EarmouldOrder, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=30, choices=choices.AttemptOutcome.choices)
+    permanent = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    request_summary = models.JSONField(default=dict, blank=True)
+    response = models.TextField(blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["order", "number"]
+        constraints = [models.UniqueConstraint(fields=["order", "number"], name="attempt_number_unique")]
+        verbose_name = _("Sendeversuch")
+        verbose_name_plural = _("Sendeversuche")

@@ -1,0 +1,215 @@
+"""Order placement and the staff actions on an order (after django-oscar's OrderCreator).
+
+Views and the API stay thin: they call these functions and map the exceptions below to
+their own messages and status codes.
+"""
+
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from branches.services import definitions_for_branch
+from otoorder.transactions.resolver import NO_ORDER, SUPPLIER_REQUIRED, resolve
+from suppliers.models import OrderMethod, Supplier
+
+from . import choices
+from .choices import EventSource, OrderStatus
+from .models import Dispatch, EarmouldOrder, OrderEvent, OrderItem
+from .validation import validate_items
+
+logger = logging.getLogger(__name__)
+
+
+class OrderError(Exception):
+    code = "order_error"
+
+    def __init__(self, message, **context):
+        super().__init__(message)
+        self.message = message
+        self.context = context
+
+
+class NoCompany(OrderError):
+    """R1: without a company no order is created."""
+
+    code = "no_company"
+
+
+class SupplierRequired(OrderError):
+    """R4: the interface names no supplier; one must be chosen."""
+
+    code = "supplier_required"
+
+
+class InvalidTransition(OrderError):
+    code = "invalid_status"
+
+
+def resolve_for(transaction_obj, company, supplier=None):
+    """Run the resolver for a transaction's branch (the preview and the submission)."""
+    return resolve(
+        branch_id=transaction_obj.branch_id,
+        company=company,
+        supplier=supplier,
+        definitions=definitions_for_branch(transaction_obj.branch),
+        suppliers=Supplier.objects.filter(is_active=True).select_related("company"),
+        today=timezone.localdate(),
+    )
+
+
+def set_status(order, new_status, *, source, actor=None, message="", data=None, save_fields=()):
+    """Move ``order`` to ``new_status`` and append the event (the lifecycle is data)."""
+    old = order.status
+    if new_status != old and new_status not in choices.TRANSITIONS.get(old, set()):
+        raise InvalidTransition(
+            _("Eine Bestellung im Status „%(old)s“ kann nicht „%(new)s“ werden.")
+            % {"old": OrderStatus(old).label, "new": OrderStatus(new_status).label}
+        )
+    order.status = new_status
+    order.save(update_fields=["status", "updated_at", *save_fields])
+    return OrderEvent.objects.create(
+        order=order,
+        from_status=old,
+        to_status=new_status,
+        source=source,
+        actor=actor if actor and actor.is_authenticated else None,
+        message=message,
+        data=data or {},
+    )
+
+
+def next_order_number():
+    """OT-<year>-<6 digits>, unique; the database constraint settles a race."""
+    year = timezone.localdate().year
+    prefix = f"OT-{year}-"
+    last = (
+        EarmouldOrder.objects.filter(number__startswith=prefix).order_by("-number").values_list("number", flat=True).first()
+    )
+    return f"{prefix}{(int(last.rsplit('-', 1)[1]) + 1) if last else 1:06d}"
+
+
+def place_order(*, transaction_obj, company, supplier=None, items, user=None, step=None, header=None):
+    """Resolve, validate and store an order as ``queued`` with its outbox row.
+
+    One database transaction; the dispatch task is enqueued after commit. Raises
+    ``NoCompany``, ``SupplierRequired`` or ``ValidationError`` and then creates nothing.
+    """
+    header = dict(header or {})
+    resolution = resolve_for(transaction_obj, company, supplier)
+    if resolution.outcome == NO_ORDER:
+        raise NoCompany(_("Es wurde keine Firma gewählt: ohne Firma wird keine Bestellung erstellt."))
+    if resolution.outcome == SUPPLIER_REQUIRED:
+        raise SupplierRequired(
+            _("Für diese Firma muss ein Lieferant gewählt werden."), candidates=resolution.candidates
+        )
+    supplier = resolution.supplier
+    if resolution.definition is None and supplier.order_method == OrderMethod.INTERFACE:
+        raise ValidationError(
+            {
+                "supplier": _(
+                    "Der Lieferant „%(supplier)s“ bestellt per Schnittstelle, aber für die Firma "
+                    "„%(company)s“ ist keine Schnittstellendefinition eingerichtet. Bitte die "
+                    "Filialverwaltung fragen."
+                )
+                % {"supplier": supplier, "company": company}
+            }
+        )
+    cleaned_items = validate_items(items)
+    from .dispatch import enqueue
+
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                order = EarmouldOrder.objects.create(
+                    number=next_order_number(),
+                    transaction=transaction_obj,
+                    step=step,
+                    customer_id=transaction_obj.customer_id,
+                    branch_id=transaction_obj.branch_id,
+                    company=company,
+                    supplier=supplier,
+                    interface_definition=resolution.definition,
+                    backend=resolution.backend_key,
+                    status=OrderStatus.DRAFT,
+                    created_by=user if user and user.is_authenticated else None,
+                    prescriber=header.pop("prescriber", None) or (user if user and user.is_authenticated else None),
+                    **header,
+                )
+                OrderItem.objects.bulk_create(OrderItem(order=order, **item) for item in cleaned_items)
+                Dispatch.objects.create(order=order, due_at=timezone.now())
+                set_status(
+                    order,
+                    OrderStatus.QUEUED,
+                    source=EventSource.STAFF,
+                    actor=user,
+                    message=_("Bestellung erstellt: über %(backend)s an %(supplier)s.")
+                    % {"backend": order.backend_label, "supplier": supplier},
+                )
+                transaction.on_commit(lambda: enqueue(order.dispatch.pk))
+            break
+        except IntegrityError:
+            # Two submissions took the same order number at once; the loser takes the next.
+            if attempt == 2:
+                raise
+    logger.info("order %s queued (backend %s)", order.pk, order.backend)
+    return order
+
+
+def resend(order, *, user):
+    """'Erneut senden': a failed or rejected order goes back to the outbox."""
+    from .dispatch import enqueue
+
+    if order.status not in (OrderStatus.FAILED, OrderStatus.REJECTED_BY_LAB):
+        raise InvalidTransition(_("Nur fehlgeschlagene oder abgelehnte Bestellungen können erneut gesendet werden."))
+    with transaction.atomic():
+        order = EarmouldOrder.objects.select_for_update().get(pk=order.pk)
+        if order.interface_definition_id:
+            order.backend = order.interface_definition.backend
+        order.failure_reason = ""
+        order.save(update_fields=["backend", "failure_reason", "updated_at"])
+        Dispatch.objects.update_or_create(
+            order=order,
+            defaults={
+                "state": choices.DispatchState.QUEUED,
+                "attempt_count": 0,
+                "due_at": timezone.now(),
+                "claimed_at": None,
+                "claim_token": None,
+                "last_error": "",
+            },
+        )
+        set_status(order, OrderStatus.QUEUED, source=EventSource.STAFF, actor=user, message=_("Erneut senden angefordert."))
+        transaction.on_commit(lambda: enqueue(order.dispatch.pk))
+    return order
+
+
+def confirm_manual_order(order, *, user):
+    """Print, fax or phone: staff confirm that they ordered with the PDF form."""
+    with transaction.atomic():
+        order = EarmouldOrder.objects.select_for_update().get(pk=order.pk)
+        if order.status != OrderStatus.AWAITING_MANUAL:
+            raise InvalidTransition(_("Diese Bestellung wartet nicht auf eine manuelle Bestätigung."))
+        order.ordered_at = timezone.now()
+        set_status(
+            order,
+            OrderStatus.ORDERED,
+            source=EventSource.STAFF,
+            actor=user,
+            message=_("Bestellung per %(method)s an das Labor übermittelt (bestätigt durch Mitarbeiter).")
+            % {"method": order.supplier.get_order_method_display()},
+            save_fields=["ordered_at"],
+        )
+    return order
+
+
+def cancel(order, *, user, reason=""):
+    with transaction.atomic():
+        order = EarmouldOrder.objects.select_for_update().get(pk=order.pk)
+        set_status(order, OrderStatus.CANCELLED, source=EventSource.STAFF, actor=user, message=reason)
+        Dispatch.objects.filter(order=order).exclude(state=choices.DispatchState.DONE).update(
+            state=choices.DispatchState.CANCELLED
+        )
+    return order

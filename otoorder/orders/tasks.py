@@ -1,0 +1,16 @@
+"""Celery tasks: they take ids only and are idempotent (the claim makes them so)."""
+
+from celery import shared_task
+
+from . import dispatch
+
+
+@shared_task(name="otoorder.orders.tasks.dispatch_order", acks_late=True, ignore_result=True)
+def dispatch_order(dispatch_id):
+    status = dispatch.run(dispatch_id)
+    return str(status) if status else None
+
+
+@shared_task(name="otoorder.orders.tasks.sweep_dispatches", ignore_result=True)
+def sweep_dispatches():
+    return dispatch.sweep()
