@@ -131,10 +131,12 @@ def _still_ours(dispatch, token):
     return row.state == DispatchState.SENDING and row.claim_token == token
 
 
-def _record_attempt(order, number, started_at, duration_ms, outcome, *, permanent=False, error="", summary=None, response=""):
+def _record_attempt(order, started_at, duration_ms, outcome, *, permanent=False, error="", summary=None, response=""):
+    """Append to the attempt log; numbered per order across resends (caller holds the order lock)."""
+    last = order.attempts.order_by("-number").values_list("number", flat=True).first() or 0
     Attempt.objects.create(
         order=order,
-        number=number,
+        number=last + 1,
         started_at=started_at,
         duration_ms=duration_ms,
         outcome=outcome,
@@ -154,7 +156,6 @@ def _succeed(dispatch, token, order, result, started_at, duration_ms):
         order = EarmouldOrder.objects.select_for_update().get(pk=order.pk)
         _record_attempt(
             order,
-            dispatch.attempt_count,
             started_at,
             duration_ms,
             result.status.value,
@@ -172,6 +173,9 @@ def _succeed(dispatch, token, order, result, started_at, duration_ms):
         if new_status in (OrderStatus.ORDERED, OrderStatus.CONFIRMED):
             order.ordered_at = timezone.now()
             fields.append("ordered_at")
+        if order.status == OrderStatus.QUEUED:
+            # The sweeper had taken the row back from this presumed-dead worker meanwhile.
+            _transition(order, OrderStatus.SENDING, message=_("Verspätete Antwort eines Versandvorgangs."), lock=False)
         if order.status == new_status:
             order.save(update_fields=[*fields, "updated_at"])
         else:
@@ -197,7 +201,6 @@ def _fail(dispatch, token, order, error, started_at, duration_ms):
         order = EarmouldOrder.objects.select_for_update().get(pk=order.pk)
         _record_attempt(
             order,
-            dispatch.attempt_count,
             started_at,
             duration_ms,
             AttemptOutcome.PERMANENT_ERROR if error.permanent else AttemptOutcome.TRANSIENT_ERROR,

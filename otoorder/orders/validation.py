@@ -106,10 +106,30 @@ def check_item(item):
     return errors
 
 
+class ItemsInvalid(ValidationError):
+    """A ValidationError that keeps one ``{field: message}`` dict per item.
+
+    ``message_dict["items"]`` is that list, aligned with the items as given, so that forms
+    and the API can put each message on the right ear and field.
+    """
+
+    def __init__(self, item_errors):
+        self.item_errors = [dict(errors) for errors in item_errors]
+        flat = [
+            f"{index + 1}: {message}" for index, errors in enumerate(self.item_errors) for message in errors.values()
+        ]
+        super().__init__({"items": flat})
+
+    @property
+    def message_dict(self):
+        return {"items": self.item_errors}
+
+
 def validate_items(items):
     """Check all items of an order; return them cleaned or raise ValidationError.
 
-    The error dict has ``items`` → a list with one ``{field: message}`` per item.
+    Raises ``ItemsInvalid`` (``message_dict["items"]``: one ``{field: message}`` per item),
+    or a plain ValidationError on ``items`` when there is none.
     """
     items = [dict(item) for item in items or []]
     if not items:
@@ -120,7 +140,7 @@ def validate_items(items):
         if side and sides.index(side) != index:
             per_item[index]["side"] = _("Jedes Ohr darf nur einmal bestellt werden.")
     if any(per_item):
-        raise ValidationError({"items": per_item})
+        raise ItemsInvalid(per_item)
     cleaned = []
     for item in items:
         row = {name: item.get(name) for name in ITEM_FIELDS if name in item}
