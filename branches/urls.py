@@ -1,4 +1,27 @@
 from django.urls import path
 
+from . import views
+
 app_name = "branches"
-urlpatterns = []
+urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("schnittstellen/", views.DefinitionListView.as_view(), name="definition_list"),
+    path("schnittstellen/neu/", views.DefinitionCreateView.as_view(), name="definition_create"),
+    path("schnittstellen/optionen/", views.DefinitionOptionsView.as_view(), name="definition_options"),
+    path("schnittstellen/<uuid:pk>/", views.DefinitionUpdateView.as_view(), name="definition_edit"),
+    path(
+        "schnittstellen/<uuid:pk>/verbindung-testen/",
+        views.DefinitionTestConnectionView.as_view(),
+        name="definition_test",
+    ),
+    path("firmen/", views.CompanyListView.as_view(), name="company_list"),
+    path("firmen/neu/", views.CompanyCreateView.as_view(), name="company_create"),
+    path("firmen/<uuid:pk>/", views.CompanyUpdateView.as_view(), name="company_edit"),
+    path("lieferanten/", views.SupplierListView.as_view(), name="supplier_list"),
+    path("lieferanten/neu/", views.SupplierCreateView.as_view(), name="supplier_create"),
+    path("lieferanten/<uuid:pk>/", views.SupplierUpdateView.as_view(), name="supplier_edit"),
+    path("kundennummern/", views.AccountListView.as_view(), name="account_list"),
+    path("kundennummern/neu/", views.AccountCreateView.as_view(), name="account_create"),
+    path("kundennummern/<int:pk>/", views.AccountUpdateView.as_view(), name="account_edit"),
+    path("kundennummern/<int:pk>/loeschen/", views.AccountDeleteView.as_view(), name="account_delete"),
+]
