@@ -1,4 +1,18 @@
 from django.urls import path
 
+from . import views
+
 app_name = "transactions"
-urlpatterns = []
+urlpatterns = [
+    path("", views.customer_list, name="customer_list"),
+    path("neu/", views.customer_create, name="customer_create"),
+    path("<uuid:pk>/", views.customer_detail, name="customer_detail"),
+    path("<uuid:pk>/vorgang-starten/", views.transaction_start, name="transaction_start"),
+    path("vorgang/<uuid:pk>/", views.transaction_detail, name="transaction_detail"),
+    path("vorgang/<uuid:pk>/bestellservice/", views.order_service, name="order_service"),
+    path(
+        "vorgang/<uuid:pk>/bestellservice/vorschau/",
+        views.order_service_preview,
+        name="order_service_preview",
+    ),
+]

@@ -1,0 +1,24 @@
+"""Forms of the order pages."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .choices import OrderStatus
+
+
+class OrderFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("alle Status"))] + OrderStatus.choices,
+        widget=forms.Select(attrs={"onchange": "this.form.submit()", "class": "form-select"}),
+    )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Grund der Stornierung"),
+        max_length=500,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control", "placeholder": _("Grund (optional)")}),
+    )

@@ -1,0 +1,131 @@
+"""Staff views of earmould orders: list, detail with live status, actions and the PDF.
+
+Every queryset is scoped with ``visible_branches``; the actions call the order services and
+turn their refusals into messages.
+"""
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from branches.access import visible_branches
+from otoorder.backends.pdf import render_order_form
+
+from . import services
+from .choices import TRANSITIONS, OrderStatus
+from .documents import build_document
+from .forms import CancelForm, OrderFilterForm
+from .models import EarmouldOrder
+
+logger = logging.getLogger(__name__)
+
+
+def visible_orders(user):
+    return EarmouldOrder.objects.filter(branch__in=visible_branches(user)).select_related(
+        "customer", "branch", "company", "supplier__company", "interface_definition"
+    )
+
+
+def _get_order(request, pk):
+    return get_object_or_404(visible_orders(request.user), pk=pk)
+
+
+def can_cancel(order):
+    return OrderStatus.CANCELLED in TRANSITIONS.get(OrderStatus(order.status), set())
+
+
+@login_required
+@require_GET
+def order_list(request):
+    form = OrderFilterForm(request.GET)
+    orders = visible_orders(request.user).order_by("-created_at")
+    if form.is_valid() and form.cleaned_data["status"]:
+        orders = orders.filter(status=form.cleaned_data["status"])
+    page = Paginator(orders, 50).get_page(request.GET.get("page"))
+    return render(request, "orders/order_list.html", {"filter_form": form, "page": page})
+
+
+def _panel_context(order):
+    return {
+        "order": order,
+        "events": order.events.select_related("actor"),
+        "attempts": order.attempts.all(),
+        "can_cancel": can_cancel(order),
+        "cancel_form": CancelForm(),
+    }
+
+
+@login_required
+@require_GET
+def order_detail(request, pk):
+    order = _get_order(request, pk)
+    context = {**_panel_context(order), "items": order.items.select_related("impression")}
+    return render(request, "orders/order_detail.html", context)
+
+
+@login_required
+@require_GET
+def order_status(request, pk):
+    """The status panel alone: htmx polls it while the order is in flight."""
+    order = _get_order(request, pk)
+    return render(request, "orders/_status_panel.html", _panel_context(order))
+
+
+def _run_action(request, action, success_message):
+    """Call a service action on a visible order; refusals become an error message."""
+    order = _get_order(request, request.resolver_match.kwargs["pk"])
+    try:
+        order = action(order)
+    except services.InvalidTransition as exc:
+        messages.error(request, exc.message)
+    else:
+        logger.info("order %s: %s by user %s", order.pk, action.__name__, request.user.pk)
+        messages.success(request, success_message % {"number": order.number})
+    return redirect("orders:order_detail", pk=order.pk)
+
+
+@login_required
+@require_POST
+def order_resend(request, pk):
+    def resend(order):
+        return services.resend(order, user=request.user)
+
+    return _run_action(request, resend, _("Bestellung %(number)s wird erneut gesendet."))
+
+
+@login_required
+@require_POST
+def order_confirm(request, pk):
+    def confirm_manual_order(order):
+        return services.confirm_manual_order(order, user=request.user)
+
+    return _run_action(request, confirm_manual_order, _("Bestellung %(number)s ist als bestellt bestätigt."))
+
+
+@login_required
+@require_POST
+def order_cancel(request, pk):
+    form = CancelForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+
+    def cancel(order):
+        return services.cancel(order, user=request.user, reason=reason or _("Storniert durch Mitarbeiter."))
+
+    return _run_action(request, cancel, _("Bestellung %(number)s wurde storniert."))
+
+
+@login_required
+@require_GET
+def order_pdf(request, pk):
+    order = _get_order(request, pk)
+    pdf = render_order_form(build_document(order))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="Bestellformular-{order.number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response

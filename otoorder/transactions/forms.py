@@ -1,0 +1,271 @@
+"""Forms of the staff UI for customers and the Bestellservice step.
+
+The lab rules are not repeated here: each ear is checked with ``check_item`` (the one place
+of those rules) and the order itself is validated again by ``place_order``.
+"""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from otoorder.orders import choices
+from otoorder.orders.validation import check_item
+from suppliers.models import Company, Supplier
+
+from .models import Customer
+
+BLANK = [("", "—")]
+
+
+class CustomerSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Suche"),
+        required=False,
+        widget=forms.TextInput(
+            attrs={"placeholder": _("Name oder Kundennummer"), "type": "search", "autofocus": True}
+        ),
+    )
+
+
+class CustomerForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = ["branch", "first_name", "last_name", "birth_date"]
+        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def __init__(self, *args, branches, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = branches
+        self.fields["branch"].empty_label = None if branches.count() == 1 else "—"
+        if branches.count() == 1:
+            self.fields["branch"].initial = branches.get().pk
+        self.fields["first_name"].widget.attrs["autofocus"] = True
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            "branch",
+            Row(Column("first_name", css_class="col-md-6"), Column("last_name", css_class="col-md-6")),
+            Row(Column("birth_date", css_class="col-md-4")),
+        )
+
+    def clean_birth_date(self):
+        birth_date = self.cleaned_data.get("birth_date")
+        if birth_date and birth_date > timezone.localdate():
+            raise forms.ValidationError(_("Das Geburtsdatum liegt in der Zukunft."))
+        return birth_date
+
+
+class StartTransactionForm(forms.Form):
+    template = forms.ModelChoiceField(label=_("Vorlage"), queryset=None, empty_label=None)
+
+    def __init__(self, *args, templates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = templates
+
+
+class OrderHeaderForm(forms.Form):
+    """Company, supplier and the order header of the Bestellservice step."""
+
+    company = forms.ModelChoiceField(
+        label=_("Firma (Otoplastik-Labor)"),
+        queryset=Company.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("– keine Firma –"),
+    )
+    # Rendered by the resolution preview, which offers the candidates in their order.
+    supplier = forms.ModelChoiceField(
+        label=_("Lieferant"),
+        queryset=Supplier.objects.filter(is_active=True).select_related("company"),
+        required=False,
+    )
+    order_type = forms.ChoiceField(
+        label=_("Bestellart"), choices=choices.OrderType.choices, initial=choices.OrderType.NEW
+    )
+    priority = forms.ChoiceField(
+        label=_("Priorität"), choices=choices.Priority.choices, initial=choices.Priority.STANDARD
+    )
+    date_required = forms.DateField(
+        label=_("benötigt bis"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    notes = forms.CharField(
+        label=_("Hinweise an das Labor"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, preview_url, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A new company resets the supplier: only the company is sent to the preview.
+        self.fields["company"].widget.attrs.update(
+            {
+                "autofocus": True,
+                "hx-get": preview_url,
+                "hx-trigger": "change",
+                "hx-target": "#resolution-area",
+                "hx-include": "[name='company']",
+                "data-testid": "company-select",
+            }
+        )
+
+    def clean_date_required(self):
+        date_required = self.cleaned_data.get("date_required")
+        if date_required and date_required < timezone.localdate():
+            raise forms.ValidationError(_("Das Datum liegt in der Vergangenheit."))
+        return date_required
+
+    def header(self):
+        return {name: self.cleaned_data[name] for name in ("order_type", "priority", "date_required", "notes")}
+
+
+class EarForm(forms.Form):
+    """One ear of the order; its prefix is the side (``right``/``left``)."""
+
+    order = forms.BooleanField(required=False)
+    product_family = forms.ChoiceField(
+        label=_("Produktart"), choices=BLANK + choices.ProductFamily.choices, required=False
+    )
+    style = forms.ChoiceField(label=_("Bauform"), choices=BLANK + choices.Style.choices, required=False)
+    material = forms.ChoiceField(
+        label=_("Material"), choices=BLANK + choices.Material.choices, required=False
+    )
+    colour = forms.CharField(label=_("Farbe"), max_length=50, required=False)
+    vent_type = forms.ChoiceField(
+        label=_("Zusatzbohrung"), choices=choices.VentType.choices, initial=choices.VentType.NONE
+    )
+    vent_diameter_mm = forms.DecimalField(
+        label=_("Bohrung Ø (mm)"),
+        max_digits=3,
+        decimal_places=1,
+        required=False,
+        localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": _("z. B. 1,5")}),
+    )
+    tube = forms.ChoiceField(
+        label=_("Schlauch"), choices=BLANK + choices.Tube.choices, required=False,
+        help_text=_("bei HdO- und Dünnschlauch-Otoplastiken"),
+    )
+    receiver_power = forms.ChoiceField(
+        label=_("Hörerleistung"), choices=BLANK + choices.ReceiverPower.choices, required=False,
+        help_text=_("bei Ex-Hörer (RIC)"),
+    )
+    receiver_length = forms.TypedChoiceField(
+        label=_("Hörerlänge"),
+        choices=BLANK + choices.RECEIVER_LENGTHS,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=_("bei Ex-Hörer (RIC)"),
+    )
+    quantity = forms.IntegerField(label=_("Menge"), min_value=1, max_value=10, initial=1)
+    notes = forms.CharField(label=_("Hinweis"), max_length=500, required=False)
+
+    SIDE_LABELS = {
+        choices.Side.RIGHT: _("rechts bestellen"),
+        choices.Side.LEFT: _("links bestellen"),
+    }
+
+    def __init__(self, *args, side, **kwargs):
+        super().__init__(*args, prefix=side, **kwargs)
+        self.side = side
+        self.fields["order"].label = self.SIDE_LABELS[side]
+        self.fields["order"].widget.attrs.update(
+            {"class": "form-check-input ear-toggle", "role": "switch", "data-testid": f"order-{side}"}
+        )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        col = "col-sm-6 col-lg-3"
+        # The "order this ear" switch sits in the card header, outside this layout.
+        self.helper.layout = Layout(
+            Row(
+                Column("product_family", css_class="col-lg-6"),
+                Column("style", css_class="col-sm-6 col-lg-3"),
+                Column("material", css_class="col-sm-6 col-lg-3"),
+            ),
+            Row(
+                Column("colour", css_class=col),
+                Column("vent_type", css_class=col),
+                Column("vent_diameter_mm", css_class=col),
+                Column("tube", css_class=col),
+            ),
+            Row(
+                Column("receiver_power", css_class=col),
+                Column("receiver_length", css_class=col),
+                Column("quantity", css_class=col),
+            ),
+            "notes",
+        )
+
+    @property
+    def side_label(self):
+        return choices.Side(self.side).label
+
+    @property
+    def is_ordered(self):
+        return bool(self.is_bound and self.cleaned_data.get("order"))
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("order"):
+            # An ear that is not ordered cannot make the order invalid.
+            for name in list(self._errors):
+                del self._errors[name]
+            return cleaned
+        for field, message in check_item(self.item_from(cleaned)).items():
+            if field not in self._errors:
+                self.add_error(field if field in self.fields else None, message)
+        return cleaned
+
+    def item_from(self, cleaned):
+        item = {name: cleaned.get(name) for name in self.fields if name != "order"}
+        item["side"] = self.side
+        return item
+
+    def item(self):
+        return self.item_from(self.cleaned_data)
+
+
+class OrderServiceForms:
+    """The header form and one form per ear, validated and reported as one."""
+
+    def __init__(self, data=None, *, preview_url, initial=None):
+        self.header = OrderHeaderForm(data, preview_url=preview_url, initial=initial)
+        self.ears = [EarForm(data, side=side) for side in (choices.Side.RIGHT, choices.Side.LEFT)]
+        self.non_field_errors = []
+
+    def is_valid(self):
+        valid = self.header.is_valid() & all([ear.is_valid() for ear in self.ears])
+        if valid and not self.items():
+            self.non_field_errors.append(_("Bitte mindestens ein Ohr bestellen."))
+            return False
+        return valid
+
+    def items(self):
+        return [ear.item() for ear in self.ears if ear.is_ordered]
+
+    def selection(self):
+        """Company and supplier as selected, also when the forms are invalid."""
+        cleaned = getattr(self.header, "cleaned_data", None)
+        if cleaned is not None:
+            return cleaned.get("company"), cleaned.get("supplier")
+        return self.header.initial.get("company"), self.header.initial.get("supplier")
+
+    def add_service_errors(self, error):
+        """Map the ``ValidationError`` of ``place_order`` onto the fields.
+
+        The ears were checked with ``check_item`` already, so item errors left for the
+        service are order-wide ones; they are shown above the form.
+        """
+        if not hasattr(error, "error_dict"):
+            self.non_field_errors.extend(error.messages)
+            return
+        for key, error_list in error.error_dict.items():
+            if key in self.header.fields:
+                self.header.add_error(key, error_list)
+            else:
+                self.non_field_errors.extend(message for err in error_list for message in err.messages)

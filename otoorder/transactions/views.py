@@ -1,0 +1,231 @@
+"""Staff views: customers, their transactions and the Bestellservice step.
+
+Every queryset goes through ``visible_branches``: a customer, transaction or order of
+another branch answers 404, as if it did not exist.
+"""
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from branches.access import visible_branches
+from otoorder.backends import registry
+from otoorder.orders.models import EarmouldOrder
+from otoorder.orders.services import NoCompany, SupplierRequired, place_order, resolve_for
+from otoorder.transactions.resolver import READY, SUPPLIER_REQUIRED, order_candidates
+from suppliers.models import Company, Supplier
+
+from .forms import CustomerForm, CustomerSearchForm, OrderServiceForms, StartTransactionForm
+from .models import Customer, Transaction, TransactionTemplate
+
+logger = logging.getLogger(__name__)
+
+
+def visible_customers(user):
+    return Customer.objects.filter(branch__in=visible_branches(user)).select_related("branch")
+
+
+def visible_transactions(user):
+    return Transaction.objects.filter(branch__in=visible_branches(user)).select_related(
+        "customer", "branch", "template"
+    )
+
+
+def active_templates():
+    return TransactionTemplate.objects.filter(is_active=True)
+
+
+@login_required
+@require_GET
+def customer_list(request):
+    search = CustomerSearchForm(request.GET)
+    customers = visible_customers(request.user)
+    query = search.data.get("q", "").strip()
+    for term in query.split():
+        match = Q(first_name__icontains=term) | Q(last_name__icontains=term)
+        if term.isdigit():
+            match |= Q(customer_number=int(term))
+        customers = customers.filter(match)
+    page = Paginator(customers, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "transactions/customer_list.html",
+        {"search": search, "query": query, "page": page},
+    )
+
+
+@login_required
+def customer_create(request):
+    branches = visible_branches(request.user)
+    form = CustomerForm(request.POST or None, branches=branches)
+    if request.method == "POST" and form.is_valid():
+        customer = form.save()
+        logger.info("customer %s created by user %s", customer.pk, request.user.pk)
+        messages.success(request, _("Kunde %(number)s angelegt.") % {"number": customer.customer_number})
+        return redirect("transactions:customer_detail", pk=customer.pk)
+    return render(request, "transactions/customer_form.html", {"form": form})
+
+
+@login_required
+@require_GET
+def customer_detail(request, pk):
+    customer = get_object_or_404(visible_customers(request.user), pk=pk)
+    transactions = customer.transactions.prefetch_related("steps").order_by("-created_at")
+    orders = customer.orders.select_related("supplier__company", "company").order_by("-created_at")
+    return render(
+        request,
+        "transactions/customer_detail.html",
+        {
+            "customer": customer,
+            "transactions": transactions,
+            "orders": orders,
+            "start_form": StartTransactionForm(templates=active_templates()),
+        },
+    )
+
+
+@login_required
+@require_POST
+def transaction_start(request, pk):
+    customer = get_object_or_404(visible_customers(request.user), pk=pk)
+    form = StartTransactionForm(request.POST, templates=active_templates())
+    if not form.is_valid():
+        messages.error(request, _("Bitte eine aktive Vorlage wählen."))
+        return redirect("transactions:customer_detail", pk=customer.pk)
+    txn = Transaction.objects.start(customer=customer, template=form.cleaned_data["template"], user=request.user)
+    logger.info("transaction %s started for customer %s", txn.pk, customer.pk)
+    messages.success(request, _("Vorgang „%(name)s“ gestartet.") % {"name": txn.name})
+    return redirect("transactions:transaction_detail", pk=txn.pk)
+
+
+@login_required
+@require_GET
+def transaction_detail(request, pk):
+    txn = get_object_or_404(
+        visible_transactions(request.user).prefetch_related(
+            "steps__predefined_company",
+            Prefetch("orders", queryset=EarmouldOrder.objects.select_related("supplier__company")),
+        ),
+        pk=pk,
+    )
+    return render(request, "transactions/transaction_detail.html", {"txn": txn})
+
+
+def _order_service_step(txn):
+    step = txn.order_service_step
+    if step is None:
+        raise Http404(_("Dieser Vorgang hat keinen Bestellservice-Schritt."))
+    return step
+
+
+def resolution_preview(txn, company, supplier=None):
+    """What the Bestellservice will do with this selection, for the preview panel.
+
+    When a supplier must be chosen and exactly one candidate belongs to the company, that
+    one is preselected (staff may still pick another).
+    """
+    resolution = resolve_for(txn, company, supplier)
+    preselected = False
+    if resolution.outcome == SUPPLIER_REQUIRED:
+        own = [s for s in resolution.candidates if s.company_id == company.id]
+        if len(own) == 1:
+            resolution, preselected = resolve_for(txn, company, own[0]), True
+    definition = resolution.definition
+    fixed = resolution.outcome == READY and definition is not None and definition.supplier_id is not None
+    candidates = ()
+    if company is not None and not fixed:
+        candidates = order_candidates(Supplier.objects.filter(is_active=True).select_related("company"), company.id)
+    return {
+        "resolution": resolution,
+        "company": company,
+        "supplier_fixed": fixed,
+        "preselected": preselected,
+        "own_candidates": [s for s in candidates if s.company_id == company.id],
+        "other_candidates": [s for s in candidates if s.company_id != company.id],
+        "selected_supplier_id": resolution.supplier.pk if resolution.supplier else None,
+        "backend_label": registry.label(resolution.backend_key),
+    }
+
+
+def _preview_url(txn):
+    return reverse("transactions:order_service_preview", kwargs={"pk": txn.pk})
+
+
+@login_required
+def order_service(request, pk):
+    txn = get_object_or_404(visible_transactions(request.user), pk=pk)
+    step = _order_service_step(txn)
+    if request.method == "POST":
+        forms = OrderServiceForms(request.POST, preview_url=_preview_url(txn))
+        valid = forms.is_valid()
+        company, supplier = forms.selection()
+        if valid:
+            try:
+                order = place_order(
+                    transaction_obj=txn,
+                    company=company,
+                    supplier=supplier,
+                    items=forms.items(),
+                    user=request.user,
+                    step=step,
+                    header=forms.header.header(),
+                )
+            except NoCompany as exc:
+                forms.header.add_error("company", exc.message)
+            except SupplierRequired as exc:
+                forms.header.add_error("supplier", exc.message)
+            except ValidationError as exc:
+                forms.add_service_errors(exc)
+            else:
+                messages.success(
+                    request,
+                    _("Bestellung %(number)s wurde erstellt und wird an %(supplier)s gesendet.")
+                    % {"number": order.number, "supplier": order.supplier},
+                )
+                return redirect("orders:order_detail", pk=order.pk)
+    else:
+        initial = {"company": step.predefined_company, "supplier": step.predefined_supplier}
+        forms = OrderServiceForms(preview_url=_preview_url(txn), initial=initial)
+        company, supplier = forms.selection()
+    context = {
+        "txn": txn,
+        "step": step,
+        "forms": forms,
+        "preview_url": _preview_url(txn),
+        "existing_orders": txn.orders.order_by("-created_at"),
+        "supplier_errors": forms.header.errors.get("supplier"),
+        **resolution_preview(txn, company, supplier),
+    }
+    return render(request, "transactions/order_service.html", context)
+
+
+@login_required
+@require_GET
+def order_service_preview(request, pk):
+    """The htmx partial: the resolution of the company (and supplier) currently selected."""
+    txn = get_object_or_404(visible_transactions(request.user), pk=pk)
+    _order_service_step(txn)
+    company = _selected(Company.objects.filter(is_active=True), request.GET.get("company"))
+    supplier = _selected(Supplier.objects.filter(is_active=True), request.GET.get("supplier"))
+    context = {"txn": txn, "preview_url": _preview_url(txn), **resolution_preview(txn, company, supplier)}
+    return render(request, "transactions/_resolution_preview.html", context)
+
+
+def _selected(queryset, value):
+    """The object with primary key ``value``, or None for empty or unknown values."""
+    if not value:
+        return None
+    try:
+        return queryset.filter(pk=value).first()
+    except ValidationError:  # not a UUID
+        return None
+
