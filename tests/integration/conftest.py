@@ -90,9 +90,18 @@ def wait_for(predicate, timeout=20.0, interval=0.1, message="condition"):
 
 
 def use_broker(url):
-    """Point this process's Celery app at ``url`` and drop pooled connections to the old one."""
-    celery_app.conf.broker_url = url
+    """Make this process publish to ``url``, dropping pooled connections to the old broker.
+
+    Celery reads the ``CELERY_BROKER_URL`` environment variable before its configuration,
+    so that is what is set (the worker subprocesses get their own environment).
+    """
+    os.environ["CELERY_BROKER_URL"] = url
     celery_app.conf.broker_transport_options = {"visibility_timeout": 3600}
+    _drop_connections()
+    assert celery_app.connection_for_write().as_uri(include_password=True) == url
+
+
+def _drop_connections():
     celery_app._pool = None
     amqp = celery_app.__dict__.get("amqp")
     if amqp is not None:
@@ -103,12 +112,17 @@ def use_broker(url):
 @pytest.fixture
 def broker(real_services):
     """Redis db 15, empty, as the broker of this process; returns a Redis client on it."""
+    previous = os.environ.get("CELERY_BROKER_URL")
     client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB)
     client.flushdb()
     use_broker(BROKER_URL)
     yield client
-    use_broker(BROKER_URL)
     client.flushdb()
+    if previous is None:
+        os.environ.pop("CELERY_BROKER_URL", None)
+    else:
+        os.environ["CELERY_BROKER_URL"] = previous
+    _drop_connections()
 
 
 @pytest.fixture
