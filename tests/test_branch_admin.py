@@ -380,6 +380,7 @@ def test_company_crud(as_user, dave, dreve):
     empty = client.post(reverse("branches:company_create"), {"name": ""})
     assert "name" in empty.context["form"].errors
     assert Company.objects.count() == 2
+    assert 'value="Egger"' in client.get(reverse("branches:company_edit", args=[egger.pk])).content.decode()
     assert client.post(reverse("branches:company_edit", args=[egger.pk]), {"name": "Egger Otoplastik"}).status_code == 302
     egger.refresh_from_db()
     assert egger.name == "Egger Otoplastik" and not egger.is_active
@@ -414,6 +415,7 @@ def test_supplier_crud_with_model_rules_as_field_errors(as_user, dave, dreve):
 
     assert client.post(reverse("branches:supplier_create"), supplier_data(dreve)).status_code == 302
     supplier = Supplier.objects.get()
+    assert 'value="versand@dreve.test"' in client.get(reverse("branches:supplier_edit", args=[supplier.pk])).content.decode()
     edited = client.post(
         reverse("branches:supplier_edit", args=[supplier.pk]),
         supplier_data(dreve, order_method="fax", order_email="", fax_number="+49 30 1234"),
@@ -472,6 +474,8 @@ def test_account_numbers_per_branch(as_user, carol, mitte, nord, dreve_supplier)
     account.refresh_from_db()
     assert account.account_number == "E-2"
 
+    confirm = client.get(reverse("branches:account_delete", args=[account.pk]))
+    assert confirm.status_code == 200 and "E-2" in confirm.content.decode()
     assert client.post(reverse("branches:account_delete", args=[account.pk])).status_code == 302
     assert not SupplierAccount.objects.filter(pk=account.pk).exists()
     assert SupplierAccount.objects.filter(pk=at_nord.pk).exists()
