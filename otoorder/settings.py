@@ -217,7 +217,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Earmould ordering for hearing-aid branches.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "ENUM_NAME_OVERRIDES": {},
+    # One name per choice set, so that the schema has no duplicate enums.
+    "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "otoorder.orders.choices.OrderStatus"},
 }
 
 # --- Security -------------------------------------------------------------------------------
