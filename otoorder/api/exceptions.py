@@ -1,5 +1,99 @@
-from rest_framework.views import exception_handler as drf_exception_handler
+"""One error format for the whole API: a stable ``code``, a German ``detail`` and, for
+validation errors, the field errors under ``errors``.
+
+    {"code": "invalid", "detail": "Die Eingaben sind unvollständig oder ungültig.",
+     "errors": {"items": [{}, {"receiver_power": ["…"]}]}}
+
+Views stay thin: they call the order services and let this handler translate the services'
+exceptions (R1 → 422 ``no_company``, R4 → 422 ``supplier_required`` with the candidates, an
+impossible status change → 409 ``invalid_status``) and Django's ``ValidationError``.
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.settings import api_settings
+from rest_framework.views import set_rollback
+
+from otoorder.orders.services import InvalidTransition, OrderError, SupplierRequired
+
+
+class InvalidCredentials(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid_credentials"
+
+    def __init__(self):
+        super().__init__(_("Benutzername oder Passwort ist falsch."), self.default_code)
+
+
+def _default_details():
+    """German texts for DRF's generic errors (looked up per request: the language may vary)."""
+    return {
+        "not_found": _("Nicht gefunden."),
+        "permission_denied": _("Sie haben keine Berechtigung für diese Aktion."),
+        "not_authenticated": _("Bitte melden Sie sich an (Sitzung oder Token)."),
+        "authentication_failed": _("Die Anmeldung ist fehlgeschlagen: Token oder Sitzung ungültig."),
+        "method_not_allowed": _("Diese Methode ist hier nicht erlaubt."),
+        "parse_error": _("Die Anfrage ist kein gültiges JSON."),
+        "unsupported_media_type": _("Dieses Datenformat wird nicht unterstützt; bitte JSON senden."),
+        "not_acceptable": _("Dieses Antwortformat wird nicht unterstützt."),
+        "throttled": _("Zu viele Anfragen; bitte später erneut versuchen."),
+    }
+
+
+def candidate_data(supplier):
+    return {"id": str(supplier.pk), "name": supplier.display_name, "company": str(supplier.company_id)}
+
+
+def _order_error_response(exc):
+    body = {"code": exc.code, "detail": str(exc.message)}
+    if isinstance(exc, SupplierRequired):
+        body["candidates"] = [candidate_data(s) for s in exc.context.get("candidates", ())]
+    code = status.HTTP_409_CONFLICT if isinstance(exc, InvalidTransition) else 422
+    return Response(body, status=code)
+
+
+def _validation_body(exc):
+    errors = exc.detail
+    if not isinstance(errors, dict):
+        errors = {api_settings.NON_FIELD_ERRORS_KEY: errors}
+    return {"code": "invalid", "detail": _("Die Eingaben sind unvollständig oder ungültig."), "errors": errors}
 
 
 def exception_handler(exc, context):
-    return drf_exception_handler(exc, context)
+    if isinstance(exc, OrderError):
+        set_rollback()
+        return _order_error_response(exc)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    if not isinstance(exc, exceptions.APIException):
+        return None
+
+    headers = {}
+    status_code = exc.status_code
+    if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+        # DRF answers 403 when the first authenticator is the session; a client without
+        # credentials must learn that it should authenticate: 401 with the token scheme.
+        status_code = status.HTTP_401_UNAUTHORIZED
+        headers["WWW-Authenticate"] = getattr(exc, "auth_header", None) or "Token"
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = "%d" % exc.wait
+
+    if isinstance(exc, exceptions.ValidationError):
+        body = _validation_body(exc)
+    else:
+        code = exc.default_code
+        detail = exc.detail
+        if str(detail) == str(exc.default_detail) or isinstance(detail, (list, dict)):
+            detail = _default_details().get(code, str(exc.default_detail))
+        body = {"code": code, "detail": str(detail)}
+    set_rollback()
+    return Response(body, status=status_code, headers=headers)

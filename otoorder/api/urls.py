@@ -1,3 +1,30 @@
-from django.urls import path
+"""/api/schema/ (OpenAPI, ``?format=json``) and the REST API under /api/v1/.
 
-urlpatterns = []
+No Swagger/Redoc page: drf-spectacular's UIs load their assets from a CDN, and nothing here
+contacts a third-party host.
+"""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+app_name = "api"
+
+router = SimpleRouter()
+router.register("branches", views.BranchViewSet, basename="branch")
+router.register("interface-definitions", views.InterfaceDefinitionViewSet, basename="interface-definition")
+router.register("companies", views.CompanyViewSet, basename="company")
+router.register("suppliers", views.SupplierViewSet, basename="supplier")
+router.register("customers", views.CustomerViewSet, basename="customer")
+router.register("transaction-templates", views.TransactionTemplateViewSet, basename="transaction-template")
+router.register("transactions", views.TransactionViewSet, basename="transaction")
+router.register("orders", views.OrderViewSet, basename="order")
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("v1/auth/token/", views.ObtainTokenView.as_view(), name="token"),
+    path("v1/backends/", views.BackendListView.as_view(), name="backends"),
+    path("v1/", include(router.urls)),
+]

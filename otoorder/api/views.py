@@ -1,0 +1,268 @@
+"""Views of the REST API under /api/v1/.
+
+Thin by design: every queryset is scoped through ``branches.access``, every rule is a call
+into the services (``place_order``, ``resolve_for``, ``Transaction.objects.start``, ...), and
+their exceptions become JSON errors in ``exceptions.py``. Staff see only their branches' data:
+another branch's customer, transaction or order answers 404, exactly like an unknown id.
+"""
+
+import logging
+
+from django.contrib.auth import authenticate
+from django.db import transaction as db_transaction
+from django.db.models import Prefetch, Q
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from branches.access import visible_branches
+from branches.models import InterfaceDefinition
+from otoorder.backends import registry
+from otoorder.orders import services
+from otoorder.orders.models import OrderEvent
+from otoorder.transactions.models import Transaction, TransactionTemplate
+from suppliers.models import Company, Supplier
+
+from . import serializers as s
+from .exceptions import InvalidCredentials
+from .permissions import CanAdminDefinition, ChainAdminCanWrite, IsAdministrator, request_admin_scope
+
+logger = logging.getLogger(__name__)
+
+ERROR = inline_serializer(
+    "Error",
+    fields={
+        "code": serializers.CharField(),
+        "detail": serializers.CharField(),
+        "errors": serializers.DictField(required=False),
+    },
+)
+ORDER_REFUSED = inline_serializer(
+    "OrderRefused",
+    fields={
+        "code": serializers.ChoiceField(choices=["no_company", "supplier_required"]),
+        "detail": serializers.CharField(),
+        "candidates": s.SupplierCandidateSerializer(many=True, required=False),
+    },
+)
+
+
+class ObtainTokenView(APIView):
+    """``POST /api/v1/auth/token/`` with ``username`` and ``password`` → ``{"token": …}``."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=s.TokenRequestSerializer,
+        responses={200: s.TokenSerializer, 400: ERROR},
+        auth=[],
+        summary="API-Token holen",
+    )
+    def post(self, request):
+        serializer = s.TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(
+            request,
+            username=serializer.validated_data["username"],
+            password=serializer.validated_data["password"],
+        )
+        if user is None or not user.is_active:
+            raise InvalidCredentials()
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class BranchViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.BranchSerializer
+
+    def get_queryset(self):
+        return visible_branches(self.request.user).select_related("chain").order_by("chain__name", "name")
+
+
+class BackendListView(APIView):
+    """The ordering backends of the registry with their options schema (JSON Schema)."""
+
+    @extend_schema(responses=s.BackendSerializer(many=True))
+    def get(self, request):
+        classes = [registry.get_backend_class(key) for key in registry.BACKENDS]
+        return Response(s.BackendSerializer(classes, many=True).data)
+
+
+class CompanyViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.CompanySerializer
+    permission_classes = [ChainAdminCanWrite]
+    queryset = Company.objects.filter(is_active=True)
+
+
+@extend_schema_view(list=extend_schema(parameters=[s.SupplierFilterSerializer]))
+class SupplierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.SupplierSerializer
+    permission_classes = [ChainAdminCanWrite]
+
+    def get_queryset(self):
+        queryset = Supplier.objects.filter(is_active=True).select_related("company")
+        if self.action == "list":
+            filters = s.SupplierFilterSerializer(data=self.request.query_params)
+            filters.is_valid(raise_exception=True)
+            if "company" in filters.validated_data:
+                queryset = queryset.filter(company_id=filters.validated_data["company"])
+        return queryset
+
+
+@extend_schema_view(partial_update=extend_schema(summary="Schnittstellendefinition ändern"))
+class InterfaceDefinitionViewSet(
+    mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
+    """Branch administration: chain admins see and write their chains' definitions; branch
+    admins see the chain-wide ones and write only those restricted to their branch."""
+
+    serializer_class = s.InterfaceDefinitionSerializer
+    permission_classes = [IsAdministrator, CanAdminDefinition]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        scope = request_admin_scope(self.request)
+        return (
+            InterfaceDefinition.objects.filter(chain__in=scope.chains())
+            .filter(Q(branch__isnull=True) | Q(branch__in=scope.branches()))
+            .select_related("chain", "branch", "supplier")
+            .prefetch_related("companies")
+        )
+
+    def perform_create(self, serializer):
+        with db_transaction.atomic():
+            serializer.save()
+        logger.info("interface definition %s created by user %s", serializer.instance.pk, self.request.user.pk)
+
+    def perform_update(self, serializer):
+        with db_transaction.atomic():
+            serializer.save()
+        logger.info("interface definition %s changed by user %s", serializer.instance.pk, self.request.user.pk)
+
+
+class CustomerViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.CustomerSerializer
+
+    def get_queryset(self):
+        return s.visible_customers(self.request.user)
+
+
+class TransactionTemplateViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.TransactionTemplateSerializer
+
+    def get_queryset(self):
+        return TransactionTemplate.objects.filter(is_active=True).prefetch_related("steps")
+
+
+class TransactionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.TransactionSerializer
+
+    def get_queryset(self):
+        return s.visible_transactions(self.request.user).prefetch_related("steps")
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = Transaction.objects.start(
+            customer=data["customer"], template=data["template"], user=self.request.user
+        )
+
+    @extend_schema(
+        request=s.PreviewRequestSerializer,
+        responses={200: s.PreviewSerializer, 400: ERROR, 404: ERROR},
+        summary="Bestellservice: Vorschau der Auflösung (R1–R4)",
+    )
+    @action(detail=True, methods=["post"], url_path="order-service/preview")
+    def preview(self, request, pk=None):
+        transaction_obj = self.get_object()
+        serializer = s.PreviewRequestSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        resolution = services.resolve_for(
+            transaction_obj, serializer.validated_data["company"], serializer.validated_data["supplier"]
+        )
+        return Response(s.PreviewSerializer(resolution).data)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[s.OrderFilterSerializer], responses=s.OrderListSerializer(many=True)),
+    create=extend_schema(
+        request=s.OrderCreateSerializer,
+        responses={201: s.OrderSerializer, 400: ERROR, 404: ERROR, 422: ORDER_REFUSED},
+    ),
+)
+class OrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.OrderSerializer
+
+    def get_queryset(self):
+        queryset = s.visible_orders(self.request.user).select_related(
+            "company", "supplier__company", "interface_definition"
+        )
+        if self.action == "list":
+            return self._filtered(queryset)
+        return queryset.prefetch_related(
+            "items", "attempts", Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "id"))
+        )
+
+    def _filtered(self, queryset):
+        filters = s.OrderFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        if "status" in filters.validated_data:
+            queryset = queryset.filter(status=filters.validated_data["status"])
+        if "customer" in filters.validated_data:
+            queryset = queryset.filter(customer_id=filters.validated_data["customer"])
+        return queryset
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return s.OrderListSerializer
+        if self.action == "create":
+            return s.OrderCreateSerializer
+        return s.OrderSerializer
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        transaction_obj = data["transaction"]
+        order = services.place_order(
+            transaction_obj=transaction_obj,
+            company=data["company"],
+            supplier=data["supplier"],
+            items=[dict(item) for item in data["items"]],
+            user=request.user,
+            step=transaction_obj.order_service_step,
+            header=serializer.header,
+        )
+        return Response(self._detail(order), status=status.HTTP_201_CREATED)
+
+    def _detail(self, order):
+        self.action = "retrieve"
+        return s.OrderSerializer(self.get_queryset().get(pk=order.pk), context=self.get_serializer_context()).data
+
+    @extend_schema(request=None, responses={200: s.OrderSerializer, 409: ERROR}, summary="Erneut senden")
+    @action(detail=True, methods=["post"])
+    def resend(self, request, pk=None):
+        order = services.resend(self.get_object(), user=request.user)
+        return Response(self._detail(order))
+
+    @extend_schema(
+        request=None, responses={200: s.OrderSerializer, 409: ERROR}, summary="Manuelle Bestellung bestätigen"
+    )
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        order = services.confirm_manual_order(self.get_object(), user=request.user)
+        return Response(self._detail(order))
+
+    @extend_schema(request=s.CancelSerializer, responses={200: s.OrderSerializer, 409: ERROR}, summary="Stornieren")
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        order = self.get_object()
+        serializer = s.CancelSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = services.cancel(order, user=request.user, reason=serializer.validated_data.get("reason", ""))
+        return Response(self._detail(order))
+
