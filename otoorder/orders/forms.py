@@ -20,5 +20,8 @@ class CancelForm(forms.Form):
         label=_("Grund der Stornierung"),
         max_length=500,
         required=False,
-        widget=forms.TextInput(attrs={"class": "form-control", "placeholder": _("Grund (optional)")}),
+        # The status panel refreshes while the order is in flight; keep what was typed.
+        widget=forms.TextInput(
+            attrs={"class": "form-control", "placeholder": _("Grund (optional)"), "hx-preserve": "true"}
+        ),
     )

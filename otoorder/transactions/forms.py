@@ -5,9 +5,10 @@ of those rules) and the order itself is validated again by ``place_order``.
 """
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Layout, Row
+from crispy_forms.layout import HTML, Column, Layout, Row
 from django import forms
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from otoorder.orders import choices
@@ -146,12 +147,10 @@ class EarForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": _("z. B. 1,5")}),
     )
     tube = forms.ChoiceField(
-        label=_("Schlauch"), choices=BLANK + choices.Tube.choices, required=False,
-        help_text=_("bei HdO- und Dünnschlauch-Otoplastiken"),
+        label=_("Schlauch"), choices=BLANK + choices.Tube.choices, required=False
     )
     receiver_power = forms.ChoiceField(
-        label=_("Hörerleistung"), choices=BLANK + choices.ReceiverPower.choices, required=False,
-        help_text=_("bei Ex-Hörer (RIC)"),
+        label=_("Hörerleistung"), choices=BLANK + choices.ReceiverPower.choices, required=False
     )
     receiver_length = forms.TypedChoiceField(
         label=_("Hörerlänge"),
@@ -159,7 +158,6 @@ class EarForm(forms.Form):
         coerce=int,
         empty_value=None,
         required=False,
-        help_text=_("bei Ex-Hörer (RIC)"),
     )
     quantity = forms.IntegerField(label=_("Menge"), min_value=1, max_value=10, initial=1)
     notes = forms.CharField(label=_("Hinweis"), max_length=500, required=False)
@@ -179,24 +177,30 @@ class EarForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
-        col = "col-sm-6 col-lg-3"
         # The "order this ear" switch sits in the card header, outside this layout.
+        col = "col-sm-6 col-lg-3"
+        third = "col-sm-4"
         self.helper.layout = Layout(
             Row(
                 Column("product_family", css_class="col-lg-6"),
-                Column("style", css_class="col-sm-6 col-lg-3"),
-                Column("material", css_class="col-sm-6 col-lg-3"),
+                Column("style", css_class=col),
+                Column("material", css_class=col),
             ),
             Row(
                 Column("colour", css_class=col),
                 Column("vent_type", css_class=col),
                 Column("vent_diameter_mm", css_class=col),
-                Column("tube", css_class=col),
+                Column("quantity", css_class=col),
+            ),
+            # Tube for behind-the-ear moulds, receiver for RIC: check_item says which applies.
+            HTML(
+                '<p class="small text-body-secondary mb-1">%s</p>'
+                % escape(_("Schlauch bei HdO- und Dünnschlauch-Otoplastiken, Hörer bei Ex-Hörer (RIC):"))
             ),
             Row(
-                Column("receiver_power", css_class=col),
-                Column("receiver_length", css_class=col),
-                Column("quantity", css_class=col),
+                Column("tube", css_class=third),
+                Column("receiver_power", css_class=third),
+                Column("receiver_length", css_class=third),
             ),
             "notes",
         )
@@ -247,6 +251,11 @@ class OrderServiceForms:
 
     def items(self):
         return [ear.item() for ear in self.ears if ear.is_ordered]
+
+    @property
+    def has_errors(self):
+        forms = [self.header, *self.ears]
+        return bool(self.non_field_errors) or any(form.is_bound and form.errors for form in forms)
 
     def selection(self):
         """Company and supplier as selected, also when the forms are invalid."""
