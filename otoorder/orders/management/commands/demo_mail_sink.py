@@ -36,7 +36,7 @@ class MaildirHandler:
         logger.info(
             "received mail to %s, subject %r, stored as %s",
             ", ".join(envelope.rcpt_tos),
-            str(message.get("Subject", "")),
+            str(message.get("Subject", "")).strip(),
             path.name,
         )
         return "250 Message accepted for delivery"
