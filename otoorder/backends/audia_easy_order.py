@@ -1,0 +1,185 @@
+"""Audia Easy Order: the order as XML over HTTPS; the answer brings audia's order number and
+the earmould properties as audia confirms them ("Bestelldaten").
+
+* ``POST <endpoint_url>/orders`` with ``Content-Type: application/xml``, HTTP basic auth and
+  ``Idempotency-Key: <order uuid>``; the same key is the ``<IdempotencyKey>`` element;
+* answer ``<EasyOrderResponse>`` with ``<OrderNumber>`` and ``<Bestelldaten>`` → *confirmed*,
+  the properties per ear in ``DispatchResult.data["properties"]``; an empty 2xx → *ordered*;
+* error answers ``<EasyOrderError><Message>…</Message></EasyOrderError>`` (or JSON);
+* ``GET <endpoint_url>/ping`` for "Verbindung testen".
+
+Wire format: ``docs/interfaces/audia_easy_order.md``.
+"""
+
+import re
+
+from django.utils.translation import gettext_lazy
+from lxml import etree
+
+from .labstatus import StatusTable
+from .options import Option
+from .transports.http import HttpBackend, HttpRequest, json_message
+
+FORMAT_VERSION = "1"
+XML_CONTENT_TYPE = "application/xml; charset=utf-8"
+
+#: audia's statuses → our order statuses.
+STATUS_TABLE = StatusTable(
+    {
+        "received": "ordered",
+        "accepted": "confirmed",
+        "in_production": "in_production",
+        "shipped": "shipped",
+        "rejected": "rejected_by_lab",
+    }
+)
+
+#: Our order fields → elements of ``<EasyOrder>`` (empty values are left out).
+ORDER_ELEMENTS = (
+    ("order_number", "OrderNumber"),
+    ("order_type", "OrderType"),
+    ("priority", "Priority"),
+    ("supplier_account", "CustomerAccount"),
+    ("customer_reference", "CustomerReference"),
+    ("prescriber", "Prescriber"),
+    ("notes", "Notes"),
+)
+#: Our item fields → elements of ``<Item>``, with the field holding the German label.
+ITEM_ELEMENTS = (
+    ("product_family", "ProductFamily", "product_family_label"),
+    ("style", "Style", "style_label"),
+    ("material", "Material", "material_label"),
+    ("colour", "Colour", None),
+    ("vent_type", "VentType", "vent_type_label"),
+    ("vent_diameter_mm", "VentDiameterMm", None),
+    ("tube", "Tube", "tube_label"),
+    ("receiver_power", "ReceiverPower", None),
+    ("receiver_length", "ReceiverLength", None),
+    ("quantity", "Quantity", None),
+    ("impression", "Impression", None),
+    ("notes", "Notes", None),
+)
+
+
+def _parser():
+    # A lab's answer is untrusted: no DTDs, no entities, no network, no huge trees.
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def _add(parent, tag, value, **attributes):
+    if value is None or value == "":
+        return None
+    element = etree.SubElement(parent, tag, {k: str(v) for k, v in attributes.items() if v})
+    element.text = str(value)
+    return element
+
+
+def order_xml(document):
+    """The ``<EasyOrder>`` document as UTF-8 bytes."""
+    root = etree.Element("EasyOrder", version=FORMAT_VERSION)
+    _add(root, "IdempotencyKey", document.order_id)
+    for field, tag in ORDER_ELEMENTS[:3]:
+        _add(root, tag, getattr(document, field))
+    _add(root, "CreatedAt", document.created_at.isoformat())
+    _add(root, "DateRequired", document.date_required.isoformat() if document.date_required else "")
+    for field, tag in ORDER_ELEMENTS[3:]:
+        _add(root, tag, getattr(document, field))
+    branch = etree.SubElement(root, "Branch")
+    _add(branch, "Name", document.branch.name)
+    for line in document.branch.address_lines:
+        _add(branch, "AddressLine", line)
+    _add(branch, "Email", document.branch.email)
+    _add(branch, "Phone", document.branch.phone)
+    items = etree.SubElement(root, "Items")
+    for item in document.items:
+        element = etree.SubElement(items, "Item", side=item.side, sideLabel=item.side_label)
+        for field, tag, label_field in ITEM_ELEMENTS:
+            _add(element, tag, getattr(item, field), label=getattr(item, label_field) if label_field else "")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _snake(tag):
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", tag).lower()
+
+
+def _text(root, tag):
+    element = root.find(tag)
+    return (element.text or "").strip() if element is not None else ""
+
+
+def properties_of(root):
+    """``<Bestelldaten>`` → ``{side: {property: value}}``; element names become snake_case."""
+    properties = {}
+    for ear in root.iterfind("Bestelldaten/Ear"):
+        side = (ear.get("side") or "").strip()
+        if not side:
+            continue
+        properties[side] = {
+            _snake(child.tag): (child.text or "").strip() for child in ear if isinstance(child.tag, str)
+        }
+    return properties
+
+
+class AudiaEasyOrderBackend(HttpBackend):
+    key = "audia_easy_order"
+    label = "Audia Easy Order"
+    description = gettext_lazy(
+        "Bestellung über audia Easy Order (XML über HTTPS); die Antwort bringt die "
+        "Auftragsnummer und die Bestelldaten der Otoplastik."
+    )
+    options = (
+        Option(
+            "endpoint_url",
+            gettext_lazy("Adresse der Schnittstelle"),
+            kind="url",
+            help_text=gettext_lazy("Basisadresse von Easy Order, z. B. https://easyorder.audia.example/api"),
+        ),
+        Option("username", gettext_lazy("Benutzername")),
+        Option("password", gettext_lazy("Passwort"), secret=True),
+    )
+    status_table = STATUS_TABLE
+
+    def http_auth(self):
+        return (self.config["username"], self.config["password"])
+
+    def http_headers(self):
+        return {"Accept": "application/xml"}
+
+    def lab_message(self, response):
+        """audia answers errors as ``<EasyOrderError><Message>``; JSON is understood too."""
+        root = self.parse_xml(response)
+        if root is not None and root.tag == "EasyOrderError":
+            return _text(root, "Message")
+        return json_message(response)
+
+    def parse_xml(self, response):
+        try:
+            return etree.fromstring(response.content, parser=_parser())
+        except etree.XMLSyntaxError:
+            return None
+
+    def build_payload(self, document):
+        body = order_xml(document)
+        return HttpRequest(
+            url=self.url("orders"),
+            headers={"Content-Type": XML_CONTENT_TYPE},
+            body=body,
+            summary={"bytes": len(body), "items": len(document.items)},
+        )
+
+    def parse_result(self, response, payload, document):
+        if not response.content.strip():
+            return self.answer_result(response, payload, document)
+        root = self.parse_xml(response)
+        if root is None or root.tag != "EasyOrderResponse":
+            raise self.unreadable_answer(response, "no EasyOrderResponse")
+        properties = properties_of(root)
+        return self.answer_result(
+            response,
+            payload,
+            document,
+            reference=_text(root, "OrderNumber"),
+            lab_status=_text(root, "Status"),
+            lab_message=_text(root, "Message"),
+            data={"properties": properties} if properties else {},
+        )

@@ -1,0 +1,138 @@
+"""Dreve SmartOrder: the order as JSON over HTTPS, API key, status by polling.
+
+* ``POST <endpoint_url>/orders`` with ``Authorization: Bearer <api_key>`` and
+  ``Idempotency-Key: <order uuid>``; an empty 2xx means *ordered*, a 2xx with
+  ``{"order_number": …, "status": …}`` means *confirmed*;
+* ``GET <endpoint_url>/orders/<order_number>`` reports the lab's status, normalised
+  through ``STATUS_TABLE``;
+* ``GET <endpoint_url>/ping`` for "Verbindung testen".
+
+Wire format: ``docs/interfaces/dreve_smartorder.md``.
+"""
+
+from dataclasses import asdict
+from urllib.parse import quote
+
+from django.utils.translation import gettext as _, gettext_lazy
+
+from .labstatus import StatusTable, StatusUpdate
+from .options import Option
+from .transports.http import HttpBackend, HttpRequest, json_bytes, response_text
+
+FORMAT_VERSION = "1"
+
+#: Dreve's statuses → our order statuses; the one place that says what Dreve means.
+STATUS_TABLE = StatusTable(
+    {
+        "pending": "ordered",
+        "received": "confirmed",
+        "accepted": "confirmed",
+        "in_production": "in_production",
+        "shipped": "shipped",
+        "rejected": "rejected_by_lab",
+    }
+)
+
+
+def order_body(document):
+    """The JSON object Dreve receives (every field of the document except the supplier)."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "order_id": document.order_id,
+        "order_number": document.order_number,
+        "order_type": document.order_type,
+        "priority": document.priority,
+        "created_at": document.created_at.isoformat(),
+        "date_required": document.date_required.isoformat() if document.date_required else None,
+        "account_number": document.supplier_account,
+        "customer_reference": document.customer_reference,
+        "prescriber": document.prescriber,
+        "notes": document.notes,
+        "branch": {
+            "name": document.branch.name,
+            "address_lines": list(document.branch.address_lines),
+            "email": document.branch.email,
+            "phone": document.branch.phone,
+        },
+        "items": [asdict(item) for item in document.items],
+    }
+
+
+class DreveSmartOrderBackend(HttpBackend):
+    key = "dreve_smartorder"
+    label = "Dreve SmartOrder"
+    description = gettext_lazy(
+        "Bestellung über die SmartOrder-Schnittstelle von Dreve (JSON über HTTPS); "
+        "der Fertigungsstand wird beim Labor abgefragt."
+    )
+    options = (
+        Option(
+            "endpoint_url",
+            gettext_lazy("Adresse der Schnittstelle"),
+            kind="url",
+            help_text=gettext_lazy("Basisadresse von SmartOrder, z. B. https://smartorder.dreve.example/api/v1"),
+        ),
+        Option("api_key", gettext_lazy("API-Schlüssel"), secret=True),
+    )
+    supports_status_poll = True
+    status_table = STATUS_TABLE
+
+    def http_headers(self):
+        return {"Authorization": f"Bearer {self.config['api_key']}", "Accept": "application/json"}
+
+    def build_payload(self, document):
+        body = json_bytes(order_body(document))
+        return HttpRequest(
+            url=self.url("orders"),
+            headers={"Content-Type": "application/json; charset=utf-8"},
+            body=body,
+            summary={"bytes": len(body), "items": len(document.items)},
+        )
+
+    def parse_result(self, response, payload, document):
+        if response.content.strip():
+            answer = self.read_json(response)
+            reference = str(answer.get("order_number") or "").strip()
+            lab_status = str(answer.get("status") or "").strip()
+            lab_message = str(answer.get("message") or "").strip()
+        else:
+            reference = lab_status = lab_message = ""
+        return self.answer_result(
+            response, payload, document, reference=reference, lab_status=lab_status, lab_message=lab_message
+        )
+
+    def poll_status(self, external_reference):
+        """The lab's current status of one order (our ``external_reference``), normalised."""
+        response = self.request("GET", self.url("orders", quote(external_reference, safe="")))
+        answer = self.read_json(response)
+        lab_status = str(answer.get("status") or "").strip()
+        tracking = str(answer.get("tracking_number") or "").strip()
+        status = STATUS_TABLE.normalise(lab_status)
+        return StatusUpdate(
+            status=status,
+            external_status=lab_status,
+            external_reference=str(answer.get("order_number") or external_reference),
+            tracking_number=tracking,
+            message=_status_message(status, lab_status, tracking, str(answer.get("message") or "").strip()),
+            raw_response=response_text(response),
+            data={"carrier": answer["carrier"]} if answer.get("carrier") else {},
+        )
+
+
+def _status_message(status, lab_status, tracking, lab_message):
+    if status is None:
+        return _("Unbekannter Status des Labors „%(status)s“; die Bestellung bleibt unverändert.") % {
+            "status": lab_status or "-"
+        }
+    if status == "shipped" and tracking:
+        return _("Vom Labor versandt, Sendungsnummer %(tracking)s.") % {"tracking": tracking}
+    if status == "rejected_by_lab" and lab_message:
+        return _("Vom Labor abgelehnt: %(message)s") % {"message": lab_message[:300]}
+    messages = {
+        "ordered": _("Das Labor hat die Bestellung erhalten."),
+        "confirmed": _("Vom Labor bestätigt."),
+        "in_production": _("Beim Labor in Fertigung."),
+        "shipped": _("Vom Labor versandt."),
+        "rejected_by_lab": _("Vom Labor abgelehnt."),
+    }
+    return messages[status]

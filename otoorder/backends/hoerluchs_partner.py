@@ -1,0 +1,161 @@
+"""Hörluchs-Partner Bestell-System: multipart over HTTPS — the order as JSON plus scan files.
+
+* ``POST <endpoint_url>/auftraege`` as ``multipart/form-data`` with HTTP basic auth and
+  ``Idempotency-Key: <order uuid>``: part ``auftrag`` is the order as JSON, each scan of a
+  digital impression is one further part ``scan`` with its file name;
+* answer ``{"auftragsnummer": "…"}`` → *confirmed*, an empty 2xx → *ordered*;
+* ``GET <endpoint_url>/ping`` for "Verbindung testen".
+
+Wire format: ``docs/interfaces/hoerluchs_partner.md``.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy
+
+from .labstatus import StatusTable
+from .options import Option
+from .transports.http import HttpBackend, HttpRequest, json_bytes
+
+FORMAT_VERSION = "1"
+
+#: Hörluchs' statuses → our order statuses.
+STATUS_TABLE = StatusTable(
+    {
+        "eingegangen": "ordered",
+        "angenommen": "confirmed",
+        "in_fertigung": "in_production",
+        "versandt": "shipped",
+        "abgelehnt": "rejected_by_lab",
+    }
+)
+
+#: Our item fields → Hörluchs' names (the German vocabulary of the partner system).
+ITEM_FIELDS = {
+    "side": "seite",
+    "product_family": "produktfamilie",
+    "style": "bauform",
+    "material": "material",
+    "colour": "farbe",
+    "vent_type": "zusatzbohrung",
+    "vent_diameter_mm": "bohrung_mm",
+    "tube": "schlauch",
+    "receiver_power": "hoerer_staerke",
+    "receiver_length": "hoerer_laenge",
+    "quantity": "menge",
+    "impression": "abdruck",
+    "notes": "bemerkung",
+}
+#: The German labels that go along with coded fields, so a person at the lab can read them.
+LABEL_FIELDS = {
+    "side_label": "seite_text",
+    "product_family_label": "produktfamilie_text",
+    "style_label": "bauform_text",
+    "material_label": "material_text",
+    "vent_type_label": "zusatzbohrung_text",
+    "tube_label": "schlauch_text",
+}
+
+
+@dataclass(frozen=True)
+class ScanFile:
+    """One scan of a digital impression, as the multipart carries it."""
+
+    filename: str
+    content: bytes
+    content_type: str = "application/octet-stream"
+    side: str = ""
+
+
+def order_body(document, scans=()):
+    return {
+        "format_version": FORMAT_VERSION,
+        "bestell_id": document.order_id,
+        "bestellnummer": document.order_number,
+        "auftragsart": document.order_type,
+        "prioritaet": document.priority,
+        "erstellt_am": document.created_at.isoformat(),
+        "liefertermin": document.date_required.isoformat() if document.date_required else None,
+        "kundennummer": document.supplier_account,
+        "kundenreferenz": document.customer_reference,
+        "verordner": document.prescriber,
+        "bemerkung": document.notes,
+        "filiale": {
+            "name": document.branch.name,
+            "anschrift": list(document.branch.address_lines),
+            "email": document.branch.email,
+            "telefon": document.branch.phone,
+        },
+        "positionen": [
+            {
+                **{theirs: getattr(item, ours) for ours, theirs in ITEM_FIELDS.items()},
+                **{theirs: getattr(item, ours) for ours, theirs in LABEL_FIELDS.items()},
+            }
+            for item in document.items
+        ],
+        "scans": [{"dateiname": scan.filename, "seite": scan.side} for scan in scans],
+    }
+
+
+class HoerluchsPartnerBackend(HttpBackend):
+    key = "hoerluchs_partner"
+    label = "Hörluchs-Partner Bestell-System"
+    description = gettext_lazy(
+        "Bestellung im Hörluchs-Partner Bestell-System: Auftrag als JSON mit den Scan-Dateien "
+        "digitaler Abformungen (multipart über HTTPS)."
+    )
+    options = (
+        Option(
+            "endpoint_url",
+            gettext_lazy("Adresse der Schnittstelle"),
+            kind="url",
+            help_text=gettext_lazy("Basisadresse des Partner-Systems, z. B. https://partner.hoerluchs.example/api"),
+        ),
+        Option("username", gettext_lazy("Benutzername")),
+        Option("password", gettext_lazy("Passwort"), secret=True),
+    )
+    accepts_scans = True
+    status_table = STATUS_TABLE
+
+    def http_auth(self):
+        return (self.config["username"], self.config["password"])
+
+    def http_headers(self):
+        return {"Accept": "application/json"}
+
+    def scan_files(self, document):
+        """The scans sent with the order: a sequence of :class:`ScanFile`.
+
+        Read from ``document.scans`` when the order document carries scans of digital
+        impressions; a document without that attribute sends the order part alone.
+        """
+        return tuple(getattr(document, "scans", ()))
+
+    def build_payload(self, document):
+        scans = self.scan_files(document)
+        body = json_bytes(order_body(document, scans))
+        parts = [("auftrag", ("auftrag.json", body, "application/json; charset=utf-8"))]
+        parts += [("scan", (scan.filename, scan.content, scan.content_type)) for scan in scans]
+        return HttpRequest(
+            url=self.url("auftraege"),
+            headers={},
+            files=parts,
+            summary={
+                "order_bytes": len(body),
+                "items": len(document.items),
+                "scans": len(scans),
+                "scan_bytes": sum(len(scan.content) for scan in scans),
+            },
+        )
+
+    def parse_result(self, response, payload, document):
+        if response.content.strip():
+            answer = self.read_json(response)
+            reference = str(answer.get("auftragsnummer") or "").strip()
+            lab_status = str(answer.get("status") or "").strip()
+            lab_message = str(answer.get("meldung") or "").strip()
+        else:
+            reference = lab_status = lab_message = ""
+        return self.answer_result(
+            response, payload, document, reference=reference, lab_status=lab_status, lab_message=lab_message
+        )

@@ -1,0 +1,53 @@
+"""Lab statuses, normalised: one table per backend maps the lab's words to our order status.
+
+A backend declares ``STATUS_TABLE = StatusTable({"received": "confirmed", ...})``; the values
+are ``OrderStatus`` values (plain strings, because this package imports no models). Both the
+answer to a send and a status poll go through the same table, so there is exactly one place
+per lab that says what its statuses mean.
+"""
+
+from dataclasses import dataclass, field
+
+from .result import ResultStatus
+
+#: The order statuses a lab may move an order to (see ``otoorder.orders.choices``).
+LAB_REACHABLE = frozenset({"ordered", "confirmed", "in_production", "shipped", "rejected_by_lab"})
+
+
+class StatusTable:
+    def __init__(self, mapping):
+        unknown = set(mapping.values()) - LAB_REACHABLE
+        if unknown:
+            raise ValueError(f"not an order status a lab can set: {sorted(unknown)}")
+        self.mapping = {str(key).strip().lower(): value for key, value in mapping.items()}
+
+    def __iter__(self):
+        return iter(self.mapping.items())
+
+    def normalise(self, lab_status):
+        """Our order status for the lab's status, or ``None`` when the lab's word is unknown."""
+        if not lab_status:
+            return None
+        return self.mapping.get(str(lab_status).strip().lower())
+
+    def result_status(self, lab_status, *, has_reference):
+        """The ``ResultStatus`` of a send answer carrying ``lab_status`` (possibly empty)."""
+        if self.normalise(lab_status) == "rejected_by_lab":
+            return ResultStatus.REJECTED
+        return ResultStatus.CONFIRMED if has_reference else ResultStatus.ORDERED
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """What a status poll (or a lab push) reports about one order."""
+
+    #: Our order status (an ``OrderStatus`` value), or ``None`` for a lab status we do not know.
+    status: str | None
+    #: The lab's own status word, as received.
+    external_status: str = ""
+    external_reference: str = ""
+    tracking_number: str = ""
+    #: German, for the order's event log.
+    message: str = ""
+    raw_response: str = ""
+    data: dict = field(default_factory=dict)
