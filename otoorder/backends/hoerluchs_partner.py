@@ -1,7 +1,7 @@
 """Hörluchs-Partner Bestell-System: multipart over HTTPS — the order as JSON plus scan files.
 
 * ``POST <endpoint_url>/auftraege`` as ``multipart/form-data`` with HTTP basic auth and
-  ``Idempotency-Key: <order uuid>``: part ``auftrag`` is the order as JSON, each scan of a
+  ``Idempotency-Key: <order uuid>``: part ``order`` is the order as JSON, each scan of a
   digital impression is one further part ``scan`` with its file name;
 * answer ``{"auftragsnummer": "…"}`` → *confirmed*, an empty 2xx → *ordered*;
 * ``GET <endpoint_url>/ping`` for "Verbindung testen".
@@ -134,7 +134,7 @@ class HoerluchsPartnerBackend(HttpBackend):
     def build_payload(self, document):
         scans = self.scan_files(document)
         body = json_bytes(order_body(document, scans))
-        parts = [("auftrag", ("auftrag.json", body, "application/json; charset=utf-8"))]
+        parts = [("order", ("order.json", body, "application/json; charset=utf-8"))]
         parts += [("scan", (scan.filename, scan.content, scan.content_type)) for scan in scans]
         return HttpRequest(
             url=self.url("auftraege"),

@@ -282,9 +282,9 @@ def test_hoerluchs_sends_multipart_with_the_order_json_and_basic_auth(http_lab):
     assert request.header("Authorization") == basic_auth()
     assert request.header("Content-Type").startswith("multipart/form-data; boundary=")
     parts = request.multipart()
-    assert set(parts) == {"auftrag"}
-    [(filename, content_type, content)] = parts["auftrag"]
-    assert (filename, content_type) == ("auftrag.json", "application/json")
+    assert set(parts) == {"order"}
+    [(filename, content_type, content)] = parts["order"]
+    assert (filename, content_type) == ("order.json", "application/json")
     order = json.loads(content)
     assert {key: value for key, value in order.items() if key not in ("positionen", "filiale")} == {
         "format_version": "1",
@@ -354,7 +354,7 @@ def test_hoerluchs_sends_scan_files_as_parts(http_lab):
         ("rechts.stl", "model/stl", b"solid right\nendsolid right\n"),
         ("links.stl", "model/stl", b"\x00\x01binary-stl"),
     ]
-    order = json.loads(parts["auftrag"][0][2])
+    order = json.loads(parts["order"][0][2])
     assert order["scans"] == [{"dateiname": "rechts.stl", "seite": "right"}, {"dateiname": "links.stl", "seite": "left"}]
     assert result.status == ResultStatus.ORDERED
     assert result.request_summary["scans"] == 2
