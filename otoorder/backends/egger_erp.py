@@ -1,0 +1,160 @@
+"""Egger ERP Bestellung: openTRANS 2.1 ``ORDER`` straight into egger's ERP over HTTPS.
+
+* send: the ``ORDER`` (``opentrans.build_order``) is POSTed to ``endpoint_url`` with basic
+  auth and the order's UUID as ``Idempotency-Key``; validated against the operator's copy of
+  the schema first when ``OTOORDER_OPENTRANS_XSD`` is set;
+* answer: 2xx without body → *ordered*; 2xx with an ``ORDERRESPONSE`` → *confirmed* with its
+  ``SUPPLIER_ORDER_ID`` as the lab's number;
+* later: egger's ``ORDERRESPONSE`` and ``DISPATCHNOTIFICATION`` arrive on the signed callback
+  endpoint; :meth:`EggerErpBackend.parse_callback` turns them into status updates.
+
+Wire format: ``docs/interfaces/egger_erp.md``.
+"""
+
+from django.utils.translation import gettext as _, gettext_lazy
+
+from . import opentrans
+from .labstatus import StatusTable, StatusUpdate
+from .options import Option
+from .transports.http import HttpBackend, HttpRequest, is_empty, json_message, response_text
+
+#: openTRANS document type → our order status (the one status table of this lab).
+STATUS_TABLE = StatusTable(
+    {
+        "ORDERRESPONSE": "confirmed",
+        "DISPATCHNOTIFICATION": "shipped",
+    }
+)
+
+XML_CONTENT_TYPE = "application/xml; charset=utf-8"
+
+
+class EggerErpBackend(HttpBackend):
+    key = "egger_erp"
+    label = "Egger ERP Bestellung"
+    description = gettext_lazy(
+        "Bestellung direkt in das ERP-System von egger als openTRANS-2.1-Auftrag (XML über HTTPS); "
+        "Auftragsbestätigung und Lieferavis kommen über die Rückmelde-Adresse zurück."
+    )
+    options = (
+        Option("endpoint_url", gettext_lazy("Adresse des egger-ERP"), kind="url"),
+        Option("username", gettext_lazy("Benutzername")),
+        Option("password", gettext_lazy("Passwort"), secret=True),
+        Option(
+            "buyer_id",
+            gettext_lazy("Kennung bei egger (Buyer-ID)"),
+            help_text=gettext_lazy("Von egger vergebene Kennung Ihres Unternehmens für die ERP-Schnittstelle."),
+        ),
+        Option(
+            "shared_secret",
+            gettext_lazy("Gemeinsames Geheimnis für Rückmeldungen"),
+            secret=True,
+            help_text=gettext_lazy("Damit signiert egger Auftragsbestätigungen und Lieferavise an otoorder."),
+        ),
+    )
+    supports_callback = True
+    status_table = STATUS_TABLE
+
+    def http_auth(self):
+        return (self.config["username"], self.config["password"])
+
+    def lab_message(self, response):
+        """egger answers errors as JSON or plain text; HTML error pages are not shown."""
+        message = json_message(response)
+        if message:
+            return message
+        if response.headers.get("Content-Type", "").startswith("text/plain"):
+            return " ".join(response_text(response).split())
+        return ""
+
+    def build_payload(self, document):
+        body = opentrans.build_order(
+            document, buyer_id=self.config["buyer_id"], supplier_account=document.supplier_account
+        )
+        validated = opentrans.validate_if_configured(body)
+        return HttpRequest(
+            url=self.config["endpoint_url"],
+            headers={"Content-Type": XML_CONTENT_TYPE, "Accept": "application/xml"},
+            body=body,
+            summary={
+                "format": "openTRANS 2.1 ORDER",
+                "order_number": document.order_number,
+                "items": len(document.items),
+                "bytes": len(body),
+                "schema_validated": validated,
+            },
+        )
+
+    def parse_result(self, response, payload, document):
+        if is_empty(response):
+            return self.answer_result(response, payload, document)
+        try:
+            answer = opentrans.parse_orderresponse(response.content)
+        except opentrans.OpenTransError as exc:
+            raise self.unreadable_answer(response, str(exc)) from exc
+        if answer["order_id"] != document.order_number:
+            raise self.unreadable_answer(
+                response, f"ORDERRESPONSE for {answer['order_id']!r}, sent {document.order_number!r}"
+            )
+        data = {"delivery_date": answer["delivery_date"]} if answer["delivery_date"] else {}
+        return self.answer_result(
+            response,
+            payload,
+            document,
+            reference=answer["supplier_order_id"],
+            lab_status="ORDERRESPONSE",
+            data=data,
+        )
+
+    # --- lab push -----------------------------------------------------------------------
+
+    @classmethod
+    def parse_callback(cls, body):
+        """egger's ``ORDERRESPONSE`` or ``DISPATCHNOTIFICATION`` as status updates.
+
+        Returns a list of ``{"order_number": <our ORDER_ID>, "update": StatusUpdate}``, one
+        per order the document names (a dispatch notification may cover several). Raises
+        ``opentrans.OpenTransError`` (a ``ValueError``) for anything else.
+        """
+        root = opentrans.parse_document(body)
+        kind = opentrans.document_type(root)
+        raw = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+        if kind == "ORDERRESPONSE":
+            answer = opentrans.parse_orderresponse(root)
+            message = _("Auftragsbestätigung von egger, Auftragsnummer %(ref)s.") % {
+                "ref": answer["supplier_order_id"] or "-"
+            }
+            if answer["delivery_date"]:
+                message += " " + _("Liefertermin: %(date)s.") % {"date": answer["delivery_date"]}
+            update = StatusUpdate(
+                status=STATUS_TABLE.normalise(kind),
+                external_status=kind,
+                external_reference=answer["supplier_order_id"],
+                message=message,
+                raw_response=raw,
+                data={"delivery_date": answer["delivery_date"]} if answer["delivery_date"] else {},
+            )
+            return [{"order_number": answer["order_id"], "update": update}]
+        if kind == "DISPATCHNOTIFICATION":
+            notice = opentrans.parse_dispatchnotification(root)
+            reference = notice["supplier_order_ids"][0] if len(notice["supplier_order_ids"]) == 1 else ""
+            message = _("Versandt laut Lieferavis %(id)s von egger.") % {"id": notice["dispatchnotification_id"]}
+            if notice["shipment_id"]:
+                message += " " + _("Sendungsnummer: %(tracking)s.") % {"tracking": notice["shipment_id"]}
+            update = StatusUpdate(
+                status=STATUS_TABLE.normalise(kind),
+                external_status=kind,
+                external_reference=reference,
+                tracking_number=notice["shipment_id"],
+                message=message,
+                raw_response=raw,
+                data={
+                    key: notice[key]
+                    for key in ("dispatchnotification_id", "dispatchnotification_date", "tracking_url")
+                    if notice[key]
+                },
+            )
+            return [{"order_number": number, "update": update} for number in notice["order_ids"]]
+        raise opentrans.OpenTransError(
+            _("egger sendet %(kind)s; erwartet sind ORDERRESPONSE oder DISPATCHNOTIFICATION.") % {"kind": kind}
+        )

@@ -1,0 +1,321 @@
+"""openTRANS 2.1 documents of the egger ERP interface: build ``ORDER``, read the answers.
+
+Pure functions over lxml; no HTTP, no ORM. ``build_order`` writes an ``ORDER`` that is valid
+against the official openTRANS 2.1 schema (the tests validate every document against it; the
+schema itself is not part of the project). Where our earmould order has no standard element,
+the document uses what the schema offers for free data: typed ``REMARKS`` on the header
+(order UUID, order type, priority, customer reference, prescriber) and ``PRODUCT_FEATURES``
+on each item (side and the item specification). Wire format: ``docs/interfaces/egger_erp.md``.
+"""
+
+import os
+import re
+from functools import lru_cache
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from lxml import etree
+
+from .exceptions import ConfigurationError, OrderRejected
+
+OPENTRANS_NS = "http://www.opentrans.org/XMLSchema/2.1"
+BMECAT_NS = "http://www.bmecat.org/bmecat/2005"
+NSMAP = {None: OPENTRANS_NS, "bmecat": BMECAT_NS}
+XSD_SETTING = "OTOORDER_OPENTRANS_XSD"
+
+#: ``REMARKS type=…`` of the order header; the names are part of the wire format. The schema
+#: allows ``\w`` only (XSD's ``\w`` excludes "_" and "-"), hence camelCase.
+REMARK_ORDER_UUID = "orderUuid"
+REMARK_ORDER_TYPE = "orderType"
+REMARK_PRIORITY = "priority"
+REMARK_CUSTOMER_REFERENCE = "customerReference"
+REMARK_PRESCRIBER = "prescriber"
+
+#: Item fields sent as ``FEATURE`` (code name → (value attribute, label attribute, unit)).
+ITEM_FEATURES = (
+    ("side", "side", "side_label", None),
+    ("product_family", "product_family", "product_family_label", None),
+    ("style", "style", "style_label", None),
+    ("material", "material", "material_label", None),
+    ("colour", "colour", None, None),
+    ("vent_type", "vent_type", "vent_type_label", None),
+    ("vent_diameter", "vent_diameter_mm", None, "MMT"),
+    ("tube", "tube", "tube_label", None),
+    ("receiver_power", "receiver_power", None, None),
+    ("receiver_length", "receiver_length", None, None),
+    ("impression", "impression", None, None),
+)
+
+# Characters XML 1.0 cannot carry at all; a stray one in a note must not break the order.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_ZIP_CITY = re.compile(r"^(\d{4,5})\s+(.+)$")
+
+
+class OpenTransError(ValueError):
+    """An answer that is not a readable openTRANS document of the expected kind."""
+
+
+def _q(tag):
+    """Qualified name: ``bmecat:X`` in the BMEcat namespace, anything else in openTRANS."""
+    if tag.startswith("bmecat:"):
+        return f"{{{BMECAT_NS}}}{tag[7:]}"
+    return f"{{{OPENTRANS_NS}}}{tag}"
+
+
+def _clean(value, max_length=None):
+    text = _XML_ILLEGAL.sub("", str(value)).strip()
+    if max_length is not None:
+        text = text[:max_length].rstrip()
+    return text
+
+
+def _add(parent, tag, value=None, max_length=None, **attrs):
+    element = etree.SubElement(parent, _q(tag), {k: v for k, v in attrs.items() if v})
+    if value is not None:
+        element.text = _clean(value, max_length)
+    return element
+
+
+def _iso_datetime(value):
+    return value.isoformat(timespec="seconds")
+
+
+# --- ORDER ------------------------------------------------------------------------------
+
+
+def build_order(document, *, buyer_id, supplier_account):
+    """The openTRANS 2.1 ``ORDER`` for ``document`` as UTF-8 bytes.
+
+    ``buyer_id`` is the ID egger gave our company for the ERP interface, ``supplier_account``
+    the ordering branch's customer number at egger (empty: the buyer ID stands in).
+    """
+    buyer_ref = _clean(supplier_account or buyer_id, 250)
+    supplier_ref = _clean(document.supplier.name, 250) or "supplier"
+    root = etree.Element(_q("ORDER"), nsmap=NSMAP, version="2.1", type="standard")
+    header = _add(root, "ORDER_HEADER")
+    control = _add(header, "CONTROL_INFO")
+    _add(control, "GENERATOR_INFO", "otoorder")
+    info = _add(header, "ORDER_INFO")
+    _add(info, "ORDER_ID", document.order_number, 250)
+    _add(info, "ORDER_DATE", _iso_datetime(document.created_at))
+    if document.date_required:
+        delivery = _add(info, "DELIVERY_DATE", type="optional")
+        _add(delivery, "DELIVERY_START_DATE", document.date_required.isoformat())
+        _add(delivery, "DELIVERY_END_DATE", document.date_required.isoformat())
+    _add(info, "bmecat:LANGUAGE", "deu", default="true")
+    parties = _add(info, "PARTIES")
+    _add_party(parties, document.branch, "buyer", buyer_ref, extra_id=buyer_id)
+    _add_party(parties, document.supplier, "supplier", supplier_ref, id_type="buyer_specific")
+    _add_party(parties, document.branch, "delivery", buyer_ref)
+    references = _add(info, "ORDER_PARTIES_REFERENCE")
+    _add(references, "bmecat:BUYER_IDREF", buyer_ref, type="supplier_specific")
+    _add(references, "bmecat:SUPPLIER_IDREF", supplier_ref, type="buyer_specific")
+    shipment = _add(references, "SHIPMENT_PARTIES_REFERENCE")
+    _add(shipment, "DELIVERY_IDREF", buyer_ref, type="supplier_specific")
+    for remark_type, value in (
+        (REMARK_ORDER_UUID, document.order_id),
+        (REMARK_ORDER_TYPE, document.order_type),
+        (REMARK_PRIORITY, document.priority),
+        (REMARK_CUSTOMER_REFERENCE, document.customer_reference),
+        (REMARK_PRESCRIBER, document.prescriber),
+        ("general", document.notes),
+    ):
+        if _clean(value):
+            _add(info, "REMARKS", value, type=remark_type)
+    items = _add(root, "ORDER_ITEM_LIST")
+    for number, item in enumerate(document.items, start=1):
+        _add_item(items, number, item)
+    summary = _add(root, "ORDER_SUMMARY")
+    _add(summary, "TOTAL_ITEM_NUM", str(len(document.items)))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _add_party(parties, party, role, party_id, *, id_type="supplier_specific", extra_id=""):
+    element = _add(parties, "PARTY")
+    _add(element, "bmecat:PARTY_ID", party_id, 250, type=id_type)
+    if extra_id and _clean(extra_id) != party_id:
+        _add(element, "bmecat:PARTY_ID", extra_id, 250, type="buyerId")
+    _add(element, "PARTY_ROLE", role)
+    address = _add(element, "ADDRESS")
+    if _clean(party.name):
+        _add(address, "bmecat:NAME", party.name, 50)
+    lines = [line for line in party.address_lines if _clean(line) and _clean(line) != _clean(party.name)]
+    zip_city = _ZIP_CITY.match(_clean(lines[-1])) if lines else None
+    if zip_city:
+        lines = lines[:-1]
+    for line in lines[:1]:
+        _add(address, "bmecat:STREET", line, 50)
+    if zip_city:
+        _add(address, "bmecat:ZIP", zip_city.group(1))
+        _add(address, "bmecat:CITY", zip_city.group(2), 50)
+    if _clean(party.phone):
+        _add(address, "bmecat:PHONE", party.phone, 30, type="office")
+    if _clean(party.fax):
+        _add(address, "bmecat:FAX", party.fax, 30, type="office")
+    if _clean(party.email):
+        _add(address, "bmecat:EMAIL", party.email, 100)
+
+
+def _add_item(items, number, item):
+    element = _add(items, "ORDER_ITEM")
+    _add(element, "LINE_ITEM_ID", str(number))
+    product = _add(element, "PRODUCT_ID")
+    code = "-".join(part for part in (item.product_family, item.style, item.material) if part)
+    if code:
+        _add(product, "bmecat:BUYER_PID", code, 50, type="otoorder")
+    title = ", ".join(
+        part for part in (item.product_family_label, item.style_label, item.material_label) if part
+    )
+    _add(product, "bmecat:DESCRIPTION_SHORT", f"Otoplastik {item.side_label}" + (f": {title}" if title else ""), 150)
+    features = _add(element, "PRODUCT_FEATURES")
+    for name, value_attr, label_attr, unit in ITEM_FEATURES:
+        value = _clean(getattr(item, value_attr), 60)
+        if not value:
+            continue
+        feature = _add(features, "FEATURE")
+        _add(feature, "bmecat:FNAME", name)
+        _add(feature, "bmecat:FVALUE", value)
+        if unit:
+            _add(feature, "bmecat:FUNIT", unit)
+        label = _clean(getattr(item, label_attr), 250) if label_attr else ""
+        if label and label != value:
+            _add(feature, "bmecat:FVALUE_DETAILS", label)
+    _add(element, "QUANTITY", str(item.quantity))
+    _add(element, "bmecat:ORDER_UNIT", "C62")
+    if _clean(item.notes):
+        _add(element, "REMARKS", item.notes, type="general")
+
+
+# --- schema validation ------------------------------------------------------------------
+
+
+def configured_xsd_path():
+    """The operator's copy of the openTRANS schema, or "" when validation is off."""
+    return getattr(settings, XSD_SETTING, None) or os.environ.get(XSD_SETTING, "")
+
+
+@lru_cache(maxsize=4)
+def load_schema(path):
+    try:
+        return etree.XMLSchema(etree.parse(str(path)))
+    except (OSError, etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
+        raise ConfigurationError(
+            _("Das openTRANS-Schema unter %(path)s kann nicht geladen werden.") % {"path": path}, detail=str(exc)
+        ) from exc
+
+
+def schema_errors(xml, path):
+    """Messages of every schema violation of ``xml`` (empty: valid)."""
+    schema = load_schema(str(path))
+    if schema.validate(etree.fromstring(xml, _parser())):
+        return []
+    return [f"{error.line}: {error.message}" for error in schema.error_log]
+
+
+def validate_if_configured(xml):
+    """Validate against ``OTOORDER_OPENTRANS_XSD`` when the operator set it; refuse if invalid."""
+    path = configured_xsd_path()
+    if not path:
+        return False
+    errors = schema_errors(xml, path)
+    if errors:
+        raise OrderRejected(
+            _("Die Bestellung entspricht nicht dem openTRANS-Schema: %(error)s") % {"error": errors[0]},
+            detail="\n".join(errors),
+        )
+    return True
+
+
+# --- answers ----------------------------------------------------------------------------
+
+
+def _parser():
+    # Lab answers are untrusted: no entities, no DTDs from the network, no huge trees.
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def parse_document(xml):
+    """The root element of an openTRANS answer; ``OpenTransError`` if unreadable."""
+    if isinstance(xml, str):
+        xml = xml.encode("utf-8")
+    try:
+        root = etree.fromstring(xml, _parser())
+    except etree.XMLSyntaxError as exc:
+        raise OpenTransError(_("Die Antwort ist kein lesbares XML: %(error)s") % {"error": exc}) from exc
+    if etree.QName(root).namespace != OPENTRANS_NS:
+        raise OpenTransError(_("Die Antwort ist kein openTRANS-2.1-Dokument."))
+    return root
+
+
+def document_type(root):
+    """``ORDERRESPONSE``, ``DISPATCHNOTIFICATION``, … (the root's local name)."""
+    return etree.QName(root).localname
+
+
+def _text(element, path):
+    found = element.find(path, {"ot": OPENTRANS_NS, "bmecat": BMECAT_NS})
+    return (found.text or "").strip() if found is not None else ""
+
+
+def _texts(element, path):
+    values = []
+    for found in element.iterfind(path, {"ot": OPENTRANS_NS, "bmecat": BMECAT_NS}):
+        value = (found.text or "").strip()
+        if value and value not in values:
+            values.append(value)
+    return values
+
+
+def _expect(root, kind):
+    if document_type(root) != kind:
+        raise OpenTransError(
+            _("Erwartet wurde %(expected)s, erhalten %(got)s.") % {"expected": kind, "got": document_type(root)}
+        )
+
+
+def parse_orderresponse(xml):
+    """The order confirmation: our order number, the lab's number, the confirmed date."""
+    root = xml if isinstance(xml, etree._Element) else parse_document(xml)
+    _expect(root, "ORDERRESPONSE")
+    info = root.find("ot:ORDERRESPONSE_HEADER/ot:ORDERRESPONSE_INFO", {"ot": OPENTRANS_NS})
+    if info is None or not _text(info, "ot:ORDER_ID"):
+        raise OpenTransError(_("Der Auftragsbestätigung fehlt die Bestellnummer (ORDER_ID)."))
+    return {
+        "type": "ORDERRESPONSE",
+        "order_id": _text(info, "ot:ORDER_ID"),
+        "supplier_order_id": _text(info, "ot:SUPPLIER_ORDER_ID"),
+        "orderresponse_date": _text(info, "ot:ORDERRESPONSE_DATE"),
+        "delivery_date": _text(info, "ot:DELIVERY_DATE/ot:DELIVERY_START_DATE"),
+        "delivery_end_date": _text(info, "ot:DELIVERY_DATE/ot:DELIVERY_END_DATE"),
+        "order_uuid": _remark(info, REMARK_ORDER_UUID),
+    }
+
+
+def parse_dispatchnotification(xml):
+    """The shipping notice: the orders shipped, the shipment (tracking) ID, the date."""
+    root = xml if isinstance(xml, etree._Element) else parse_document(xml)
+    _expect(root, "DISPATCHNOTIFICATION")
+    info = root.find("ot:DISPATCHNOTIFICATION_HEADER/ot:DISPATCHNOTIFICATION_INFO", {"ot": OPENTRANS_NS})
+    if info is None:
+        raise OpenTransError(_("Der Lieferavis fehlt der Kopf (DISPATCHNOTIFICATION_INFO)."))
+    items = "ot:DISPATCHNOTIFICATION_ITEM_LIST/ot:DISPATCHNOTIFICATION_ITEM"
+    order_ids = _texts(root, f"{items}/ot:ORDER_REFERENCE/ot:ORDER_ID")
+    if not order_ids:
+        raise OpenTransError(_("Die Lieferavis nennt keine Bestellnummer (ORDER_REFERENCE/ORDER_ID)."))
+    return {
+        "type": "DISPATCHNOTIFICATION",
+        "dispatchnotification_id": _text(info, "ot:DISPATCHNOTIFICATION_ID"),
+        "dispatchnotification_date": _text(info, "ot:DISPATCHNOTIFICATION_DATE"),
+        "order_ids": order_ids,
+        "supplier_order_ids": _texts(root, f"{items}/ot:SUPPLIER_ORDER_REFERENCE/ot:SUPPLIER_ORDER_ID"),
+        "shipment_id": _text(info, "ot:SHIPMENT_ID"),
+        "tracking_url": _text(info, "ot:TRACKING_TRACING_URL"),
+        "delivery_date": _text(info, "ot:DELIVERY_DATE/ot:DELIVERY_START_DATE"),
+    }
+
+
+def _remark(info, remark_type):
+    for remark in info.iterfind("ot:REMARKS", {"ot": OPENTRANS_NS}):
+        if remark.get("type") == remark_type:
+            return (remark.text or "").strip()
+    return ""
