@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from otoorder.orders.choices import EventSource, OrderStatus
 from otoorder.orders.models import EarmouldOrder
+from otoorder.orders.services import set_status
 from otoorder.transactions.models import Transaction
 from tests import factories as f
 
@@ -29,6 +31,13 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 pytestmark = pytest.mark.browser
+
+
+def settled(page):
+    """Wait until htmx has swapped and processed new content (no request, no settling)."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -95,8 +104,10 @@ def test_staff_orders_an_earmould(transactional_db, live_server, page, alice, cu
     company.select_option(label="Egger")
     expect(preview).to_have_attribute("data-outcome", "supplier_required")
     expect(preview).to_contain_text("Bitte Lieferanten wählen")
+    settled(page)
     page.select_option("#id_supplier", label="Egger Direkt · E-Mail (PDF)")
     expect(preview).to_contain_text("an Egger Direkt bestellt")
+    settled(page)
     company.select_option(label="Dreve")
     expect(preview).to_contain_text(f"an {dreve_supplier.display_name} bestellt")
     expect(page.locator("#id_supplier")).to_have_value(str(dreve_supplier.pk))
@@ -140,3 +151,14 @@ def test_staff_orders_an_earmould(transactional_db, live_server, page, alice, cu
     page.screenshot(path=str(ARTIFACTS / "order-detail.png"), full_page=True)
     assert order.items.get().side == "right"
     assert order.supplier == dreve_supplier
+
+    # While in flight the panel polls: a status change shows up without reloading.
+    panel = page.locator("#status-panel")
+    expect(panel).to_have_attribute("hx-trigger", "every 2s")
+    for status in (OrderStatus.SENDING, OrderStatus.AWAITING_MANUAL):
+        set_status(order, status, source=EventSource.WORKER, message="Bestellformular bereit")
+    expect(page.locator("#order-status")).to_have_attribute("data-status", "awaiting_manual", timeout=10_000)
+    expect(page.locator("#confirm-order")).to_be_visible()
+    expect(panel).not_to_have_attribute("hx-trigger", "every 2s")
+    page.click("#confirm-order")
+    expect(page.locator("#order-status")).to_have_attribute("data-status", "ordered")

@@ -514,3 +514,10 @@ def test_chain_admin_sees_orders_of_every_branch(client, dave, transaction_obj, 
     order = make_order(transaction_obj, dreve, dreve_supplier, alice)
     client.force_login(dave)
     assert client.get(reverse("orders:order_detail", kwargs={"pk": order.pk})).status_code == 200
+
+
+def test_inactive_predefined_company_is_not_preselected(client_alice, dreve_txn, dreve):
+    dreve.is_active = False
+    dreve.save()
+    response = client_alice.get(order_service_url(dreve_txn))
+    assert response.context["resolution"].outcome == "no_order"

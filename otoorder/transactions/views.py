@@ -193,7 +193,11 @@ def order_service(request, pk):
                 )
                 return redirect("orders:order_detail", pk=order.pk)
     else:
-        initial = {"company": step.predefined_company, "supplier": step.predefined_supplier}
+        # R6: the predefined lab, as long as it is still in use.
+        initial = {
+            "company": _active_or_none(step.predefined_company),
+            "supplier": _active_or_none(step.predefined_supplier),
+        }
         forms = OrderServiceForms(preview_url=_preview_url(txn), initial=initial)
         company, supplier = forms.selection()
     context = {
@@ -218,6 +222,10 @@ def order_service_preview(request, pk):
     supplier = _selected(Supplier.objects.filter(is_active=True), request.GET.get("supplier"))
     context = {"txn": txn, "preview_url": _preview_url(txn), **resolution_preview(txn, company, supplier)}
     return render(request, "transactions/_resolution_preview.html", context)
+
+
+def _active_or_none(obj):
+    return obj if obj is not None and obj.is_active else None
 
 
 def _selected(queryset, value):
