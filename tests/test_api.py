@@ -8,7 +8,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from branches.models import InterfaceDefinition
+from branches.models import InterfaceDefinition, Role
 from otoorder.backends import registry
 from otoorder.backends.base import BaseBackend
 from otoorder.backends.options import Option
@@ -124,6 +124,16 @@ class TestAuth:
         response = client_for(alice).get(f"/api/v1/orders/{uuid.uuid4()}/")
         assert response.status_code == 404
         assert response.json() == {"code": "not_found", "detail": "Nicht gefunden."}
+
+    def test_method_not_allowed_and_malformed_json(self, dave, chain):
+        client = client_for(dave)
+        response = client.put("/api/v1/interface-definitions/", {}, format="json")
+        assert response.status_code == 405
+        assert response.json()["code"] == "method_not_allowed" and "PUT" in response.json()["detail"]
+        response = client.post("/api/v1/companies/", "{kein json", content_type="application/json")
+        assert response.status_code == 400
+        assert response.json() == {"code": "parse_error", "detail": "Die Anfrage ist kein gültiges JSON."}
+        assert not Company.objects.exists()
 
     def test_english_on_request(self, db):
         response = APIClient().get("/api/v1/orders/", HTTP_ACCEPT_LANGUAGE="en")
@@ -604,6 +614,17 @@ class TestInterfaceDefinitions:
         assert body["companies"] == [str(dreve.pk)]
         assert body["options"] == {"cc": "kopie@hoerwelt.test"}
         assert body["secrets_set"] == []
+
+    def test_admin_of_several_chains_must_name_the_chain(self, dave, chain):
+        other = f.ChainFactory(name="Klangwerk")
+        f.MembershipFactory(user=dave, chain=other, branch=None, role=Role.CHAIN_ADMIN)
+        client = client_for(dave)
+        response = client.post("/api/v1/interface-definitions/", definition_payload(), format="json")
+        assert response.status_code == 400 and "chain" in response.json()["errors"]
+        assert not InterfaceDefinition.objects.exists()
+        response = client.post("/api/v1/interface-definitions/", definition_payload(chain=str(other.pk)), format="json")
+        assert response.status_code == 201
+        assert InterfaceDefinition.objects.get().chain == other
 
     def test_branch_admin_writes_only_for_their_branch(self, carol, mitte, nord):
         client = client_for(carol)

@@ -30,6 +30,9 @@ class InvalidCredentials(exceptions.APIException):
         super().__init__(_("Benutzername oder Passwort ist falsch."), self.default_code)
 
 
+ALWAYS_OURS = {"not_found", "parse_error"}
+
+
 def _default_details():
     """German texts for DRF's generic errors (looked up per request: the language may vary)."""
     return {
@@ -92,7 +95,8 @@ def exception_handler(exc, context):
     else:
         code = exc.default_code
         detail = exc.detail
-        if str(detail) == str(exc.default_detail) or isinstance(detail, (list, dict)):
+        # A parser's message is the JSON library's English text: ours replaces it.
+        if code in ALWAYS_OURS or str(detail) == str(exc.default_detail) or isinstance(detail, (list, dict)):
             detail = _default_details().get(code, str(exc.default_detail))
         body = {"code": code, "detail": str(detail)}
     set_rollback()

@@ -29,7 +29,10 @@ class IsAdministrator(BasePermission):
 class CanAdminDefinition(BasePermission):
     """Branch admins change only definitions restricted to their branch."""
 
-    message = _("Diese Schnittstellendefinition gilt über Ihre Filiale hinaus; nur die Kettenadministration darf sie ändern.")
+    message = _(
+        "Diese Schnittstellendefinition gilt über Ihre Filiale hinaus; "
+        "nur die Kettenadministration darf sie ändern."
+    )
 
     def has_object_permission(self, request, view, obj):
         if request.method in SAFE_METHODS:

@@ -289,7 +289,12 @@ class InterfaceDefinitionSerializer(serializers.ModelSerializer):
     def _check_scope(self, branch, chain, scope):
         if branch is None and not scope.is_chain_admin(chain.pk):
             raise serializers.ValidationError(
-                {"branch": _("Als Filialadministrator legen Sie Definitionen nur für Ihre Filiale an: bitte die Filiale angeben.")}
+                {
+                    "branch": _(
+                        "Als Filialadministrator legen Sie Definitionen nur für Ihre Filiale an: "
+                        "bitte die Filiale angeben."
+                    )
+                }
             )
         if branch is not None and not scope.can_admin_branch(branch):
             raise serializers.ValidationError({"branch": _("Diese Filiale verwalten Sie nicht.")})
@@ -432,7 +437,7 @@ class PreviewSerializer(serializers.Serializer):
 
 
 def _visible_transactions(request):
-    return visible_transactions(request.user).prefetch_related("steps")
+    return visible_transactions(request.user).select_related("branch").prefetch_related("steps")
 
 
 def _visible_impressions(request):
