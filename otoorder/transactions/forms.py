@@ -206,10 +206,6 @@ class EarForm(forms.Form):
         )
 
     @property
-    def side_label(self):
-        return choices.Side(self.side).label
-
-    @property
     def is_ordered(self):
         return bool(self.is_bound and self.cleaned_data.get("order"))
 
@@ -243,11 +239,12 @@ class OrderServiceForms:
         self.non_field_errors = []
 
     def is_valid(self):
-        valid = self.header.is_valid() & all([ear.is_valid() for ear in self.ears])
-        if valid and not self.items():
+        header_valid = self.header.is_valid()
+        ears_valid = all([ear.is_valid() for ear in self.ears])
+        if ears_valid and not self.items():
             self.non_field_errors.append(_("Bitte mindestens ein Ohr bestellen."))
             return False
-        return valid
+        return header_valid and ears_valid
 
     def items(self):
         return [ear.item() for ear in self.ears if ear.is_ordered]
