@@ -37,7 +37,7 @@ from otoorder.backends.result import ResultStatus
 
 from .choices import AttemptOutcome, DispatchState, EventSource, OrderStatus
 from .documents import build_document
-from .models import Attempt, Dispatch, EarmouldOrder
+from .models import Attempt, Dispatch, EarmouldOrder, OrderEvent
 
 logger = logging.getLogger(__name__)
 
@@ -215,13 +215,15 @@ def _fail(dispatch, token, order, error, started_at, duration_ms):
                 claim_token=None,
                 last_error=error.message,
             )
-            _transition(
-                order,
-                OrderStatus.QUEUED,
-                message=_("Versuch %(n)s fehlgeschlagen (%(reason)s); neuer Versuch in %(s)s s.")
-                % {"n": dispatch.attempt_count, "reason": error.message, "s": int(countdown)},
-                lock=False,
-            )
+            message = _("Versuch %(n)s fehlgeschlagen (%(reason)s); neuer Versuch in %(s)s s.") % {
+                "n": dispatch.attempt_count,
+                "reason": error.message,
+                "s": int(countdown),
+            }
+            if order.status == OrderStatus.QUEUED:  # taken back by the sweeper meanwhile
+                OrderEvent.objects.create(order=order, source=EventSource.WORKER, message=message)
+            else:
+                _transition(order, OrderStatus.QUEUED, message=message, lock=False)
             transaction.on_commit(lambda: enqueue(dispatch.pk, countdown=countdown))
         else:
             Dispatch.objects.filter(pk=dispatch.pk).update(

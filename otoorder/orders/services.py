@@ -63,7 +63,7 @@ def resolve_for(transaction_obj, company, supplier=None):
 def set_status(order, new_status, *, source, actor=None, message="", data=None, save_fields=()):
     """Move ``order`` to ``new_status`` and append the event (the lifecycle is data)."""
     old = order.status
-    if new_status != old and new_status not in choices.TRANSITIONS.get(old, set()):
+    if new_status not in choices.TRANSITIONS.get(old, set()):
         raise InvalidTransition(
             _("Eine Bestellung im Status „%(old)s“ kann nicht „%(new)s“ werden.")
             % {"old": OrderStatus(old).label, "new": OrderStatus(new_status).label}
