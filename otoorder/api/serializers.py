@@ -21,7 +21,7 @@ from branches.services import validate_definition
 from otoorder.backends import registry
 from otoorder.orders import choices
 from otoorder.orders.models import Attempt, EarmouldOrder, Impression, OrderEvent, OrderItem
-from otoorder.orders.validation import check_item
+from otoorder.orders.validation import check_item, duplicate_sides
 from otoorder.transactions.models import Customer, Step, StepType, TemplateStep, Transaction, TransactionTemplate
 from otoorder.transactions.resolver import NO_ORDER, READY, SUPPLIER_REQUIRED
 from suppliers.models import Company, OrderMethod, Supplier
@@ -510,12 +510,7 @@ class OrderCreateSerializer(serializers.Serializer):
     HEADER_FIELDS = ("notes", "priority", "date_required", "order_type")
 
     def validate_items(self, items):
-        per_item = [{} for _item in items]
-        seen = set()
-        for index, item in enumerate(items):
-            if item["side"] in seen:
-                per_item[index]["side"] = [_("Jedes Ohr darf nur einmal bestellt werden.")]
-            seen.add(item["side"])
+        per_item = [{field: [message] for field, message in errors.items()} for errors in duplicate_sides(items)]
         if any(per_item):
             raise serializers.ValidationError(per_item)
         return items

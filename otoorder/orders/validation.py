@@ -106,6 +106,15 @@ def check_item(item):
     return errors
 
 
+def duplicate_sides(items):
+    """One ``{field: message}`` per item: each ear may be ordered only once per order."""
+    sides = [item.get("side") for item in items]
+    return [
+        {"side": _("Jedes Ohr darf nur einmal bestellt werden.")} if side and sides.index(side) != index else {}
+        for index, side in enumerate(sides)
+    ]
+
+
 class ItemsInvalid(ValidationError):
     """A ValidationError that keeps one ``{field: message}`` dict per item.
 
@@ -135,10 +144,8 @@ def validate_items(items):
     if not items:
         raise ValidationError({"items": _("Bitte mindestens ein Ohr bestellen.")})
     per_item = [check_item(item) for item in items]
-    sides = [item.get("side") for item in items]
-    for index, side in enumerate(sides):
-        if side and sides.index(side) != index:
-            per_item[index]["side"] = _("Jedes Ohr darf nur einmal bestellt werden.")
+    for errors, duplicate in zip(per_item, duplicate_sides(items)):
+        errors.update(duplicate)
     if any(per_item):
         raise ItemsInvalid(per_item)
     cleaned = []
