@@ -164,7 +164,7 @@ class TestReferenceData:
         assert standard["options_schema"]["type"] == "object"
         assert "from_email" in standard["options_schema"]["properties"]
         assert set(standard["capabilities"]) >= {"supports_status_poll", "supports_callback"}
-        assert backends["dreve_smartorder"]["available"] is False
+        assert backends["audia_easy_order_portal"]["available"] is False
 
     def test_companies_list_and_chain_admin_creates(self, alice, dave, dreve):
         assert [c["name"] for c in client_for(alice).get("/api/v1/companies/").json()["results"]] == ["Dreve"]
@@ -675,7 +675,7 @@ class TestInterfaceDefinitions:
     def test_other_bad_input(self, dave, chain):
         cases = [
             (definition_payload(backend="telepathie"), "backend"),
-            (definition_payload(backend="dreve_smartorder"), "backend"),
+            (definition_payload(backend="audia_easy_order_portal"), "backend"),
             (definition_payload(name=""), "name"),
             (definition_payload(active_from="bald"), "active_from"),
             (definition_payload(companies=[str(uuid.uuid4())]), "companies"),

@@ -217,7 +217,7 @@ def test_tie_is_refused_naming_the_first(as_user, dave, dreve):
 
 
 def test_unavailable_backend_is_refused(as_user, dave):
-    response = as_user(dave).post(reverse("branches:definition_create"), definition_data(backend="dreve_smartorder"))
+    response = as_user(dave).post(reverse("branches:definition_create"), definition_data(backend="audia_easy_order_portal"))
     assert response.status_code == 200
     assert "noch nicht verfügbar" in response.context["form"].errors["backend"][0]
     assert not InterfaceDefinition.objects.exists()
@@ -247,7 +247,7 @@ def test_options_partial_follows_backend(as_user, dave, secret_backend):
     assert 'name="opt_from_email"' in standard
     secret = client.get(reverse("branches:definition_options"), {"backend": "test_secret"}).content.decode()
     assert 'name="opt_password"' in secret and 'name="opt_from_email"' not in secret
-    unavailable = client.get(reverse("branches:definition_options"), {"backend": "egger_erp"}).content.decode()
+    unavailable = client.get(reverse("branches:definition_options"), {"backend": "egger_bestellsystem"}).content.decode()
     assert "noch nicht verfügbar" in unavailable
     full = client.get(reverse("branches:definition_create"), {"backend": "test_secret"}).content.decode()
     assert 'name="opt_password"' in full
@@ -352,7 +352,7 @@ def test_connection_test_shows_configuration_error(as_user, dave, chain):
 
 
 def test_connection_test_of_unavailable_backend_fails_clearly(as_user, dave, chain):
-    definition = f.InterfaceDefinitionFactory(chain=chain, name="Alt", backend="egger_erp")
+    definition = f.InterfaceDefinitionFactory(chain=chain, name="Alt", backend="egger_bestellsystem")
     response = as_user(dave).post(reverse("branches:definition_test", args=[definition.pk]), follow=True)
     [message] = messages_of(response)
     assert "noch nicht verfügbar" in message

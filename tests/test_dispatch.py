@@ -118,7 +118,7 @@ def test_unexpected_exception_is_retried_not_lost(scripted, order):
 
 
 def test_unavailable_interface_fails_with_reason(chain, transaction_obj, alice, dreve, dreve_supplier):
-    definition = f.InterfaceDefinitionFactory(chain=chain, backend="dreve_smartorder", companies=[dreve], supplier=dreve_supplier)
+    definition = f.InterfaceDefinitionFactory(chain=chain, backend="audia_easy_order_portal", companies=[dreve], supplier=dreve_supplier)
     order = services.place_order(transaction_obj=transaction_obj, company=dreve, items=[bte_item()], user=alice)
     assert order.interface_definition == definition
     assert dispatch.run(order.dispatch.pk) == OrderStatus.FAILED

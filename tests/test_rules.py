@@ -140,7 +140,7 @@ class TestTieRefusedAtSave:
         assert "Dreve Standard" in " ".join(caught.value.message_dict["companies"])
 
     def test_unavailable_backend_is_refused(self, chain):
-        definition = InterfaceDefinition(chain=chain, name="Dreve API", backend="dreve_smartorder")
+        definition = InterfaceDefinition(chain=chain, name="Dreve API", backend="audia_easy_order_portal")
         with pytest.raises(ValidationError) as caught:
             validate_definition(definition, company_ids=[], option_values={})
         assert "noch nicht verfügbar" in " ".join(caught.value.message_dict["backend"])

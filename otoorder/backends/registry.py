@@ -12,23 +12,23 @@ from .exceptions import ConfigurationError
 
 BACKENDS = {
     "standard": ("otoorder.backends.standard.StandardBackend", "Standard Bestellprozess"),
-    "audia_easy_order": ("otoorder.backends.unavailable.AudiaEasyOrderBackend", "Audia Easy Order"),
+    "audia_easy_order": ("otoorder.backends.audia_easy_order.AudiaEasyOrderBackend", "Audia Easy Order"),
     "audia_easy_order_portal": (
         "otoorder.backends.unavailable.AudiaEasyOrderPortalBackend",
         "Audia Easy Order Web-Portal",
     ),
-    "dreve_smartorder": ("otoorder.backends.unavailable.DreveSmartOrderBackend", "Dreve SmartOrder"),
+    "dreve_smartorder": ("otoorder.backends.dreve_smartorder.DreveSmartOrderBackend", "Dreve SmartOrder"),
     "egger_bestellsystem": (
         "otoorder.backends.unavailable.EggerBestellsystemBackend",
         "Egger Bestellsystem",
     ),
-    "egger_erp": ("otoorder.backends.unavailable.EggerErpBackend", "Egger ERP Bestellung"),
+    "egger_erp": ("otoorder.backends.egger_erp.EggerErpBackend", "Egger ERP Bestellung"),
     "hoerluchs_partner": (
-        "otoorder.backends.unavailable.HoerluchsPartnerBackend",
+        "otoorder.backends.hoerluchs_partner.HoerluchsPartnerBackend",
         "Hörluchs-Partner Bestell-System",
     ),
-    "command_line": ("otoorder.backends.unavailable.CommandLineBackend", "Kommandozeilenbefehl"),
-    "otofaktur_otoport": ("otoorder.backends.unavailable.OtofakturOtoportBackend", "Otofaktur Otoport"),
+    "command_line": ("otoorder.backends.command_line.CommandLineBackend", "Kommandozeilenbefehl"),
+    "otofaktur_otoport": ("otoorder.backends.otofaktur_otoport.OtofakturOtoportBackend", "Otofaktur Otoport"),
 }
 
 STANDARD = "standard"

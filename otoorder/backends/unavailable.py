@@ -31,41 +31,11 @@ class UnavailableBackend(BaseBackend):
         self._refuse()
 
 
-class AudiaEasyOrderBackend(UnavailableBackend):
-    key = "audia_easy_order"
-    label = "Audia Easy Order"
-
-
 class AudiaEasyOrderPortalBackend(UnavailableBackend):
     key = "audia_easy_order_portal"
     label = "Audia Easy Order Web-Portal"
 
 
-class DreveSmartOrderBackend(UnavailableBackend):
-    key = "dreve_smartorder"
-    label = "Dreve SmartOrder"
-
-
 class EggerBestellsystemBackend(UnavailableBackend):
     key = "egger_bestellsystem"
     label = "Egger Bestellsystem"
-
-
-class EggerErpBackend(UnavailableBackend):
-    key = "egger_erp"
-    label = "Egger ERP Bestellung"
-
-
-class HoerluchsPartnerBackend(UnavailableBackend):
-    key = "hoerluchs_partner"
-    label = "Hörluchs-Partner Bestell-System"
-
-
-class CommandLineBackend(UnavailableBackend):
-    key = "command_line"
-    label = "Kommandozeilenbefehl"
-
-
-class OtofakturOtoportBackend(UnavailableBackend):
-    key = "otofaktur_otoport"
-    label = "Otofaktur Otoport"
