@@ -7,7 +7,7 @@ their own messages and status codes.
 import logging
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -91,6 +91,21 @@ def next_order_number():
     return f"{prefix}{(int(last.rsplit('-', 1)[1]) + 1) if last else 1:06d}"
 
 
+#: Key of the PostgreSQL advisory lock that serialises order numbering (an arbitrary constant).
+ORDER_NUMBER_LOCK = 7_360_001
+
+
+def _serialise_order_numbers():
+    """Hold a transaction-scoped lock while the next number is taken and inserted.
+
+    PostgreSQL: an advisory lock, released at commit. SQLite takes the write lock at the
+    start of every transaction already (``transaction_mode=IMMEDIATE`` in settings).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ORDER_NUMBER_LOCK])
+
+
 def place_order(*, transaction_obj, company, supplier=None, items, user=None, step=None, header=None):
     """Resolve, validate and store an order as ``queued`` with its outbox row.
 
@@ -123,6 +138,7 @@ def place_order(*, transaction_obj, company, supplier=None, items, user=None, st
     for attempt in range(3):
         try:
             with transaction.atomic():
+                _serialise_order_numbers()
                 order = EarmouldOrder.objects.create(
                     number=next_order_number(),
                     transaction=transaction_obj,

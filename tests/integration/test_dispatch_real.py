@@ -96,14 +96,6 @@ def test_order_placed_through_the_api_is_sent_by_the_worker_with_the_pdf(
     assert [a["outcome"] for a in detail["attempts"]] == ["ordered"]
 
 
-# Not strict: whether a collision outlasts the three retries depends on timing. Remove the
-# marker when order numbers are allocated without collisions.
-@pytest.mark.xfail(
-    strict=False,
-    raises=AssertionError,
-    reason="place_order allocates order numbers as max+1 with only 3 retries: concurrent "
-    "submissions collide and the loser gets a 500 (fix belongs in otoorder/orders/services.py)",
-)
 def test_concurrent_api_submissions_all_succeed_and_are_each_sent_once(
     live_server, start_worker, smtp_lab, transaction_obj, dreve_supplier, alice
 ):
