@@ -9,6 +9,8 @@ exceptions (R1 → 422 ``no_company``, R4 → 422 ``supplier_required`` with the
 impossible status change → 409 ``invalid_status``) and Django's ``ValidationError``.
 """
 
+import logging
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -31,6 +33,9 @@ class InvalidCredentials(exceptions.APIException):
 
 
 ALWAYS_OURS = {"not_found", "parse_error"}
+
+
+logger = logging.getLogger(__name__)
 
 
 def _default_details():
@@ -78,7 +83,16 @@ def exception_handler(exc, context):
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     if not isinstance(exc, exceptions.APIException):
-        return None
+        # A bug must still answer in the API's format (and never show a traceback).
+        logger.exception("unhandled error in API view %s", type(context.get("view")).__name__)
+        set_rollback()
+        return Response(
+            {
+                "code": "server_error",
+                "detail": _("Interner Fehler. Bitte erneut versuchen; besteht der Fehler, bitte die IT informieren."),
+            },
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
 
     headers = {}
     status_code = exc.status_code
