@@ -21,7 +21,7 @@ from branches.services import validate_definition
 from otoorder.backends import registry
 from otoorder.orders import choices
 from otoorder.orders.models import Attempt, EarmouldOrder, Impression, OrderEvent, OrderItem
-from otoorder.orders.validation import check_item, duplicate_sides
+from otoorder.orders.validation import ITEM_FIELDS, check_item, duplicate_sides
 from otoorder.transactions.models import Customer, Step, StepType, TemplateStep, Transaction, TransactionTemplate
 from otoorder.transactions.resolver import NO_ORDER, READY, SUPPLIER_REQUIRED
 from suppliers.models import Company, OrderMethod, Supplier
@@ -537,21 +537,7 @@ class OrderItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = OrderItem
-        fields = [
-            "side",
-            "product_family",
-            "style",
-            "material",
-            "colour",
-            "vent_type",
-            "vent_diameter_mm",
-            "tube",
-            "receiver_power",
-            "receiver_length",
-            "quantity",
-            "impression",
-            "notes",
-        ]
+        fields = list(ITEM_FIELDS)
 
 
 class OrderEventSerializer(serializers.ModelSerializer):
