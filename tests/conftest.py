@@ -12,6 +12,8 @@ import pytest
 
 from branches.models import Role
 from tests import factories as f
+from tests.browser import browser, page  # noqa: F401 - fixtures for every test module
+from tests.labs.http_lab import http_lab  # noqa: F401 - fixture for every test module
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

@@ -1,6 +1,5 @@
 """The backend protocol: registry, option schemas, error classes and the PDF order form."""
 
-from datetime import date, datetime, timezone
 from io import BytesIO
 
 import pytest
@@ -9,11 +8,18 @@ from pypdf import PdfReader
 
 from otoorder.backends import registry
 from otoorder.backends.base import BaseBackend
-from otoorder.backends.document import ItemDocument, OrderDocument, PartyDocument
-from otoorder.backends.exceptions import BackendNotAvailable, ConfigurationError, OrderRejected, PermanentError, TransientError
+from otoorder.backends.document import PartyDocument
+from otoorder.backends.exceptions import (
+    BackendNotAvailable,
+    ConfigurationError,
+    OrderRejected,
+    PermanentError,
+    TransientError,
+)
 from otoorder.backends.options import Option, OptionsSchema, validate_lab_url
 from otoorder.backends.pdf import render_order_form
 from otoorder.backends.standard import StandardBackend
+from tests.documents import order_document
 
 SEED_KEYS = {
     "standard",
@@ -29,27 +35,14 @@ SEED_KEYS = {
 
 
 def document(**overrides):
-    values = dict(
-        order_id="6f1c2d8e-0000-4000-8000-000000000001",
-        order_number="OT-2026-000042",
-        order_type="new",
-        priority="express",
-        created_at=datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc),
-        date_required=date(2026, 12, 5),
-        branch=PartyDocument(name="Filiale Mitte", address_lines=("Filiale Mitte", "Hauptstraße 1", "10115 Berlin")),
-        supplier=PartyDocument(name="Dreve", email="bestellung@dreve.test"),
-        supplier_order_method="email",
-        supplier_account="K-4711",
-        customer_reference="EM-10001",
-        prescriber="Alice Akustik",
-        notes="Bitte weiche Kante.",
-        items=(
-            ItemDocument(side="right", side_label="rechts", style="shell", style_label="Schale", material="acrylic", material_label="Acryl hart", tube_label="Standard 2,1 mm"),
-            ItemDocument(side="left", side_label="links", style="canal", style_label="Stöpsel", material="silicone", material_label="Silikon weich", receiver_power="M", receiver_length="2"),
-        ),
+    return order_document(
+        **{
+            "supplier": PartyDocument(name="Dreve", email="bestellung@dreve.test"),
+            "supplier_order_method": "email",
+            "notes": "Bitte weiche Kante.",
+            **overrides,
+        }
     )
-    values.update(overrides)
-    return OrderDocument(**values)
 
 
 def test_registry_holds_the_nine_interfaces_of_the_seed():

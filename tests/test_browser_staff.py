@@ -3,9 +3,7 @@
 No worker runs here, so the order stays queued; the worker integration tests cover sending.
 """
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
@@ -14,21 +12,7 @@ from otoorder.orders.models import EarmouldOrder
 from otoorder.orders.services import set_status
 from otoorder.transactions.models import Transaction
 from tests import factories as f
-
-# Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
-# ordinary synchronous code all the same.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+from tests.browser import log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -40,30 +24,6 @@ def settled(page):
     )
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        message = f"Chromium not found at {CHROMIUM}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="de-DE", viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-
-
 def test_staff_orders_an_earmould(transactional_db, live_server, page, alice, customer, dreve, dreve_supplier):
     from playwright.sync_api import expect
 
@@ -73,16 +33,12 @@ def test_staff_orders_an_earmould(transactional_db, live_server, page, alice, cu
     f.SupplierFactory(company=egger, name="Egger Großhandel")
 
     # Log in as alice.
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", f.PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
+    log_in(page, live_server, "alice")
     expect(page.locator("h1")).to_have_text("Kunden")
 
     # Open the customer and start a transaction from the template with the predefined lab.
     page.get_by_role("link", name="Mustermann, Erika").click()
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "customer-detail.png"), full_page=True)
+    screenshot(page, "customer-detail.png")
     page.select_option("[data-testid=template-select]", label="Otoplastik Dreve")
     page.click("#start-transaction")
     expect(page.locator("#step-list")).to_contain_text("Otoplastik bestellen")
@@ -133,11 +89,11 @@ def test_staff_orders_an_earmould(transactional_db, live_server, page, alice, cu
     expect(page.locator("#id_right-vent_diameter_mm")).to_have_value("1,5")
     expect(page.locator("#id_notes")).to_have_value("Bitte mit Ausziehfaden.")
     expect(page.locator("#id_company")).to_have_value(str(dreve.pk))
-    page.screenshot(path=str(ARTIFACTS / "order-form-error.png"), full_page=True)
+    screenshot(page, "order-form-error.png")
     assert not EarmouldOrder.objects.exists()
 
     tube.select_option("standard_2_1")
-    page.screenshot(path=str(ARTIFACTS / "order-form.png"), full_page=True)
+    screenshot(page, "order-form.png")
 
     # Submit and land on the order detail.
     page.click("#submit-order")
@@ -148,7 +104,7 @@ def test_staff_orders_an_earmould(transactional_db, live_server, page, alice, cu
     expect(page.locator("#order-status")).to_have_text("Erstellt – wartet auf Versand")
     expect(page.locator("#item-right")).to_contain_text("Schale")
     expect(page.locator("#order-history")).to_contain_text("Bestellung erstellt")
-    page.screenshot(path=str(ARTIFACTS / "order-detail.png"), full_page=True)
+    screenshot(page, "order-detail.png")
     assert order.items.get().side == "right"
     assert order.supplier == dreve_supplier
 

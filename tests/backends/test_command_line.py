@@ -8,18 +8,23 @@ import json
 import os
 import shutil
 import time
-from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
 
 from otoorder.backends.command_line import CommandLineBackend, validate_arguments
-from otoorder.backends.document import ItemDocument, OrderDocument, PartyDocument
-from otoorder.backends.exceptions import ConfigurationError, OrderRejected, PermanentError, TransientError
+from otoorder.backends.document import ItemDocument, PartyDocument
+from otoorder.backends.exceptions import (
+    ConfigurationError,
+    OrderRejected,
+    PermanentError,
+    TransientError,
+)
 from otoorder.backends.result import ResultStatus
 from otoorder.backends.transports import subprocess as subprocess_transport
 from otoorder.backends.transports.subprocess import ALLOWLIST_ENV, validate_executable
+from tests.documents import order_document
 
 BIN = Path(__file__).resolve().parents[1] / "bin"
 DEMO = BIN / "demo_lab_command"
@@ -36,26 +41,20 @@ ALL_PLACEHOLDERS = [
 
 
 def document(**overrides):
-    values = dict(
-        order_id=ORDER_ID,
-        order_number="OT-2026-000099",
-        order_type="new",
-        priority="standard",
-        created_at=datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc),
-        date_required=date(2026, 12, 5),
-        branch=PartyDocument(name="Filiale Mitte", address_lines=("Hauptstraße 1", "10115 Berlin")),
-        supplier=PartyDocument(name="Labor Kommandozeile"),
-        supplier_order_method="interface",
-        supplier_account="K-4711",
-        customer_reference="EM-10001",
-        prescriber="Alice Akustik",
-        items=(
-            ItemDocument(side="right", side_label="rechts", style="shell", style_label="Schale"),
-            ItemDocument(side="left", side_label="links", style="canal", style_label="Stöpsel"),
-        ),
+    return order_document(
+        **{
+            "order_id": ORDER_ID,
+            "order_number": "OT-2026-000099",
+            "priority": "standard",
+            "branch": PartyDocument(name="Filiale Mitte", address_lines=("Hauptstraße 1", "10115 Berlin")),
+            "supplier": PartyDocument(name="Labor Kommandozeile"),
+            "items": (
+                ItemDocument(side="right", side_label="rechts", style="shell", style_label="Schale"),
+                ItemDocument(side="left", side_label="links", style="canal", style_label="Stöpsel"),
+            ),
+            **overrides,
+        }
     )
-    values.update(overrides)
-    return OrderDocument(**values)
 
 
 @pytest.fixture

@@ -9,24 +9,32 @@ import base64
 import json
 import socket
 from dataclasses import asdict
-from datetime import date, datetime, timezone
 
 import pytest
 from lxml import etree
 
-from otoorder.backends.audia_easy_order import STATUS_TABLE as AUDIA_STATUSES, AudiaEasyOrderBackend
+from otoorder.backends.audia_easy_order import STATUS_TABLE as AUDIA_STATUSES
+from otoorder.backends.audia_easy_order import AudiaEasyOrderBackend
 from otoorder.backends.base import ConnectionCheck
-from otoorder.backends.document import ItemDocument, OrderDocument, PartyDocument
-from otoorder.backends.dreve_smartorder import STATUS_TABLE as DREVE_STATUSES, DreveSmartOrderBackend
-from otoorder.backends.exceptions import ConfigurationError, PermanentError, TransientError
+from otoorder.backends.document import ItemDocument, PartyDocument
+from otoorder.backends.dreve_smartorder import STATUS_TABLE as DREVE_STATUSES
+from otoorder.backends.dreve_smartorder import DreveSmartOrderBackend
+from otoorder.backends.exceptions import (
+    ConfigurationError,
+    PermanentError,
+    TransientError,
+)
 from otoorder.backends.hoerluchs_partner import (
     STATUS_TABLE as HOERLUCHS_STATUSES,
+)
+from otoorder.backends.hoerluchs_partner import (
     HoerluchsPartnerBackend,
     ScanFile,
 )
 from otoorder.backends.result import ResultStatus
 from otoorder.orders.choices import OrderStatus
-from tests.labs.http_lab import Reply, http_lab  # noqa: F401  (fixture)
+from tests.documents import order_document
+from tests.labs.http_lab import Reply
 
 ORDER_ID = "6f1c2d8e-0000-4000-8000-000000000042"
 API_KEY = "dreve-key-123"
@@ -34,66 +42,20 @@ USER, PASSWORD = "filiale-mitte", "geheim-456"
 
 
 def document(**overrides):
-    values = dict(
-        order_id=ORDER_ID,
-        order_number="OT-2026-000042",
-        order_type="remake",
-        priority="express",
-        created_at=datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc),
-        date_required=date(2026, 12, 5),
-        branch=PartyDocument(
-            name="Filiale Mitte",
-            address_lines=("Hauptstraße 1", "10115 Berlin"),
-            email="mitte@hoerakustik.test",
-            phone="030 123456",
-        ),
-        supplier=PartyDocument(name="Labor", email="bestellung@labor.test"),
-        supplier_order_method="interface",
-        supplier_account="K-4711",
-        customer_reference="EM-10001",
-        prescriber="Alice Akustik",
-        notes="Bitte weiche Kante.",
-        items=(
-            ItemDocument(
-                side="right",
-                side_label="rechts",
-                product_family="bte",
-                product_family_label="HdO-Otoplastik mit Schlauch",
-                style="shell",
-                style_label="Schale",
-                material="acrylic",
-                material_label="Acryl hart",
-                colour="transparent",
-                vent_type="parallel",
-                vent_type_label="parallel",
-                vent_diameter_mm="1.5",
-                tube="standard_2_1",
-                tube_label="Standard 2,1 mm",
-                quantity=1,
-                impression="Abdruck 2026-11-20 rechts",
-                notes="rechts enger",
+    return order_document(
+        **{
+            "order_id": ORDER_ID,
+            "order_type": "remake",
+            "branch": PartyDocument(
+                name="Filiale Mitte",
+                address_lines=("Hauptstraße 1", "10115 Berlin"),
+                email="mitte@hoerakustik.test",
+                phone="030 123456",
             ),
-            ItemDocument(
-                side="left",
-                side_label="links",
-                product_family="ric",
-                product_family_label="Ex-Hörer-Otoplastik (RIC)",
-                style="canal",
-                style_label="Stöpsel",
-                material="silicone",
-                material_label="Silikon weich",
-                colour="beige",
-                vent_type="none",
-                vent_type_label="keine",
-                receiver_power="M",
-                receiver_length="2",
-                quantity=2,
-                impression="Scan 2026-11-20 links",
-            ),
-        ),
+            "notes": "Bitte weiche Kante.",
+            **overrides,
+        }
     )
-    values.update(overrides)
-    return OrderDocument(**values)
 
 
 def dreve(lab, **options):

@@ -7,18 +7,23 @@ lives beside the repository (``../shared/schemas/opentrans-2.1/``) and is never 
 
 import base64
 import socket
-from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
 from otoorder.backends import opentrans
-from otoorder.backends.document import ItemDocument, OrderDocument, PartyDocument
+from otoorder.backends.document import ItemDocument, PartyDocument
 from otoorder.backends.egger_erp import STATUS_TABLE, EggerErpBackend
-from otoorder.backends.exceptions import ConfigurationError, OrderRejected, PermanentError, TransientError
+from otoorder.backends.exceptions import (
+    ConfigurationError,
+    OrderRejected,
+    PermanentError,
+    TransientError,
+)
 from otoorder.backends.result import ResultStatus
-from tests.labs.http_lab import Reply, http_lab  # noqa: F401  (fixture)
+from tests.documents import order_document
+from tests.labs.http_lab import Reply
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "schemas" / "opentrans-2.1"
 XSD = SCHEMA_DIR / "opentrans_2_1.xsd"
@@ -72,29 +77,17 @@ LEFT = ItemDocument(
 
 
 def document(**overrides):
-    values = dict(
-        order_id=ORDER_ID,
-        order_number="OT-2026-000077",
-        order_type="new",
-        priority="express",
-        created_at=datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc),
-        date_required=date(2026, 12, 5),
-        branch=PartyDocument(
-            name="Filiale Mitte",
-            address_lines=("Filiale Mitte", "Hauptstraße 1", "10115 Berlin"),
-            email="mitte@hoerakustik.test",
-            phone="030 123456",
-        ),
-        supplier=PartyDocument(name="egger Otoplastik + Labortechnik GmbH", email="erp@egger.test"),
-        supplier_order_method="interface",
-        supplier_account="EG-4711",
-        customer_reference="EM-10001",
-        prescriber="Alice Akustik",
-        notes="Bitte bis Freitag.",
-        items=(RIGHT, LEFT),
+    return order_document(
+        **{
+            "order_id": ORDER_ID,
+            "order_number": "OT-2026-000077",
+            "supplier": PartyDocument(name="egger Otoplastik + Labortechnik GmbH", email="erp@egger.test"),
+            "supplier_account": "EG-4711",
+            "notes": "Bitte bis Freitag.",
+            "items": (RIGHT, LEFT),
+            **overrides,
+        }
     )
-    values.update(overrides)
-    return OrderDocument(**values)
 
 
 # --- ORDER ------------------------------------------------------------------------------

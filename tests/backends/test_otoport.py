@@ -2,57 +2,52 @@
 
 import os
 import threading
-from datetime import date, datetime, timezone
 
 import pytest
 from django.core.exceptions import ValidationError
 from lxml import etree
 
-from otoorder.backends.document import ItemDocument, OrderDocument, PartyDocument
+from otoorder.backends.document import ItemDocument, PartyDocument
 from otoorder.backends.exceptions import ConfigurationError
 from otoorder.backends.otofaktur_otoport import STATUS_TABLE, OtofakturOtoportBackend
 from otoorder.backends.result import ResultStatus
 from otoorder.backends.transports import files
 from otoorder.backends.transports.files import ROOT_ENV
+from tests.documents import order_document
 
 ORDER_ID = "6f1c2d8e-0000-4000-8000-0000000000f1"
 OTHER_ID = "6f1c2d8e-0000-4000-8000-0000000000f2"
 
 
 def document(**overrides):
-    values = dict(
-        order_id=ORDER_ID,
-        order_number="OT-2026-000123",
-        order_type="remake",
-        priority="express",
-        created_at=datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc),
-        date_required=date(2026, 12, 5),
-        branch=PartyDocument(name="Filiale Mitte", address_lines=("Hauptstraße 1", "10115 Berlin"), phone="030 1"),
-        supplier=PartyDocument(name="Otofaktur-Labor"),
-        supplier_order_method="interface",
-        supplier_account="OF-77",
-        customer_reference="EM-10001",
-        prescriber="Alice Akustik",
-        notes="Kante & <weich>",
-        items=(
-            ItemDocument(
-                side="right",
-                side_label="rechts",
-                product_family="bte",
-                product_family_label="HdO-Otoplastik mit Schlauch",
-                style="shell",
-                style_label="Schale",
-                material="acrylic",
-                material_label="Acryl hart",
-                vent_diameter_mm="1.0",
-                tube="standard_2_1",
-                tube_label="Standard 2,1 mm",
+    return order_document(
+        **{
+            "order_id": ORDER_ID,
+            "order_number": "OT-2026-000123",
+            "order_type": "remake",
+            "branch": PartyDocument(name="Filiale Mitte", address_lines=("Hauptstraße 1", "10115 Berlin"), phone="030 1"),
+            "supplier": PartyDocument(name="Otofaktur-Labor"),
+            "supplier_account": "OF-77",
+            "notes": "Kante & <weich>",
+            "items": (
+                ItemDocument(
+                    side="right",
+                    side_label="rechts",
+                    product_family="bte",
+                    product_family_label="HdO-Otoplastik mit Schlauch",
+                    style="shell",
+                    style_label="Schale",
+                    material="acrylic",
+                    material_label="Acryl hart",
+                    vent_diameter_mm="1.0",
+                    tube="standard_2_1",
+                    tube_label="Standard 2,1 mm",
+                ),
+                ItemDocument(side="left", side_label="links", style="canal", style_label="Stöpsel", receiver_power="M", receiver_length="2", quantity=2),
             ),
-            ItemDocument(side="left", side_label="links", style="canal", style_label="Stöpsel", receiver_power="M", receiver_length="2", quantity=2),
-        ),
+            **overrides,
+        }
     )
-    values.update(overrides)
-    return OrderDocument(**values)
 
 
 @pytest.fixture

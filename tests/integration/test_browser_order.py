@@ -4,55 +4,16 @@ alice orders in the browser and watches the order page turn to "Bestellt" by its
 polling) once the worker has handed the mail to the lab.
 """
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
 from otoorder.orders.choices import OrderStatus
 from otoorder.orders.models import EarmouldOrder
 from tests import factories as f
-
-from .conftest import IN_CI
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls here stay synchronous.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
+from tests.browser import log_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if IN_CI:
-            pytest.fail(f"Chromium not found at {CHROMIUM}", pytrace=False)
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="de-DE", viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
 
 
 def test_order_in_the_browser_is_sent_and_the_page_shows_bestellt(
@@ -63,10 +24,7 @@ def test_order_in_the_browser_is_sent_and_the_page_shows_bestellt(
     f.TemplateFactory(name="Otoplastik Dreve", steps__company=dreve, steps__supplier=dreve_supplier)
     start_worker(email_url=smtp_lab.url)
 
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", f.PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
+    log_in(page, live_server, "alice")
     page.get_by_role("link", name="Mustermann, Erika").click()
     page.select_option("[data-testid=template-select]", label="Otoplastik Dreve")
     page.click("#start-transaction")

@@ -1,6 +1,6 @@
 """A real HTTP lab on 127.0.0.1 for the tests: records every request and answers by script.
 
-Usage (any test module: ``from tests.labs.http_lab import Reply, http_lab``)::
+Usage (the ``http_lab`` fixture is offered to every test by tests/conftest.py)::
 
     def test_something(http_lab):
         http_lab.script(Reply.status(500), Reply.json({"order_number": "D-1"}), path="/orders")
