@@ -17,8 +17,13 @@ from django.utils.translation import gettext_lazy
 from lxml import etree
 
 from .labstatus import StatusTable
-from .options import Option
-from .transports.http import HttpBackend, HttpRequest, json_message
+from .transports.http import (
+    BASIC_AUTH_OPTIONS,
+    BasicAuthHttpBackend,
+    HttpRequest,
+    endpoint_option,
+    json_message,
+)
 
 FORMAT_VERSION = "1"
 XML_CONTENT_TYPE = "application/xml; charset=utf-8"
@@ -120,7 +125,7 @@ def properties_of(root):
     return properties
 
 
-class AudiaEasyOrderBackend(HttpBackend):
+class AudiaEasyOrderBackend(BasicAuthHttpBackend):
     key = "audia_easy_order"
     label = "Audia Easy Order"
     description = gettext_lazy(
@@ -128,19 +133,10 @@ class AudiaEasyOrderBackend(HttpBackend):
         "Auftragsnummer und die Bestelldaten der Otoplastik."
     )
     options = (
-        Option(
-            "endpoint_url",
-            gettext_lazy("Adresse der Schnittstelle"),
-            kind="url",
-            help_text=gettext_lazy("Basisadresse von Easy Order, z. B. https://easyorder.audia.example/api"),
-        ),
-        Option("username", gettext_lazy("Benutzername")),
-        Option("password", gettext_lazy("Passwort"), secret=True),
+        endpoint_option(help_text=gettext_lazy("Basisadresse von Easy Order, z. B. https://easyorder.audia.example/api")),
+        *BASIC_AUTH_OPTIONS,
     )
     status_table = STATUS_TABLE
-
-    def http_auth(self):
-        return (self.config["username"], self.config["password"])
 
     def http_headers(self):
         return {"Accept": "application/xml"}

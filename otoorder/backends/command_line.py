@@ -20,10 +20,16 @@ import tempfile
 import uuid
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _, gettext_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .base import BaseBackend
-from .exceptions import ConfigurationError, OrderRejected, PermanentError, TransientError
+from .exceptions import (
+    ConfigurationError,
+    OrderRejected,
+    PermanentError,
+    TransientError,
+)
 from .options import Option
 from .result import DispatchResult, ResultStatus
 from .transports import subprocess as subprocess_transport

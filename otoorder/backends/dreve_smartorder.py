@@ -13,11 +13,12 @@ Wire format: ``docs/interfaces/dreve_smartorder.md``.
 from dataclasses import asdict
 from urllib.parse import quote
 
-from django.utils.translation import gettext as _, gettext_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .labstatus import StatusTable, StatusUpdate
 from .options import Option
-from .transports.http import HttpBackend, HttpRequest, json_bytes, response_text
+from .transports.http import HttpBackend, HttpRequest, endpoint_option, json_bytes, response_text
 
 FORMAT_VERSION = "1"
 
@@ -66,12 +67,7 @@ class DreveSmartOrderBackend(HttpBackend):
         "der Fertigungsstand wird beim Labor abgefragt."
     )
     options = (
-        Option(
-            "endpoint_url",
-            gettext_lazy("Adresse der Schnittstelle"),
-            kind="url",
-            help_text=gettext_lazy("Basisadresse von SmartOrder, z. B. https://smartorder.dreve.example/api/v1"),
-        ),
+        endpoint_option(help_text=gettext_lazy("Basisadresse von SmartOrder, z. B. https://smartorder.dreve.example/api/v1")),
         Option("api_key", gettext_lazy("API-Schlüssel"), secret=True),
     )
     supports_status_poll = True

@@ -11,12 +11,21 @@
 Wire format: ``docs/interfaces/egger_erp.md``.
 """
 
-from django.utils.translation import gettext as _, gettext_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import opentrans
 from .labstatus import StatusTable, StatusUpdate
 from .options import Option
-from .transports.http import HttpBackend, HttpRequest, is_empty, json_message, response_text
+from .transports.http import (
+    BASIC_AUTH_OPTIONS,
+    BasicAuthHttpBackend,
+    HttpRequest,
+    endpoint_option,
+    is_empty,
+    json_message,
+    response_text,
+)
 
 #: openTRANS document type → our order status (the one status table of this lab).
 STATUS_TABLE = StatusTable(
@@ -29,7 +38,7 @@ STATUS_TABLE = StatusTable(
 XML_CONTENT_TYPE = "application/xml; charset=utf-8"
 
 
-class EggerErpBackend(HttpBackend):
+class EggerErpBackend(BasicAuthHttpBackend):
     key = "egger_erp"
     label = "Egger ERP Bestellung"
     description = gettext_lazy(
@@ -37,9 +46,8 @@ class EggerErpBackend(HttpBackend):
         "Auftragsbestätigung und Lieferavis kommen über die Rückmelde-Adresse zurück."
     )
     options = (
-        Option("endpoint_url", gettext_lazy("Adresse des egger-ERP"), kind="url"),
-        Option("username", gettext_lazy("Benutzername")),
-        Option("password", gettext_lazy("Passwort"), secret=True),
+        endpoint_option(gettext_lazy("Adresse des egger-ERP")),
+        *BASIC_AUTH_OPTIONS,
         Option(
             "buyer_id",
             gettext_lazy("Kennung bei egger (Buyer-ID)"),
@@ -54,9 +62,6 @@ class EggerErpBackend(HttpBackend):
     )
     supports_callback = True
     status_table = STATUS_TABLE
-
-    def http_auth(self):
-        return (self.config["username"], self.config["password"])
 
     def lab_message(self, response):
         """egger answers errors as JSON or plain text; HTML error pages are not shown."""

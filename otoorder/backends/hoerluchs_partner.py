@@ -14,8 +14,13 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy
 
 from .labstatus import StatusTable
-from .options import Option
-from .transports.http import HttpBackend, HttpRequest, json_bytes
+from .transports.http import (
+    BASIC_AUTH_OPTIONS,
+    BasicAuthHttpBackend,
+    HttpRequest,
+    endpoint_option,
+    json_bytes,
+)
 
 FORMAT_VERSION = "1"
 
@@ -97,7 +102,7 @@ def order_body(document, scans=()):
     }
 
 
-class HoerluchsPartnerBackend(HttpBackend):
+class HoerluchsPartnerBackend(BasicAuthHttpBackend):
     key = "hoerluchs_partner"
     label = "Hörluchs-Partner Bestell-System"
     description = gettext_lazy(
@@ -105,20 +110,11 @@ class HoerluchsPartnerBackend(HttpBackend):
         "digitaler Abformungen (multipart über HTTPS)."
     )
     options = (
-        Option(
-            "endpoint_url",
-            gettext_lazy("Adresse der Schnittstelle"),
-            kind="url",
-            help_text=gettext_lazy("Basisadresse des Partner-Systems, z. B. https://partner.hoerluchs.example/api"),
-        ),
-        Option("username", gettext_lazy("Benutzername")),
-        Option("password", gettext_lazy("Passwort"), secret=True),
+        endpoint_option(help_text=gettext_lazy("Basisadresse des Partner-Systems, z. B. https://partner.hoerluchs.example/api")),
+        *BASIC_AUTH_OPTIONS,
     )
     accepts_scans = True
     status_table = STATUS_TABLE
-
-    def http_auth(self):
-        return (self.config["username"], self.config["password"])
 
     def http_headers(self):
         return {"Accept": "application/json"}

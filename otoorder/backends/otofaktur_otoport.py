@@ -16,7 +16,8 @@ import logging
 import os
 import re
 
-from django.utils.translation import gettext as _, gettext_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from lxml import etree
 
 from .base import BaseBackend

@@ -14,10 +14,16 @@ import socket
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.utils.translation import gettext as _, gettext_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .base import BaseBackend
-from .exceptions import ConfigurationError, OrderRejected, PermanentError, TransientError
+from .exceptions import (
+    ConfigurationError,
+    OrderRejected,
+    PermanentError,
+    TransientError,
+)
 from .options import Option
 from .pdf import render_order_form
 from .result import DispatchResult, ResultStatus

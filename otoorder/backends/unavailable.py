@@ -5,7 +5,8 @@ clearly — when the definition is saved and when an order would be sent — ins
 pretending success.
 """
 
-from django.utils.translation import gettext as _, gettext_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .base import BaseBackend
 from .exceptions import BackendNotAvailable

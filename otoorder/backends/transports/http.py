@@ -24,10 +24,12 @@ from functools import cached_property
 
 import requests
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..base import BaseBackend
 from ..exceptions import ConfigurationError, PermanentError, TransientError
 from ..labstatus import StatusTable
+from ..options import Option
 from ..result import DispatchResult, ResultStatus
 
 logger = logging.getLogger(__name__)
@@ -91,6 +93,18 @@ def _message_in(body):
     if isinstance(body, list) and body:
         return "; ".join(filter(None, (_message_in(entry) for entry in body[:5])))
     return ""
+
+
+def endpoint_option(label=gettext_lazy("Adresse der Schnittstelle"), help_text=""):
+    """The base address every HTTP lab has (https, or http to loopback only)."""
+    return Option("endpoint_url", label, kind="url", help_text=help_text)
+
+
+#: User name and password of HTTP basic auth; the password is write-only.
+BASIC_AUTH_OPTIONS = (
+    Option("username", gettext_lazy("Benutzername")),
+    Option("password", gettext_lazy("Passwort"), secret=True),
+)
 
 
 class HttpBackend(BaseBackend):
@@ -280,3 +294,10 @@ def json_bytes(data):
 
 def _seconds(value):
     return f"{value:g}"
+
+
+class BasicAuthHttpBackend(HttpBackend):
+    """An HTTP lab that authenticates with ``BASIC_AUTH_OPTIONS``."""
+
+    def http_auth(self):
+        return (self.config["username"], self.config["password"])
