@@ -170,6 +170,9 @@ def _succeed(dispatch, token, order, result, started_at, duration_ms):
         if result.external_status:
             order.external_status = result.external_status
             fields.append("external_status")
+        if result.data.get("properties"):
+            order.lab_properties = result.data["properties"]
+            fields.append("lab_properties")
         if new_status in (OrderStatus.ORDERED, OrderStatus.CONFIRMED):
             order.ordered_at = timezone.now()
             fields.append("ordered_at")

@@ -68,6 +68,9 @@ class EarmouldOrder(models.Model):
     )
     external_reference = models.CharField(_("Ext. Bestellung"), max_length=100, blank=True)
     external_status = models.CharField(_("Ext. Status"), max_length=200, blank=True)
+    tracking_number = models.CharField(_("Sendungsnummer"), max_length=100, blank=True)
+    #: The earmould properties the lab confirmed ("Bestelldaten"), per ear.
+    lab_properties = models.JSONField(_("Bestelldaten des Labors"), default=dict, blank=True)
     failure_reason = models.TextField(_("Fehlergrund"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -276,3 +279,19 @@ class Attempt(models.Model):
         constraints = [models.UniqueConstraint(fields=["order", "number"], name="attempt_number_unique")]
         verbose_name = _("Sendeversuch")
         verbose_name_plural = _("Sendeversuche")
+
+
+class CallbackReceipt(models.Model):
+    """A lab callback that was accepted: a replay of the same signature is refused."""
+
+    interface_definition = models.ForeignKey(InterfaceDefinition, on_delete=models.CASCADE, related_name="+")
+    signature = models.CharField(max_length=64)
+    body_sha256 = models.CharField(max_length=64)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["interface_definition", "signature"], name="callback_signature_once")
+        ]
+        verbose_name = _("Rückmeldung eines Labors")
+        verbose_name_plural = _("Rückmeldungen der Labore")
