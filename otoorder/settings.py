@@ -169,6 +169,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
     }
+    # The embedded broker needs no server, only its folders.
+    for folder in ("out", "control", "processed"):
+        (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
 else:
     # The retry horizon of a dispatch stays well below this, so that a message that a dead
     # worker held is redelivered only after our own sweeper had its chance.

@@ -157,3 +157,11 @@ def test_standard_connection_check_reports_unreachable_server(settings):
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # discard port: nothing listens
     check = StandardBackend({}, timeout=2).test_connection()
     assert not check.ok and "nicht erreichbar" in check.message
+
+
+def test_pdf_order_form_breaks_long_forms_across_pages():
+    notes = "\n".join(f"Zeile {n}: bitte beachten" for n in range(120))
+    reader = PdfReader(BytesIO(render_order_form(document(notes=notes))))
+    assert len(reader.pages) >= 2
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Zeile 0:" in text and "Zeile 119:" in text

@@ -1,14 +1,13 @@
 """The PDF order form (Bestellformular) of the standard ordering process, drawn with reportlab."""
 
 from io import BytesIO
-from xml.sax.saxutils import escape
 
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfgen.canvas import Canvas
 
 PRIORITY_LABELS = {"standard": "Standard", "express": "Express"}
 ORDER_TYPE_LABELS = {
@@ -18,10 +17,6 @@ ORDER_TYPE_LABELS = {
     "reorder_from_scan": "Nachbestellung aus gespeichertem Scan",
     "repair": "Reparatur",
 }
-
-
-def _p(text, style):
-    return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
 
 
 def item_rows(item):
@@ -42,23 +37,8 @@ def item_rows(item):
     return [(label, value) for label, value in rows if value]
 
 
-def render_order_form(document):
-    """Return the order form of ``document`` as PDF bytes."""
-    buffer = BytesIO()
-    styles = getSampleStyleSheet()
-    normal, heading = styles["Normal"], styles["Heading1"]
-    pdf = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=16 * mm,
-        bottomMargin=16 * mm,
-        title=f"Otoplastik-Bestellung {document.order_number}",
-        author="otoorder",
-    )
-    story = [_p(_("Otoplastik-Bestellung %(number)s") % {"number": document.order_number}, heading)]
-    header = [
+def header_rows(document):
+    rows = [
         (_("Bestellnummer"), document.order_number),
         (_("Datum"), document.created_at.strftime("%d.%m.%Y")),
         (_("Besteller (Filiale)"), "\n".join(document.branch.address_lines)),
@@ -71,25 +51,90 @@ def render_order_form(document):
         (_("Verantwortlicher Akustiker"), document.prescriber),
         (_("Bestell-ID"), document.order_id),
     ]
-    story.append(_table([(label, value) for label, value in header if value], normal))
+    return [(label, value) for label, value in rows if value]
+
+
+class _FormWriter:
+    """Draws label/value tables and headings top-down on A4 pages, breaking pages as needed.
+
+    Drawn on the canvas directly rather than with platypus: the form is a fixed layout, and
+    the order form is produced for every standard order on the dispatch path.
+    """
+
+    LEFT, TOP, BOTTOM = 18 * mm, A4[1] - 16 * mm, 16 * mm
+    LABEL_WIDTH, VALUE_WIDTH = 55 * mm, 119 * mm
+    FONT, BOLD, SIZE, LEADING, PAD = "Helvetica", "Helvetica-Bold", 10, 12, 3
+
+    def __init__(self, canvas):
+        self.canvas = canvas
+        self.y = self.TOP
+
+    def _room(self, height):
+        if self.y - height < self.BOTTOM:
+            self.canvas.showPage()
+            self.y = self.TOP
+
+    def heading(self, text, size=16, space_before=0):
+        self.y -= space_before
+        self._room(size * 1.6)
+        self.y -= size * 1.2
+        self.canvas.setFont(self.BOLD, size)
+        self.canvas.drawString(self.LEFT, self.y, str(text))
+        self.y -= size * 0.5
+
+    def paragraph(self, text):
+        for line in self._lines(text, self.LABEL_WIDTH + self.VALUE_WIDTH):
+            self._room(self.LEADING)
+            self.y -= self.LEADING
+            self.canvas.setFont(self.FONT, self.SIZE)
+            self.canvas.drawString(self.LEFT, self.y, line)
+
+    def table(self, rows):
+        canvas, x_value = self.canvas, self.LEFT + self.LABEL_WIDTH
+        right = x_value + self.VALUE_WIDTH
+        for label, value in rows:
+            labels = self._lines(label, self.LABEL_WIDTH - 2 * self.PAD)
+            values = self._lines(value, self.VALUE_WIDTH - 2 * self.PAD)
+            height = max(len(labels), len(values)) * self.LEADING + 2 * self.PAD
+            self._room(height)
+            top, bottom = self.y, self.y - height
+            canvas.setFillColor(colors.whitesmoke)
+            canvas.rect(self.LEFT, bottom, self.LABEL_WIDTH, height, stroke=0, fill=1)
+            canvas.setFillColor(colors.black)
+            canvas.setStrokeColor(colors.grey)
+            canvas.setLineWidth(0.25)
+            canvas.rect(self.LEFT, bottom, right - self.LEFT, height, stroke=1, fill=0)
+            canvas.line(x_value, bottom, x_value, top)
+            canvas.setFont(self.FONT, self.SIZE)
+            for column_x, lines in ((self.LEFT, labels), (x_value, values)):
+                baseline = top - self.PAD - self.SIZE
+                for line in lines:
+                    canvas.drawString(column_x + self.PAD, baseline, line)
+                    baseline -= self.LEADING
+            self.y = bottom
+
+    def _lines(self, text, width):
+        lines = []
+        for part in str(text).split("\n"):
+            lines += simpleSplit(part, self.FONT, self.SIZE, width) or [""]
+        return lines
+
+
+def render_order_form(document):
+    """Return the order form of ``document`` as PDF bytes."""
+    buffer = BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, pageCompression=0)
+    canvas.setTitle(f"Otoplastik-Bestellung {document.order_number}")
+    canvas.setAuthor("otoorder")
+    form = _FormWriter(canvas)
+    form.heading(_("Otoplastik-Bestellung %(number)s") % {"number": document.order_number})
+    form.table(header_rows(document))
     for item in document.items:
-        story += [Spacer(1, 6 * mm), _p(_("Ohr: %(side)s") % {"side": item.side_label}, styles["Heading2"])]
-        story.append(_table(item_rows(item), normal))
+        form.heading(_("Ohr: %(side)s") % {"side": item.side_label}, size=13, space_before=6 * mm)
+        form.table(item_rows(item))
     if document.notes:
-        story += [Spacer(1, 6 * mm), _p(_("Hinweise an das Labor"), styles["Heading2"]), _p(document.notes, normal)]
-    pdf.build(story)
+        form.heading(_("Hinweise an das Labor"), size=13, space_before=6 * mm)
+        form.paragraph(document.notes)
+    canvas.showPage()
+    canvas.save()
     return buffer.getvalue()
-
-
-def _table(rows, style):
-    table = Table([[_p(label, style), _p(value, style)] for label, value in rows], colWidths=[55 * mm, 119 * mm])
-    table.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                ("BACKGROUND", (0, 0), (0, -1), colors.whitesmoke),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ]
-        )
-    )
-    return table
