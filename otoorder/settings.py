@@ -191,7 +191,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "otoorder.orders.tasks.sweep_dispatches",
         "schedule": env.float("OTOORDER_SWEEP_INTERVAL", default=30.0),
     },
+    # Status polls and inbox files of the labs (otoorder/orders/polling.py).
+    "poll-labs": {
+        "task": "otoorder.orders.tasks.poll_labs",
+        "schedule": env.float("OTOORDER_POLL_INTERVAL", default=300.0),
+    },
 }
+#: Orders asked about per definition and poll run (the rest follow in the next runs).
+OTOORDER_POLL_BATCH = env.int("OTOORDER_POLL_BATCH", default=100)
 
 # --- Dispatch policy ------------------------------------------------------------------------
 OTOORDER_DISPATCH = {

@@ -14,3 +14,11 @@ def dispatch_order(dispatch_id):
 @shared_task(name="otoorder.orders.tasks.sweep_dispatches", ignore_result=True)
 def sweep_dispatches():
     return dispatch.sweep()
+
+
+@shared_task(name="otoorder.orders.tasks.poll_labs", ignore_result=True)
+def poll_labs():
+    """Ask the labs about orders in flight and read their inboxes (``polling.poll_all``)."""
+    from . import polling
+
+    return polling.poll_all()

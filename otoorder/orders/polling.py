@@ -1,0 +1,223 @@
+"""The return channel by polling: ask the labs about orders in flight and read their inboxes.
+
+The periodic task ``poll_labs`` calls :func:`poll_all`. For every active interface definition
+whose backend declares ``supports_status_poll``:
+
+* a backend with ``poll_status(external_reference)`` (Dreve SmartOrder) is asked about a
+  bounded batch of the definition's orders that are ordered/confirmed/in production/shipped
+  and carry the lab's number, least recently polled first (a round-robin cursor, so a long
+  list of quiet orders never starves the newer ones);
+* a backend with ``read_inbox(apply)`` (Otofaktur Otoport) reads its inbox; ``apply`` finds
+  the order by its UUID among the definition's orders.
+
+Every report goes through ``apply_status_update`` (one place, idempotent by report key), so
+a run repeated or overlapping changes nothing twice. Two runs at the same time do not work
+on the same definition: each definition is taken under a lock (a PostgreSQL advisory lock,
+or a file lock on the one host SQLite runs on); the second run skips it.
+"""
+
+import contextlib
+import fcntl
+import hashlib
+import logging
+import os
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Q
+from django.utils.dateparse import parse_datetime
+
+from branches.models import InterfaceDefinition
+from otoorder.backends import registry
+from otoorder.backends.exceptions import BackendError, ConfigurationError, TransientError
+
+from .choices import EventSource, OrderStatus
+from .lab_updates import apply_status_update
+from .models import EarmouldOrder
+
+logger = logging.getLogger(__name__)
+
+#: The statuses in which a lab still has something to tell.
+POLLED_STATUSES = (OrderStatus.ORDERED, OrderStatus.CONFIRMED, OrderStatus.IN_PRODUCTION, OrderStatus.SHIPPED)
+#: After this many transient errors in a row the lab is down: leave the rest for the next run.
+MAX_CONSECUTIVE_TRANSIENT = 3
+#: Arbitrary first key of the advisory locks of this module (the second is per definition).
+LOCK_NAMESPACE = 0x6F70
+
+
+def batch_size():
+    return int(getattr(settings, "OTOORDER_POLL_BATCH", 100))
+
+
+def poll_all():
+    """One run over every pollable definition; returns ``{definition id: reports applied}``."""
+    results = {}
+    definitions = InterfaceDefinition.objects.filter(is_active=True).order_by("pk")
+    for definition in definitions:
+        if not definition.is_active_on():
+            continue
+        try:
+            backend_class = registry.get_backend_class(definition.backend)
+        except ConfigurationError:
+            continue
+        if not getattr(backend_class, "supports_status_poll", False):
+            continue
+        with definition_lock(definition) as acquired:
+            if not acquired:
+                logger.info("poll: definition %s is being polled by another run; skipped", definition.pk)
+                continue
+            results[str(definition.pk)] = poll_definition(definition, backend_class)
+    return results
+
+
+def poll_definition(definition, backend_class=None):
+    """Poll one definition (status and/or inbox); returns the number of reports applied."""
+    backend_class = backend_class or registry.get_backend_class(definition.backend)
+    try:
+        backend = backend_class(definition.configured_options(), timeout=_timeout())
+    except BackendError as exc:
+        logger.warning("poll: definition %s is not usable: %s", definition.pk, exc.message)
+        return 0
+    applied = 0
+    if hasattr(backend, "poll_status"):
+        applied += poll_orders(definition, backend)
+    if hasattr(backend, "read_inbox"):
+        applied += read_inbox(definition, backend)
+    return applied
+
+
+# --- status polls ---------------------------------------------------------------------------
+
+
+def pollable_orders(definition):
+    return EarmouldOrder.objects.filter(
+        interface_definition=definition, status__in=POLLED_STATUSES
+    ).exclude(external_reference="")
+
+
+def next_batch(definition, size=None):
+    """Up to ``size`` orders, continuing after the last one polled (then from the start).
+
+    Ordered by ``(updated_at, pk)``: an order a report just changed moves to the end by
+    itself; the cursor carries the quiet ones round. The cursor lives in the cache — when it
+    is lost, polling merely starts again from the oldest.
+    """
+    size = size or batch_size()
+    ordered = pollable_orders(definition).order_by("updated_at", "pk")
+    cursor = cache.get(_cursor_key(definition))
+    batch = []
+    if cursor:
+        moment, pk = parse_datetime(cursor[0]), cursor[1]
+        if moment is not None:
+            batch = list(ordered.filter(Q(updated_at__gt=moment) | Q(updated_at=moment, pk__gt=pk))[:size])
+    if len(batch) < size:
+        seen = {order.pk for order in batch}
+        batch += [order for order in ordered[: size - len(batch)] if order.pk not in seen]
+    return batch
+
+
+def poll_orders(definition, backend):
+    applied = transient_in_a_row = 0
+    for order in next_batch(definition):
+        try:
+            update = backend.poll_status(order.external_reference)
+        except TransientError as exc:
+            logger.warning("poll: order %s of definition %s: %s", order.pk, definition.pk, exc.message)
+            transient_in_a_row += 1
+            if transient_in_a_row >= MAX_CONSECUTIVE_TRANSIENT:
+                logger.warning("poll: definition %s: lab unreachable; the rest waits for the next run", definition.pk)
+                break
+            continue
+        except ConfigurationError as exc:
+            # Wrong credentials or address: every further request would fail the same way.
+            logger.warning("poll: definition %s: %s", definition.pk, exc.message)
+            break
+        except BackendError as exc:
+            logger.warning("poll: order %s of definition %s: %s", order.pk, definition.pk, exc.message)
+            continue
+        finally:
+            _remember(definition, order)
+        transient_in_a_row = 0
+        applied += apply_status_update(order, update, source=EventSource.LAB)
+    return applied
+
+
+def _remember(definition, order):
+    cache.set(_cursor_key(definition), (order.updated_at.isoformat(), str(order.pk)), timeout=None)
+
+
+def _cursor_key(definition):
+    return f"otoorder:poll-cursor:{definition.pk}"
+
+
+# --- inbox files ----------------------------------------------------------------------------
+
+
+class UnknownOrder(LookupError):
+    """An inbox report names an order of another definition: leave the file for that one."""
+
+
+def read_inbox(definition, backend):
+    """Apply the inbox's reports to the definition's orders; returns how many changed one.
+
+    A report for an order nobody here placed is logged and not applied (its file still moves
+    to ``processed/``, so it is not read again); one for an order of another definition
+    stays in the inbox (two definitions sharing a folder is a configuration error).
+    """
+    applied = 0
+
+    def apply(order_id, update):
+        nonlocal applied
+        order = EarmouldOrder.objects.filter(pk=order_id, interface_definition=definition).first()
+        if order is None:
+            if EarmouldOrder.objects.filter(pk=order_id).exists():
+                raise UnknownOrder(order_id)
+            logger.warning("poll: inbox of definition %s names unknown order %s; not applied", definition.pk, order_id)
+            return
+        applied += apply_status_update(order, update, source=EventSource.LAB)
+
+    backend.read_inbox(apply)
+    return applied
+
+
+# --- the per-definition lock ----------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def definition_lock(definition):
+    """Yield True when this run may poll ``definition``; False when another run holds it."""
+    if connection.vendor == "postgresql":
+        key = advisory_key(definition)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, key])
+            acquired = cursor.fetchone()[0]
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, key])
+        return
+    # SQLite runs on one host only: a lock file in the var folder serves the same purpose.
+    folder = os.path.join(settings.VAR_DIR, "locks")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, f"poll-{definition.pk}.lock"), "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def advisory_key(definition):
+    """The second (int4) key of the definition's advisory lock."""
+    return int.from_bytes(hashlib.sha256(str(definition.pk).encode()).digest()[:4], "big", signed=True)
+
+
+def _timeout():
+    return settings.OTOORDER_DISPATCH["TRANSPORT_TIMEOUT"]
