@@ -81,7 +81,8 @@ def claim(dispatch_id):
     token = uuid.uuid4()
     now = timezone.now()
     taken = Dispatch.objects.filter(pk=dispatch_id, state=DispatchState.QUEUED, due_at__lte=now).update(
-        state=DispatchState.SENDING, claimed_at=now, claim_token=token, attempt_count=F("attempt_count") + 1
+        state=DispatchState.SENDING, claimed_at=now, claim_token=token, attempt_count=F("attempt_count") + 1,
+        attempt_number=F("attempt_number") + 1,
     )
     return token if taken else None
 
@@ -125,18 +126,25 @@ def _backend_for(order):
     return backend_class(options, timeout=policy()["TRANSPORT_TIMEOUT"])
 
 
-def _still_ours(dispatch, token):
-    """Re-read the row under lock: the sweeper may have taken it back meanwhile."""
-    row = Dispatch.objects.select_for_update().get(pk=dispatch.pk)
-    return row.state == DispatchState.SENDING and row.claim_token == token
+def _release(dispatch, token, **fields):
+    """Write the outbox row's outcome.
+
+    Normally the row is still ours (``sending`` with our claim token). If the sweeper took it
+    back from this presumed-dead worker meanwhile, the outcome is written all the same: the lab
+    has answered, and that answer is the truth about the order.
+    """
+    if not Dispatch.objects.filter(pk=dispatch.pk, state=DispatchState.SENDING, claim_token=token).update(
+        claim_token=None, **fields
+    ):
+        logger.warning("dispatch %s was taken back while sending; writing the lab's answer anyway", dispatch.pk)
+        Dispatch.objects.filter(pk=dispatch.pk).update(claim_token=None, **fields)
 
 
-def _record_attempt(order, started_at, duration_ms, outcome, *, permanent=False, error="", summary=None, response=""):
-    """Append to the attempt log; numbered per order across resends (caller holds the order lock)."""
-    last = order.attempts.order_by("-number").values_list("number", flat=True).first() or 0
+def _record_attempt(dispatch, order, started_at, duration_ms, outcome, *, permanent=False, error="", summary=None, response=""):
+    """Append to the attempt log, numbered per order across resends (by the claim)."""
     Attempt.objects.create(
         order=order,
-        number=last + 1,
+        number=dispatch.attempt_number,
         started_at=started_at,
         duration_ms=duration_ms,
         outcome=outcome,
@@ -151,10 +159,9 @@ def _record_attempt(order, started_at, duration_ms, outcome, *, permanent=False,
 def _succeed(dispatch, token, order, result, started_at, duration_ms):
     new_status = RESULT_TO_STATUS[result.status]
     with transaction.atomic():
-        if not _still_ours(dispatch, token):
-            logger.warning("dispatch %s was taken back while sending; result recorded only", dispatch.pk)
         order = EarmouldOrder.objects.select_for_update().get(pk=order.pk)
         _record_attempt(
+            dispatch,
             order,
             started_at,
             duration_ms,
@@ -162,7 +169,7 @@ def _succeed(dispatch, token, order, result, started_at, duration_ms):
             summary=result.request_summary,
             response=result.raw_response,
         )
-        Dispatch.objects.filter(pk=dispatch.pk).update(state=DispatchState.DONE, last_error="", claim_token=None)
+        _release(dispatch, token, state=DispatchState.DONE, last_error="")
         fields = []
         if result.external_reference:
             order.external_reference = result.external_reference
@@ -199,10 +206,9 @@ def _fail(dispatch, token, order, error, started_at, duration_ms):
     retry = not error.permanent and attempts_left
     countdown = backoff_seconds(dispatch.attempt_count) if retry else None
     with transaction.atomic():
-        if not _still_ours(dispatch, token):
-            logger.warning("dispatch %s was taken back while failing; attempt recorded only", dispatch.pk)
         order = EarmouldOrder.objects.select_for_update().get(pk=order.pk)
         _record_attempt(
+            dispatch,
             order,
             started_at,
             duration_ms,
@@ -212,10 +218,11 @@ def _fail(dispatch, token, order, error, started_at, duration_ms):
             response=str(error.response or error.detail or ""),
         )
         if retry:
-            Dispatch.objects.filter(pk=dispatch.pk).update(
+            _release(
+                dispatch,
+                token,
                 state=DispatchState.QUEUED,
                 due_at=timezone.now() + timedelta(seconds=countdown),
-                claim_token=None,
                 last_error=error.message,
             )
             message = _("Versuch %(n)s fehlgeschlagen (%(reason)s); neuer Versuch in %(s)s s.") % {
@@ -229,9 +236,7 @@ def _fail(dispatch, token, order, error, started_at, duration_ms):
                 _transition(order, OrderStatus.QUEUED, message=message, lock=False)
             transaction.on_commit(lambda: enqueue(dispatch.pk, countdown=countdown))
         else:
-            Dispatch.objects.filter(pk=dispatch.pk).update(
-                state=DispatchState.FAILED, claim_token=None, last_error=error.message
-            )
+            _release(dispatch, token, state=DispatchState.FAILED, last_error=error.message)
             reason = error.message
             if not error.permanent:
                 reason = _("%(reason)s – nach %(n)s Versuchen aufgegeben.") % {

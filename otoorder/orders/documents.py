@@ -1,5 +1,7 @@
 """Build the immutable ``OrderDocument`` a backend receives from an order."""
 
+from django.db.models import OuterRef, Subquery
+
 from branches.models import SupplierAccount
 from otoorder.backends.document import ItemDocument, OrderDocument, PartyDocument
 
@@ -16,16 +18,13 @@ def customer_reference(order):
 
 
 def build_document(order):
+    account = SupplierAccount.objects.filter(branch_id=OuterRef("branch_id"), supplier_id=OuterRef("supplier_id"))
     order = (
         type(order)
         .objects.select_related("branch", "supplier__company", "customer", "prescriber")
         .prefetch_related("items__impression")
+        .annotate(account_number=Subquery(account.values("account_number")[:1]))
         .get(pk=order.pk)
-    )
-    account = (
-        SupplierAccount.objects.filter(branch_id=order.branch_id, supplier_id=order.supplier_id)
-        .values_list("account_number", flat=True)
-        .first()
     )
     branch, supplier = order.branch, order.supplier
     prescriber = order.prescriber.get_full_name() or order.prescriber.get_username() if order.prescriber else ""
@@ -49,7 +48,7 @@ def build_document(order):
             fax=supplier.fax_number,
         ),
         supplier_order_method=supplier.order_method,
-        supplier_account=account or "",
+        supplier_account=order.account_number or "",
         customer_reference=customer_reference(order),
         prescriber=prescriber,
         notes=order.notes,

@@ -244,7 +244,10 @@ class Dispatch(models.Model):
     state = models.CharField(
         max_length=20, choices=choices.DispatchState.choices, default=choices.DispatchState.QUEUED
     )
+    #: Attempts in the current round (reset by "erneut senden"); bounds the retries.
     attempt_count = models.PositiveSmallIntegerField(default=0)
+    #: Attempts over the order's whole life: the number of the attempt log's next entry.
+    attempt_number = models.PositiveIntegerField(default=0)
     #: When the row is due to be sent (later after a transient failure).
     due_at = models.DateTimeField()
     claimed_at = models.DateTimeField(null=True, blank=True)
