@@ -14,12 +14,12 @@ BACKENDS = {
     "standard": ("otoorder.backends.standard.StandardBackend", "Standard Bestellprozess"),
     "audia_easy_order": ("otoorder.backends.audia_easy_order.AudiaEasyOrderBackend", "Audia Easy Order"),
     "audia_easy_order_portal": (
-        "otoorder.backends.unavailable.AudiaEasyOrderPortalBackend",
+        "otoorder.backends.audia_easy_order_portal.AudiaEasyOrderPortalBackend",
         "Audia Easy Order Web-Portal",
     ),
     "dreve_smartorder": ("otoorder.backends.dreve_smartorder.DreveSmartOrderBackend", "Dreve SmartOrder"),
     "egger_bestellsystem": (
-        "otoorder.backends.unavailable.EggerBestellsystemBackend",
+        "otoorder.backends.egger_bestellsystem.EggerBestellsystemBackend",
         "Egger Bestellsystem",
     ),
     "egger_erp": ("otoorder.backends.egger_erp.EggerErpBackend", "Egger ERP Bestellung"),
