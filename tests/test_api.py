@@ -18,6 +18,7 @@ from otoorder.orders.models import Attempt, Dispatch, EarmouldOrder, OrderEvent,
 from otoorder.transactions.models import Customer, Transaction
 from suppliers.models import Company, OrderMethod, Supplier
 from tests import factories as f
+from tests.unavailable_backend import unavailable_backend  # noqa: F401 - fixture
 from tests.factories import PASSWORD, bte_item, ric_item
 
 pytestmark = pytest.mark.django_db
@@ -153,7 +154,7 @@ class TestReferenceData:
         branch = client_for(alice).get("/api/v1/branches/").json()["results"][0]
         assert branch["id"] == str(mitte.pk) and branch["chain"] == str(mitte.chain_id)
 
-    def test_backends_list_keys_labels_and_options_schema(self, alice):
+    def test_backends_list_keys_labels_and_options_schema(self, alice, unavailable_backend):
         response = client_for(alice).get("/api/v1/backends/")
         assert response.status_code == 200
         backends = {b["key"]: b for b in response.json()}
@@ -164,7 +165,10 @@ class TestReferenceData:
         assert standard["options_schema"]["type"] == "object"
         assert "from_email" in standard["options_schema"]["properties"]
         assert set(standard["capabilities"]) >= {"supports_status_poll", "supports_callback"}
-        assert backends["audia_easy_order_portal"]["available"] is False
+        assert backends[unavailable_backend]["available"] is False
+        portal = backends["audia_easy_order_portal"]
+        assert portal["available"] is True and portal["capabilities"]["needs_browser_handoff"] is True
+        assert set(portal["options_schema"]["properties"]) == {"portal_url", "shared_secret"}
 
     def test_companies_list_and_chain_admin_creates(self, alice, dave, dreve):
         assert [c["name"] for c in client_for(alice).get("/api/v1/companies/").json()["results"]] == ["Dreve"]
@@ -672,10 +676,10 @@ class TestInterfaceDefinitions:
         assert set(options) == {"cc", "unbekannt"}
         assert not InterfaceDefinition.objects.exists()
 
-    def test_other_bad_input(self, dave, chain):
+    def test_other_bad_input(self, dave, chain, unavailable_backend):
         cases = [
             (definition_payload(backend="telepathie"), "backend"),
-            (definition_payload(backend="audia_easy_order_portal"), "backend"),
+            (definition_payload(backend=unavailable_backend), "backend"),
             (definition_payload(name=""), "name"),
             (definition_payload(active_from="bald"), "active_from"),
             (definition_payload(companies=[str(uuid.uuid4())]), "companies"),

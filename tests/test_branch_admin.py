@@ -13,6 +13,7 @@ from otoorder.backends.base import BaseBackend
 from otoorder.backends.options import Option
 from suppliers.models import Company, Supplier
 from tests import factories as f
+from tests.unavailable_backend import unavailable_backend  # noqa: F401 - fixture
 
 SECRET = "s3cr3t-Passwort-42"
 
@@ -216,8 +217,8 @@ def test_tie_is_refused_naming_the_first(as_user, dave, dreve):
     assert InterfaceDefinition.objects.count() == 1
 
 
-def test_unavailable_backend_is_refused(as_user, dave):
-    response = as_user(dave).post(reverse("branches:definition_create"), definition_data(backend="audia_easy_order_portal"))
+def test_unavailable_backend_is_refused(as_user, dave, unavailable_backend):
+    response = as_user(dave).post(reverse("branches:definition_create"), definition_data(backend=unavailable_backend))
     assert response.status_code == 200
     assert "noch nicht verfügbar" in response.context["form"].errors["backend"][0]
     assert not InterfaceDefinition.objects.exists()
@@ -241,13 +242,13 @@ def test_invalid_options_show_field_errors_and_create_nothing(as_user, dave):
     assert not InterfaceDefinition.objects.exists()
 
 
-def test_options_partial_follows_backend(as_user, dave, secret_backend):
+def test_options_partial_follows_backend(as_user, dave, secret_backend, unavailable_backend):
     client = as_user(dave)
     standard = client.get(reverse("branches:definition_options"), {"backend": "standard"}).content.decode()
     assert 'name="opt_from_email"' in standard
     secret = client.get(reverse("branches:definition_options"), {"backend": "test_secret"}).content.decode()
     assert 'name="opt_password"' in secret and 'name="opt_from_email"' not in secret
-    unavailable = client.get(reverse("branches:definition_options"), {"backend": "egger_bestellsystem"}).content.decode()
+    unavailable = client.get(reverse("branches:definition_options"), {"backend": unavailable_backend}).content.decode()
     assert "noch nicht verfügbar" in unavailable
     full = client.get(reverse("branches:definition_create"), {"backend": "test_secret"}).content.decode()
     assert 'name="opt_password"' in full
@@ -351,8 +352,8 @@ def test_connection_test_shows_configuration_error(as_user, dave, chain):
     assert "fehlgeschlagen" in message and "unvollständig eingerichtet" in message
 
 
-def test_connection_test_of_unavailable_backend_fails_clearly(as_user, dave, chain):
-    definition = f.InterfaceDefinitionFactory(chain=chain, name="Alt", backend="egger_bestellsystem")
+def test_connection_test_of_unavailable_backend_fails_clearly(as_user, dave, chain, unavailable_backend):
+    definition = f.InterfaceDefinitionFactory(chain=chain, name="Alt", backend=unavailable_backend)
     response = as_user(dave).post(reverse("branches:definition_test", args=[definition.pk]), follow=True)
     [message] = messages_of(response)
     assert "noch nicht verfügbar" in message

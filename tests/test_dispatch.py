@@ -20,6 +20,7 @@ from otoorder.orders.choices import DispatchState, OrderStatus
 from otoorder.orders.models import Dispatch, OrderEvent
 from tests import factories as f
 from tests.factories import bte_item
+from tests.unavailable_backend import unavailable_backend  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -117,8 +118,8 @@ def test_unexpected_exception_is_retried_not_lost(scripted, order):
     assert "RuntimeError" in order.attempts.get().error
 
 
-def test_unavailable_interface_fails_with_reason(chain, transaction_obj, alice, dreve, dreve_supplier):
-    definition = f.InterfaceDefinitionFactory(chain=chain, backend="audia_easy_order_portal", companies=[dreve], supplier=dreve_supplier)
+def test_unavailable_interface_fails_with_reason(chain, transaction_obj, alice, dreve, dreve_supplier, unavailable_backend):
+    definition = f.InterfaceDefinitionFactory(chain=chain, backend=unavailable_backend, companies=[dreve], supplier=dreve_supplier)
     order = services.place_order(transaction_obj=transaction_obj, company=dreve, items=[bte_item()], user=alice)
     assert order.interface_definition == definition
     assert dispatch.run(order.dispatch.pk) == OrderStatus.FAILED

@@ -13,6 +13,7 @@ from otoorder.orders.models import Dispatch, EarmouldOrder, OrderEvent
 from otoorder.transactions.models import Transaction
 from tests import factories as f
 from tests.factories import bte_item
+from tests.unavailable_backend import unavailable_backend  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -139,8 +140,8 @@ class TestTieRefusedAtSave:
             validate_definition(second, company_ids=[dreve.pk], option_values={})
         assert "Dreve Standard" in " ".join(caught.value.message_dict["companies"])
 
-    def test_unavailable_backend_is_refused(self, chain):
-        definition = InterfaceDefinition(chain=chain, name="Dreve API", backend="audia_easy_order_portal")
+    def test_unavailable_backend_is_refused(self, chain, unavailable_backend):
+        definition = InterfaceDefinition(chain=chain, name="Dreve API", backend=unavailable_backend)
         with pytest.raises(ValidationError) as caught:
             validate_definition(definition, company_ids=[], option_values={})
         assert "noch nicht verfügbar" in " ".join(caught.value.message_dict["backend"])
