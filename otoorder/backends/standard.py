@@ -9,6 +9,7 @@
 Wire format: ``docs/interfaces/standard.md``.
 """
 
+import os
 import smtplib
 import socket
 
@@ -29,6 +30,52 @@ from .pdf import render_order_form
 from .result import DispatchResult, ResultStatus
 
 MANUAL_METHODS = {"print", "fax", "phone"}
+
+
+class _ConnectionCache:
+    """One open SMTP connection per worker process, reused from order to order.
+
+    Opening a connection (TCP, greeting, EHLO, maybe TLS and login) costs more than sending
+    one order. A connection the server has closed meanwhile shows up as
+    ``SMTPServerDisconnected`` before the message was accepted; then one fresh connection
+    is tried. The key follows the settings, so a changed ``EMAIL_URL`` (or a forked worker)
+    never reuses the wrong connection.
+    """
+
+    def __init__(self):
+        self.key = self.connection = None
+
+    def _key(self, timeout):
+        names = ("EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_USE_TLS", "EMAIL_USE_SSL")
+        return (os.getpid(), timeout, *(getattr(settings, name, None) for name in names))
+
+    def send(self, message, *, timeout):
+        key = self._key(timeout)
+        if self.connection is None or self.key != key:
+            self.close()
+            self.connection, self.key = get_connection(fail_silently=False, timeout=timeout), key
+            self.connection.open()
+        try:
+            return self.connection.send_messages([message])
+        except smtplib.SMTPServerDisconnected:
+            self.close()
+            self.connection, self.key = get_connection(fail_silently=False, timeout=timeout), key
+            self.connection.open()
+            return self.connection.send_messages([message])
+        except Exception:
+            self.close()
+            raise
+
+    def close(self):
+        if self.connection is not None:
+            try:
+                self.connection.close()
+            except Exception:  # noqa: BLE001 - a broken connection is dropped either way
+                pass
+        self.connection = self.key = None
+
+
+_connections = _ConnectionCache()
 
 
 class StandardBackend(BaseBackend):
@@ -108,8 +155,7 @@ class StandardBackend(BaseBackend):
         if message is None:
             return None
         try:
-            connection = get_connection(fail_silently=False, timeout=self.timeout)
-            sent = connection.send_messages([message])
+            sent = _connections.send(message, timeout=self.timeout)
         except smtplib.SMTPAuthenticationError as exc:
             raise ConfigurationError(_("Der E-Mail-Server hat die Anmeldung abgelehnt."), detail=str(exc)) from exc
         except smtplib.SMTPRecipientsRefused as exc:
