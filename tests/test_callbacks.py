@@ -440,3 +440,36 @@ def test_the_documented_signature_example_is_correct():
     header = signing.sign("beispiel-geheimnis", body, timestamp=1767225600)
     assert f"X-Otoorder-Signature: {header}" in doc
     assert body.decode() in doc and f"{len(body)} bytes" in doc
+
+
+def test_portal_json_callback_confirms_the_order(client, chain, dreve, transaction_obj, dreve_supplier, alice):
+    portal = f.InterfaceDefinitionFactory(
+        chain=chain,
+        backend="audia_easy_order_portal",
+        companies=[dreve],
+        options={"portal_url": "https://portal.audia.test/otoorder"},
+        secrets={"shared_secret": SECRET},
+    )
+    order = services.place_order(
+        transaction_obj=transaction_obj, company=dreve, supplier=dreve_supplier, items=[bte_item()], user=alice
+    )
+    services.set_status(order, OrderStatus.SENDING, source="worker")
+    services.set_status(order, OrderStatus.AWAITING_PORTAL, source="worker")
+    body = json.dumps(
+        {
+            "order_id": str(order.pk),
+            "status": "confirmed",
+            "order_number": "A-4711",
+            "properties": {"right": {"style": "Schale"}},
+        }
+    ).encode()
+
+    response = post(client, portal, body, content_type="application/json")
+
+    assert response.json() == {"applied": 1, "unchanged": 0}
+    order.refresh_from_db()
+    assert (order.status, order.external_reference, order.lab_properties) == (
+        "confirmed",
+        "A-4711",
+        {"right": {"style": "Schale"}},
+    )
