@@ -1,0 +1,201 @@
+"""The sandbox lab of ``make run``, in-process on a free port, driven by the real backends."""
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from otoorder.backends import opentrans, signing
+from otoorder.backends.audia_easy_order import AudiaEasyOrderBackend
+from otoorder.backends.command_line import CommandLineBackend
+from otoorder.backends.dreve_smartorder import DreveSmartOrderBackend
+from otoorder.backends.egger_erp import EggerErpBackend
+from otoorder.backends.hoerluchs_partner import HoerluchsPartnerBackend, ScanFile
+from otoorder.backends.otofaktur_otoport import OtofakturOtoportBackend
+from otoorder.backends.result import ResultStatus
+from otoorder.backends.transports.files import ROOT_ENV
+from otoorder.backends.transports.subprocess import ALLOWLIST_ENV
+from otoorder.sandbox.config import SandboxConfig, write_config
+from otoorder.sandbox.server import SandboxLab
+from tests.documents import order_document
+from tests.labs.http_lab import Reply
+
+SANDBOX_BIN = Path(__file__).resolve().parent.parent / "otoorder" / "sandbox" / "bin"
+SCHEMA = Path("/work/shared/schemas/opentrans-2.1/opentrans_2_1.xsd")
+EGGER_DEFINITION = "0b7c9a52-7d0e-4b7e-9d8f-5f1d2a3b4c5d"
+
+
+def config(**overrides):
+    return {
+        "otoorder_url": "",
+        "dreve": {"api_key": "dreve-key"},
+        "audia": {"username": "audia", "password": "audia-pw"},
+        "hoerluchs": {"username": "hl", "password": "hl-pw"},
+        "egger": {"username": "egger", "password": "egger-pw", "definition_id": EGGER_DEFINITION, "shared_secret": "egger-secret"},
+        "timing": {"step_seconds": 60, "egger_confirm_seconds": 0},
+        **overrides,
+    }
+
+
+@pytest.fixture
+def sandbox():
+    lab = SandboxLab(config(), port=0).start(background=False)
+    try:
+        yield lab
+    finally:
+        lab.stop()
+
+
+def test_dreve_order_is_confirmed_and_its_status_advances(sandbox):
+    backend = DreveSmartOrderBackend({"endpoint_url": f"{sandbox.url}/dreve/api/v1", "api_key": "dreve-key"})
+    assert backend.test_connection().ok
+    result = backend.send(order_document())
+    assert result.status == ResultStatus.CONFIRMED
+    assert result.external_reference.startswith("DRV-")
+    # The same idempotency key is the same order.
+    assert backend.send(order_document()).external_reference == result.external_reference
+    update = backend.poll_status(result.external_reference)
+    assert (update.status, update.external_status) == ("confirmed", "received")
+
+    sandbox.config._data["timing"]["step_seconds"] = 0
+    update = backend.poll_status(result.external_reference)
+    assert update.status == "shipped" and update.tracking_number.startswith("0034")
+
+
+def test_dreve_refuses_a_wrong_key_and_an_unknown_order(sandbox):
+    wrong = DreveSmartOrderBackend({"endpoint_url": f"{sandbox.url}/dreve/api/v1", "api_key": "other"})
+    check = wrong.test_connection()
+    assert not check.ok and "Zugangsdaten" in check.message
+    backend = DreveSmartOrderBackend({"endpoint_url": f"{sandbox.url}/dreve/api/v1", "api_key": "dreve-key"})
+    with pytest.raises(Exception, match="HTTP 404"):
+        backend.poll_status("nonsense")
+
+
+def test_hoerluchs_order_with_scans_is_confirmed(sandbox):
+    backend = HoerluchsPartnerBackend({"endpoint_url": f"{sandbox.url}/hoerluchs/api", "username": "hl", "password": "hl-pw"})
+    assert backend.test_connection().ok
+    document = order_document()
+    object.__setattr__(document, "scans", (ScanFile("rechts.stl", b"solid scan", "model/stl", "right"),))
+    result = backend.send(document)
+    assert result.status == ResultStatus.CONFIRMED and result.external_reference.startswith("HL-")
+    bad = HoerluchsPartnerBackend({"endpoint_url": f"{sandbox.url}/hoerluchs/api", "username": "hl", "password": "x"})
+    assert not bad.test_connection().ok
+
+
+def test_audia_answers_order_number_and_bestelldaten(sandbox):
+    backend = AudiaEasyOrderBackend({"endpoint_url": f"{sandbox.url}/audia/api", "username": "audia", "password": "audia-pw"})
+    assert backend.test_connection().ok
+    result = backend.send(order_document())
+    assert result.status == ResultStatus.CONFIRMED and result.external_reference.startswith("AU-")
+    properties = result.data["properties"]
+    assert properties["right"]["style"] == "shell" and properties["right"]["surface_finish"] == "lackiert"
+    assert properties["left"]["receiver_power"] == "M"
+
+
+def test_egger_takes_the_order_then_pushes_signed_answers(sandbox, http_lab):
+    http_lab.script(Reply.empty(200), repeat=True)
+    sandbox.config._data["otoorder_url"] = http_lab.url
+    backend = EggerErpBackend(
+        {
+            "endpoint_url": f"{sandbox.url}/egger/erp",
+            "username": "egger",
+            "password": "egger-pw",
+            "buyer_id": "AKU-1",
+            "shared_secret": "egger-secret",
+        }
+    )
+    assert backend.test_connection().ok
+    result = backend.send(order_document())
+    assert result.status == ResultStatus.ORDERED
+    backend.send(order_document())  # a retry: still one order at egger
+
+    sandbox.config._data["timing"]["step_seconds"] = 0
+    assert sandbox.run_pushes() == 1  # ORDERRESPONSE; the DISPATCHNOTIFICATION is due next
+    assert sandbox.run_pushes() == 1
+    assert sandbox.run_pushes() == 0
+    pushes = http_lab.requests_to(f"/api/v1/callbacks/{EGGER_DEFINITION}/")
+    assert len(pushes) == 2
+    kinds = []
+    for push in pushes:
+        signing.verify("egger-secret", push.body, push.header(signing.HEADER))
+        if SCHEMA.exists():
+            assert opentrans.schema_errors(push.body, SCHEMA) == []
+        [entry] = EggerErpBackend.parse_callback(push.body)
+        assert entry["order_number"] == "OT-2026-000042"
+        kinds.append((entry["update"].status, bool(entry["update"].external_reference)))
+    assert kinds == [("confirmed", True), ("shipped", True)]
+    assert EggerErpBackend.parse_callback(pushes[1].body)[0]["update"].tracking_number
+
+
+def test_egger_push_is_retried_while_otoorder_is_down(sandbox, http_lab):
+    http_lab.script(Reply.status(503), Reply.empty(200))
+    sandbox.config._data["otoorder_url"] = http_lab.url
+    backend = EggerErpBackend(
+        {"endpoint_url": f"{sandbox.url}/egger/erp", "username": "egger", "password": "egger-pw", "buyer_id": "AKU-1", "shared_secret": "s"}
+    )
+    backend.send(order_document())
+    assert sandbox.run_pushes() == 0
+    assert sandbox.run_pushes(now=time.time() + 60) == 1
+
+
+def test_otoport_files_are_taken_and_answered(sandbox, tmp_path, monkeypatch):
+    root = tmp_path / "exchange"
+    monkeypatch.setenv(ROOT_ENV, str(root))
+    sandbox.config._data["otoport"] = {"outbox": str(root / "otoport" / "out"), "inbox": str(root / "otoport" / "in")}
+    backend = OtofakturOtoportBackend({"outbox_dir": "otoport/out", "inbox_dir": "otoport/in"})
+    document = order_document()
+    assert backend.send(document).status == ResultStatus.ORDERED
+    (root / "otoport" / "out" / "not-an-order.txt").write_text("x")
+
+    assert sandbox.otoport.tick() == 1
+    assert (root / "otoport" / "out" / "taken" / f"{document.order_id}.xml").exists()
+    assert (root / "otoport" / "out" / "not-an-order.txt").exists()
+    [entry] = backend.read_inbox()
+    assert entry["order_id"] == document.order_id
+    assert (entry["update"].status, entry["update"].external_reference[:3]) == ("confirmed", "OF-")
+
+    sandbox.config._data["timing"]["step_seconds"] = 0
+    assert sandbox.otoport.tick() == 1
+    [entry] = backend.read_inbox()
+    assert entry["update"].status == "shipped" and entry["update"].tracking_number
+    assert sandbox.otoport.tick() == 0
+
+
+def test_command_line_demo_program(monkeypatch):
+    monkeypatch.setenv(ALLOWLIST_ENV, str(SANDBOX_BIN))
+    backend = CommandLineBackend(
+        {"executable": str(SANDBOX_BIN / "demo-lab-order"), "arguments": ["{order_id}", "{order_file}"]}
+    )
+    document = order_document()
+    result = backend.send(document)
+    assert result.status == ResultStatus.CONFIRMED
+    assert result.external_reference == "CMD-" + document.order_id[:8].upper()
+
+
+def test_command_line_demo_program_refuses_a_wrong_call(monkeypatch):
+    monkeypatch.setenv(ALLOWLIST_ENV, str(SANDBOX_BIN))
+    backend = CommandLineBackend({"executable": str(SANDBOX_BIN / "demo-lab-order"), "arguments": ["{order_file}"]})
+    with pytest.raises(Exception, match="ORDER_ID ORDER_FILE"):
+        backend.send(order_document())
+
+
+def test_unknown_paths_and_loopback_only(sandbox):
+    assert requests.get(f"{sandbox.url}/nowhere", timeout=5).status_code == 404
+    assert requests.get(f"{sandbox.url}/", timeout=5).status_code == 200
+    with pytest.raises(ValueError):
+        SandboxLab(config(), host="0.0.0.0", port=0)
+
+
+def test_config_file_is_reread_when_it_changes(tmp_path):
+    path = tmp_path / "sandbox.json"
+    assert write_config(path, {"dreve": {"api_key": "a"}})
+    assert not write_config(path, {"dreve": {"api_key": "a"}})
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    loaded = SandboxConfig(str(path))
+    assert loaded.section("dreve") == {"api_key": "a"}
+    write_config(path, {"dreve": {"api_key": "b"}, "timing": {"step_seconds": 5}})
+    assert loaded.section("dreve") == {"api_key": "b"}
+    assert loaded.timing("step_seconds") == 5.0 and loaded.timing("egger_confirm_seconds") == 3.0
+    json.loads(path.read_text())
