@@ -108,6 +108,11 @@ def handoff_signature(secret, expires, canonical):
     return signing.digest(secret, expires, canonical.encode("ascii"))
 
 
+def ordered_sides(document):
+    """The ears of the order, right before left (the same order in every hand-off)."""
+    return [side for side in SIDES if side in document.sides]
+
+
 def handoff_params(document, *, return_url, callback_url, expires):
     """The order context a portal receives; empty values are left out."""
     params = {
@@ -120,7 +125,7 @@ def handoff_params(document, *, return_url, callback_url, expires):
         "account": document.supplier_account,
         "branch": document.branch.name,
         "customer_reference": document.customer_reference,
-        "sides": ",".join(document.sides),
+        "sides": ",".join(ordered_sides(document)),
         "return_url": return_url,
         "callback_url": callback_url,
         "expires": str(expires),
@@ -207,7 +212,7 @@ class PortalBackend(HttpBackend):
                 "portal": f"{portal.scheme}://{portal.netloc}{portal.path}",
                 "order_number": document.order_number,
                 "items": len(document.items),
-                "sides": list(document.sides),
+                "sides": ordered_sides(document),
             },
         )
 

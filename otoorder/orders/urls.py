@@ -10,5 +10,6 @@ urlpatterns = [
     path("<uuid:pk>/erneut-senden/", views.order_resend, name="order_resend"),
     path("<uuid:pk>/bestaetigen/", views.order_confirm, name="order_confirm"),
     path("<uuid:pk>/stornieren/", views.order_cancel, name="order_cancel"),
+    path("<uuid:pk>/portal/", views.portal_handoff, name="portal_handoff"),
     path("<uuid:pk>/bestellformular.pdf", views.order_pdf, name="order_pdf"),
 ]

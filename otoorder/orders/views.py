@@ -9,15 +9,16 @@ import logging
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from branches.access import visible_branches
 from otoorder.backends.pdf import render_order_form
 
-from . import services
+from . import handoff, services
 from .choices import TRANSITIONS, OrderStatus
 from .documents import build_document
 from .forms import CancelForm, OrderFilterForm
@@ -51,9 +52,24 @@ def order_list(request):
     return render(request, "orders/order_list.html", {"filter_form": form, "page": page})
 
 
+SIDE_TITLES = {"right": gettext_lazy("Rechtes Ohr"), "left": gettext_lazy("Linkes Ohr")}
+
+
+def lab_property_groups(order):
+    """The lab's confirmed properties per ear as ``[(side, title, [(name, value)])]``, right first."""
+    properties = order.lab_properties if isinstance(order.lab_properties, dict) else {}
+    sides = [side for side in SIDE_TITLES if side in properties] + sorted(set(properties) - set(SIDE_TITLES))
+    return [
+        (side, SIDE_TITLES.get(side, side), list(properties[side].items()))
+        for side in sides
+        if isinstance(properties[side], dict)
+    ]
+
+
 def _panel_context(order):
     return {
         "order": order,
+        "lab_property_groups": lab_property_groups(order),
         "events": order.events.select_related("actor"),
         "attempts": order.attempts.all(),
         "can_cancel": can_cancel(order),
@@ -118,6 +134,20 @@ def order_cancel(request, pk):
         return services.cancel(order, user=request.user, reason=reason or _("Storniert durch Mitarbeiter."))
 
     return _run_action(request, cancel, _("Bestellung %(number)s wurde storniert."))
+
+
+@login_required
+@require_POST
+def portal_handoff(request, pk):
+    """„Im Portal fortsetzen“: redirect to the lab's portal with a fresh signed hand-off."""
+    order = _get_order(request, pk)
+    try:
+        url = handoff.handoff_url(order, absolute_uri=request.build_absolute_uri)
+    except handoff.HandoffRefused as exc:
+        messages.error(request, exc.message)
+        return redirect("orders:order_detail", pk=order.pk)
+    logger.info("order %s handed off to the portal by user %s", order.pk, request.user.pk)
+    return HttpResponseRedirect(url)
 
 
 @login_required
