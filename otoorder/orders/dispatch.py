@@ -81,7 +81,10 @@ def claim(dispatch_id):
     token = uuid.uuid4()
     now = timezone.now()
     taken = Dispatch.objects.filter(pk=dispatch_id, state=DispatchState.QUEUED, due_at__lte=now).update(
-        state=DispatchState.SENDING, claimed_at=now, claim_token=token, attempt_count=F("attempt_count") + 1,
+        state=DispatchState.SENDING,
+        claimed_at=now,
+        claim_token=token,
+        attempt_count=F("attempt_count") + 1,
         attempt_number=F("attempt_number") + 1,
     )
     return token if taken else None
@@ -95,13 +98,15 @@ def backoff_seconds(attempt_count):
 
 def run(dispatch_id):
     """Send one outbox row if it can be claimed. Returns the new order status or None."""
-    token = claim(dispatch_id)
-    if token is None:
-        return None
-    dispatch = Dispatch.objects.select_related("order__interface_definition").get(pk=dispatch_id)
-    order = dispatch.order
-    if order.status == OrderStatus.QUEUED:
-        _transition(order, OrderStatus.SENDING, message="")
+    # Claim and "sending" commit together: one durable write before the lab is contacted.
+    with transaction.atomic():
+        token = claim(dispatch_id)
+        if token is None:
+            return None
+        dispatch = Dispatch.objects.select_related("order__interface_definition").get(pk=dispatch_id)
+        order = dispatch.order
+        if order.status == OrderStatus.QUEUED:
+            _transition(order, OrderStatus.SENDING, message="")
     started_at, started = timezone.now(), time.monotonic()
     result = error = None
     try:
@@ -140,7 +145,9 @@ def _release(dispatch, token, **fields):
         Dispatch.objects.filter(pk=dispatch.pk).update(claim_token=None, **fields)
 
 
-def _record_attempt(dispatch, order, started_at, duration_ms, outcome, *, permanent=False, error="", summary=None, response=""):
+def _record_attempt(
+    dispatch, order, started_at, duration_ms, outcome, *, permanent=False, error="", summary=None, response=""
+):
     """Append to the attempt log, numbered per order across resends (by the claim)."""
     Attempt.objects.create(
         order=order,
@@ -185,7 +192,7 @@ def _succeed(dispatch, token, order, result, started_at, duration_ms):
             fields.append("ordered_at")
         if order.status == OrderStatus.QUEUED:
             # The sweeper had taken the row back from this presumed-dead worker meanwhile.
-            _transition(order, OrderStatus.SENDING, message=_("Verspätete Antwort eines Versandvorgangs."), lock=False)
+            _transition(order, OrderStatus.SENDING, message=_("Verspätete Antwort eines Versandvorgangs."))
         if order.status == new_status:
             order.save(update_fields=[*fields, "updated_at"])
         else:
@@ -195,7 +202,6 @@ def _succeed(dispatch, token, order, result, started_at, duration_ms):
                 message=result.message or str(RESULT_MESSAGES[result.status]),
                 data={"external_reference": result.external_reference, **result.data},
                 save_fields=fields,
-                lock=False,
             )
     logger.info("order %s sent: %s", order.pk, new_status)
     return new_status
@@ -233,7 +239,7 @@ def _fail(dispatch, token, order, error, started_at, duration_ms):
             if order.status == OrderStatus.QUEUED:  # taken back by the sweeper meanwhile
                 OrderEvent.objects.create(order=order, source=EventSource.WORKER, message=message)
             else:
-                _transition(order, OrderStatus.QUEUED, message=message, lock=False)
+                _transition(order, OrderStatus.QUEUED, message=message)
             transaction.on_commit(lambda: enqueue(dispatch.pk, countdown=countdown))
         else:
             _release(dispatch, token, state=DispatchState.FAILED, last_error=error.message)
@@ -244,19 +250,15 @@ def _fail(dispatch, token, order, error, started_at, duration_ms):
                     "n": dispatch.attempt_count,
                 }
             order.failure_reason = reason
-            _transition(
-                order, OrderStatus.FAILED, message=reason, save_fields=["failure_reason"], lock=False
-            )
+            _transition(order, OrderStatus.FAILED, message=reason, save_fields=["failure_reason"])
     logger.info("order %s attempt %s failed (permanent=%s)", order.pk, dispatch.attempt_count, error.permanent)
     return OrderStatus.QUEUED if retry else OrderStatus.FAILED
 
 
-def _transition(order, new_status, *, message, data=None, save_fields=(), lock=True):
+def _transition(order, new_status, *, message, data=None, save_fields=()):
+    """A worker's status change; callers hold the transaction (and the order's lock)."""
     from .services import set_status
 
-    if lock:
-        with transaction.atomic():
-            return set_status(order, new_status, source=EventSource.WORKER, message=message, data=data, save_fields=save_fields)
     return set_status(order, new_status, source=EventSource.WORKER, message=message, data=data, save_fields=save_fields)
 
 
@@ -281,8 +283,9 @@ def sweep(now=None):
                     _transition(
                         order,
                         OrderStatus.QUEUED,
-                        message=_("Der Versand wurde unterbrochen (Worker nicht mehr erreichbar); wird erneut gesendet."),
-                        lock=False,
+                        message=_(
+                            "Der Versand wurde unterbrochen (Worker nicht mehr erreichbar); wird erneut gesendet."
+                        ),
                     )
                 transaction.on_commit(lambda dispatch_id=dispatch_id: enqueue(dispatch_id))
     # Rows due for a while whose message was never published, or got lost.
