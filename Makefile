@@ -15,6 +15,7 @@ ASSETS_STAMP := node_modules/.otoorder-assets.stamp
 
 PORT ?= 8000
 MAIL_PORT ?= 2525
+SANDBOX_PORT ?= 8700
 # Demo database, broker folders and received demo mail (settings read the same variable).
 OTOORDER_VAR_DIR ?= $(CURDIR)/var
 export OTOORDER_VAR_DIR
@@ -57,8 +58,15 @@ run: export PATH := $(CURDIR)/$(BIN):$(PATH)
 run: export DJANGO_ENV := development
 run: export EMAIL_URL := smtp://127.0.0.1:$(MAIL_PORT)
 run: export MAIL_PORT := $(MAIL_PORT)
+# The sandbox lab (otoorder/sandbox/) and what the demo's lab interfaces need from the operator.
+run: export SANDBOX_PORT := $(SANDBOX_PORT)
+run: export OTOORDER_SANDBOX_URL := http://127.0.0.1:$(SANDBOX_PORT)
+run: export OTOORDER_BASE_URL := http://127.0.0.1:$(PORT)
+run: export OTOORDER_COMMAND_ALLOWLIST := $(CURDIR)/otoorder/sandbox/bin
+run: export OTOORDER_EXCHANGE_ROOT := $(OTOORDER_VAR_DIR)/exchange
+run: export OTOORDER_POLL_INTERVAL ?= 20
 run: $(REQUIREMENTS_STAMP) $(ASSETS_STAMP)
-	@mkdir -p $(addprefix $(OTOORDER_VAR_DIR)/,broker/out broker/control broker/processed mail)
+	@mkdir -p $(addprefix $(OTOORDER_VAR_DIR)/,broker/out broker/control broker/processed mail exchange/otoport/out exchange/otoport/in)
 	python manage.py migrate --noinput
 	python manage.py load_demo_data
 	@echo
@@ -67,6 +75,8 @@ run: $(REQUIREMENTS_STAMP) $(ASSETS_STAMP)
 	@echo "    demo-staff  staff of Filiale Mitte"
 	@echo "    demo-admin  chain administrator (Filialverwaltung)"
 	@echo "  Demo e-mails to labs land in $(OTOORDER_VAR_DIR)/mail/ (SMTP sink on 127.0.0.1:$(MAIL_PORT))."
+	@echo "  Sandbox lab (every lab interface of the demo): http://127.0.0.1:$(SANDBOX_PORT)/"
+	@echo "    exchange folders $(OTOORDER_EXCHANGE_ROOT)/otoport/{out,in}, labs polled every $(OTOORDER_POLL_INTERVAL) s"
 	@echo "  Stop with Ctrl+C."
 	@echo
 	exec honcho start --procfile Procfile --port $(PORT)

@@ -1,6 +1,7 @@
 """The demo data of ``make run`` and the demo mail sink."""
 
 import email
+import json
 import email.policy
 import io
 import socket
@@ -13,9 +14,12 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from branches.access import admin_scope, visible_branches
+from otoorder.backends import registry
 from branches.models import Branch, Chain, InterfaceDefinition, Membership, SupplierAccount
 from otoorder.orders.management.commands.demo_mail_sink import MaildirHandler
-from otoorder.orders.management.commands.load_demo_data import DEMO_PASSWORD
+from otoorder.backends.transports.files import ROOT_ENV
+from otoorder.backends.transports.subprocess import ALLOWLIST_ENV
+from otoorder.orders.management.commands.load_demo_data import DEMO_PASSWORD, INTERFACE_LABS, SANDBOX_BIN
 from otoorder.orders.services import resolve_for
 from otoorder.transactions.models import Customer, TemplateStep, Transaction, TransactionTemplate
 from otoorder.transactions.resolver import READY, SUPPLIER_REQUIRED
@@ -50,17 +54,31 @@ def snapshot():
 
 
 @pytest.fixture
-def demo(db, settings):
+def sandbox_env(settings, tmp_path, monkeypatch):
+    """What ``make run`` sets: the demo program allowed, the exchange root, a var folder."""
     settings.DEMO_MODE = True
+    settings.VAR_DIR = tmp_path / "var"
+    monkeypatch.setenv(ALLOWLIST_ENV, str(SANDBOX_BIN))
+    monkeypatch.setenv(ROOT_ENV, str(tmp_path / "exchange"))
+    monkeypatch.setenv("OTOORDER_SANDBOX_URL", "http://127.0.0.1:8777")
+    monkeypatch.setenv("OTOORDER_BASE_URL", "http://127.0.0.1:8124")
+    return tmp_path
+
+
+@pytest.fixture
+def demo(db, sandbox_env):
     load()
 
 
-def test_loading_twice_changes_nothing(demo):
+def test_loading_twice_changes_nothing(demo, sandbox_env):
     before = snapshot()
-    updated_at = InterfaceDefinition.objects.get().updated_at
-    assert "0 created, 0 updated" in load()
+    updated_at = dict(InterfaceDefinition.objects.values_list("pk", "updated_at"))
+    config = (sandbox_env / "var" / "sandbox.json").read_text()
+    output = load()
+    assert "0 created, 0 updated" in output and "sandbox.json" not in output
     assert snapshot() == before
-    assert InterfaceDefinition.objects.get().updated_at == updated_at
+    assert dict(InterfaceDefinition.objects.values_list("pk", "updated_at")) == updated_at
+    assert (sandbox_env / "var" / "sandbox.json").read_text() == config
 
 
 def test_demo_chain_and_branches(demo):
@@ -106,10 +124,49 @@ def test_template_and_dreve_definition(demo):
     assert resolution.definition.name == "Dreve – Standard Bestellprozess"
     assert resolution.backend_key == "standard"
     assert resolution.supplier.company == dreve
-    # Only Dreve has a definition: other labs go by the standard process, supplier chosen.
+    # The labs of the standard process have no definition: supplier chosen, standard process.
     egger = resolve_for(txn, Company.objects.get(name="egger"))
     assert egger.outcome == SUPPLIER_REQUIRED and egger.definition is None
     assert egger.candidates[0].company.name == "egger"
+
+
+def test_every_interface_is_configured_against_the_sandbox(demo, sandbox_env):
+    customer = Customer.objects.filter(branch__name="Filiale Mitte").first()
+    txn = Transaction.objects.start(customer=customer, template=TransactionTemplate.objects.get(name="Otoplastik"))
+    backends = set()
+    for company_name, (backend, mitte_number, _nord_number) in INTERFACE_LABS.items():
+        resolution = resolve_for(txn, Company.objects.get(name=company_name))
+        assert resolution.outcome == READY, company_name
+        assert resolution.backend_key == backend
+        definition = resolution.definition
+        assert definition.is_active and definition.branch is None
+        # The backend takes the stored options and secrets as they are.
+        definition.backend_class(definition.configured_options())
+        assert SupplierAccount.objects.get(branch=customer.branch, supplier=resolution.supplier).account_number == mitte_number
+        url = definition.options.get("endpoint_url") or definition.options.get("portal_url") or ""
+        assert url.startswith("http://127.0.0.1:8777/") or backend in ("command_line", "otofaktur_otoport")
+        backends.add(backend)
+    assert backends == {key for key in registry.BACKENDS if key != "standard"}
+
+    config = json.loads((sandbox_env / "var" / "sandbox.json").read_text())
+    egger = InterfaceDefinition.objects.get(backend="egger_erp")
+    assert config["otoorder_url"] == "http://127.0.0.1:8124"
+    assert config["egger"]["definition_id"] == str(egger.pk)
+    assert config["egger"]["shared_secret"] == egger.secrets["shared_secret"]
+    assert config["dreve"]["api_key"] == InterfaceDefinition.objects.get(backend="dreve_smartorder").secrets["api_key"]
+    portal = InterfaceDefinition.objects.get(backend="audia_easy_order_portal")
+    assert config["portals"]["audia"]["shared_secret"] == portal.secrets["shared_secret"]
+    assert config["otoport"]["outbox"] == str(sandbox_env / "exchange" / "otoport" / "out")
+    assert oct((sandbox_env / "var" / "sandbox.json").stat().st_mode & 0o777) == "0o600"
+
+
+def test_without_the_operator_settings_the_two_local_labs_are_skipped(db, sandbox_env, monkeypatch):
+    monkeypatch.delenv(ALLOWLIST_ENV)
+    monkeypatch.delenv(ROOT_ENV)
+    output = load()
+    assert "OTOORDER_COMMAND_ALLOWLIST" in output and "OTOORDER_EXCHANGE_ROOT" in output
+    assert not InterfaceDefinition.objects.filter(backend__in=["command_line", "otofaktur_otoport"]).exists()
+    assert InterfaceDefinition.objects.filter(backend="egger_erp").exists()
 
 
 def test_order_methods_cover_email_fax_print_phone(demo):

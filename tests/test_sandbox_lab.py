@@ -1,6 +1,8 @@
 """The sandbox lab of ``make run``, in-process on a free port, driven by the real backends."""
 
+import html
 import json
+import re
 import time
 from pathlib import Path
 
@@ -17,13 +19,17 @@ from otoorder.backends.otofaktur_otoport import OtofakturOtoportBackend
 from otoorder.backends.result import ResultStatus
 from otoorder.backends.transports.files import ROOT_ENV
 from otoorder.backends.transports.subprocess import ALLOWLIST_ENV
+from otoorder.orders import dispatch, services
+from otoorder.orders.documents import build_document
+from otoorder.orders.models import EarmouldOrder
 from otoorder.sandbox.config import SandboxConfig, write_config
 from otoorder.sandbox.server import SandboxLab
+from tests import factories as f
 from tests.documents import order_document
 from tests.labs.http_lab import Reply
 
 SANDBOX_BIN = Path(__file__).resolve().parent.parent / "otoorder" / "sandbox" / "bin"
-SCHEMA = Path("/work/shared/schemas/opentrans-2.1/opentrans_2_1.xsd")
+SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "opentrans-2.1" / "opentrans_2_1.xsd"
 EGGER_DEFINITION = "0b7c9a52-7d0e-4b7e-9d8f-5f1d2a3b4c5d"
 
 
@@ -120,8 +126,7 @@ def test_egger_takes_the_order_then_pushes_signed_answers(sandbox, http_lab):
     kinds = []
     for push in pushes:
         signing.verify("egger-secret", push.body, push.header(signing.HEADER))
-        if SCHEMA.exists():
-            assert opentrans.schema_errors(push.body, SCHEMA) == []
+        assert opentrans.schema_errors(push.body, SCHEMA) == []
         [entry] = EggerErpBackend.parse_callback(push.body)
         assert entry["order_number"] == "OT-2026-000042"
         kinds.append((entry["update"].status, bool(entry["update"].external_reference)))
@@ -199,3 +204,89 @@ def test_config_file_is_reread_when_it_changes(tmp_path):
     assert loaded.section("dreve") == {"api_key": "b"}
     assert loaded.timing("step_seconds") == 5.0 and loaded.timing("egger_confirm_seconds") == 3.0
     json.loads(path.read_text())
+
+
+# --- with otoorder's real callback endpoint (live_server) -----------------------------------
+
+
+def interface_lab(chain, backend, options, secrets):
+    company = f.CompanyFactory(name=f"Labor {backend}")
+    supplier = f.SupplierFactory(company=company, order_method="interface")
+    return f.InterfaceDefinitionFactory(
+        chain=chain, name=backend, backend=backend, supplier=supplier, options=options, secrets=secrets, companies=[company]
+    )
+
+
+def sent(definition, transaction_obj, user):
+    """An order placed for the definition's lab and sent by the dispatcher, as the worker does."""
+    order = services.place_order(
+        transaction_obj=transaction_obj,
+        company=definition.supplier.company,
+        supplier=definition.supplier,
+        items=[f.bte_item(), f.ric_item()],
+        user=user,
+    )
+    dispatch.run(order.dispatch.pk)
+    order.refresh_from_db()
+    return order
+
+
+def test_egger_pushes_reach_the_order_through_the_callback_endpoint(sandbox, live_server, transaction_obj, alice):
+    definition = interface_lab(
+        transaction_obj.customer.branch.chain,
+        "egger_erp",
+        {"endpoint_url": f"{sandbox.url}/egger/erp", "username": "egger", "buyer_id": "AKU-1"},
+        {"password": "egger-pw", "shared_secret": "egger-secret"},
+    )
+    sandbox.config._data.update(
+        otoorder_url=live_server.url,
+        egger={"username": "egger", "password": "egger-pw", "definition_id": str(definition.pk), "shared_secret": "egger-secret"},
+    )
+    sandbox.config._data["timing"]["step_seconds"] = 0
+    order = sent(definition, transaction_obj, alice)
+    assert order.status == "ordered"
+
+    assert sandbox.run_pushes() == 1
+    order.refresh_from_db()
+    assert order.status == "confirmed" and order.external_reference.startswith("EGG-")
+    assert sandbox.run_pushes() == 1
+    order.refresh_from_db()
+    assert order.status == "shipped" and order.tracking_number.startswith("0034")
+
+
+def test_portal_hand_off_page_and_bestellen(sandbox, live_server, transaction_obj, alice):
+    definition = interface_lab(
+        transaction_obj.customer.branch.chain,
+        "audia_easy_order_portal",
+        {"portal_url": f"{sandbox.url}/audia-portal/"},
+        {"shared_secret": "portal-secret"},
+    )
+    sandbox.config._data["portals"] = {"audia": {"shared_secret": "portal-secret"}}
+    order = sent(definition, transaction_obj, alice)
+    assert order.status == "awaiting_portal"
+    backend = definition.backend_class(definition.configured_options())
+    return_url = f"{live_server.url}/bestellungen/{order.pk}/"
+    handoff = backend.handoff_url(
+        build_document(order),
+        return_url=return_url,
+        callback_url=f"{live_server.url}/api/v1/callbacks/{definition.pk}/",
+    )
+    assert backend.test_connection().ok
+
+    page = requests.get(handoff, timeout=10)
+    assert page.status_code == 200
+    assert order.number in page.text and "Bestellen" in page.text
+    tampered = requests.get(handoff.replace("priority=", "priority=x"), timeout=10)
+    assert tampered.status_code == 400 and "abgelehnt" in tampered.text
+    assert EarmouldOrder.objects.get(pk=order.pk).status == "awaiting_portal"
+
+    form = re.search(r'<form method="post" action="([^"]+)">.*name="handoff" value="([^"]*)"', page.text, re.S)
+    answer = requests.post(
+        sandbox.url + form.group(1), data={"handoff": html.unescape(form.group(2))}, allow_redirects=False, timeout=10
+    )
+    assert answer.status_code == 303 and answer.headers["Location"] == return_url
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+    assert order.external_reference == "AUP-" + str(order.pk)[:8].upper()
+    assert order.lab_properties["right"]["style"] == "shell"
+    assert order.lab_properties["left"]["surface_finish"] == "lackiert"

@@ -1,10 +1,16 @@
 """Demo data for ``make run``: a chain with two branches, two logins, labs, a template, customers.
 
+Besides the labs of the Standard Bestellprozess (e-mail, fax, print, phone), one lab per
+ordering interface is configured against the sandbox lab that ``make run`` starts
+(``otoorder/sandbox/``), and the sandbox's own configuration is written to
+``var/sandbox.json`` — so every interface works without a lab account.
+
 Idempotent: every row is looked up by its natural key and written only when it is missing or
 differs, so a second run changes nothing. Refuses to run outside demo mode, which settings
 never enable in production.
 """
 
+import os
 from datetime import date
 
 from django.conf import settings
@@ -16,6 +22,9 @@ from django.db import transaction
 from branches.models import Branch, Chain, InterfaceDefinition, Membership, Role, SupplierAccount
 from branches.services import validate_definition
 from otoorder.backends.registry import STANDARD
+from otoorder.backends.transports.files import exchange_root
+from otoorder.backends.transports.subprocess import allowed_folders
+from otoorder.sandbox.config import write_config
 from otoorder.transactions.models import Customer, StepType, TemplateStep, TransactionTemplate
 from suppliers.models import Company, OrderMethod, Supplier
 
@@ -72,6 +81,55 @@ TEMPLATE_STEPS = {
 
 DEFINITION_NAME = "Dreve – Standard Bestellprozess"
 
+SANDBOX_URL_ENV = "OTOORDER_SANDBOX_URL"
+DEFAULT_SANDBOX_URL = "http://127.0.0.1:8700"
+#: Where otoorder itself answers, for the sandbox's egger pushes (make run sets it from PORT).
+BASE_URL_ENV = "OTOORDER_BASE_URL"
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+SANDBOX_BIN = settings.BASE_DIR / "otoorder" / "sandbox" / "bin"
+DEMO_PROGRAM = SANDBOX_BIN / "demo-lab-order"
+OTOPORT_OUTBOX, OTOPORT_INBOX = "otoport/out", "otoport/in"
+
+# Demo credentials of the sandbox lab: not secret, the sandbox runs on loopback in demo mode only.
+SANDBOX_SECRETS = {
+    "dreve_smartorder": {"api_key": "sandbox-dreve-key"},
+    "audia_easy_order": {"password": "sandbox-audia"},
+    "audia_easy_order_portal": {"shared_secret": "sandbox-audia-portal-secret"},
+    "egger_erp": {"password": "sandbox-egger", "shared_secret": "sandbox-egger-secret"},
+    "egger_bestellsystem": {"shared_secret": "sandbox-egger-portal-secret"},
+    "hoerluchs_partner": {"password": "sandbox-hoerluchs"},
+    "otofaktur_otoport": {},
+    "command_line": {},
+}
+
+
+def sandbox_options(backend, sandbox_url):
+    """The options (not the secrets) of each interface, pointing at the sandbox lab."""
+    return {
+        "dreve_smartorder": {"endpoint_url": f"{sandbox_url}/dreve/api/v1"},
+        "audia_easy_order": {"endpoint_url": f"{sandbox_url}/audia/api", "username": "hoerwelt-demo"},
+        "audia_easy_order_portal": {"portal_url": f"{sandbox_url}/audia-portal/"},
+        "egger_erp": {"endpoint_url": f"{sandbox_url}/egger/erp", "username": "hoerwelt-demo", "buyer_id": "HW-DEMO"},
+        "egger_bestellsystem": {"portal_url": f"{sandbox_url}/egger-portal/"},
+        "hoerluchs_partner": {"endpoint_url": f"{sandbox_url}/hoerluchs/api", "username": "hoerwelt-demo"},
+        "otofaktur_otoport": {"outbox_dir": OTOPORT_OUTBOX, "inbox_dir": OTOPORT_INBOX},
+        "command_line": {"executable": str(DEMO_PROGRAM), "arguments": ["{order_id}", "{order_file}"]},
+    }[backend]
+
+
+# One lab per interface (company = its only supplier), configured against the sandbox lab:
+# company name → (backend, account number at Filiale Mitte, at Filiale Nord).
+INTERFACE_LABS = {
+    "Dreve SmartOrder": ("dreve_smartorder", "DS-104711", "DS-104712"),
+    "audia Easy Order": ("audia_easy_order", "AE-7301", "AE-7302"),
+    "audia Portal": ("audia_easy_order_portal", "AP-7301", "AP-7302"),
+    "egger ERP": ("egger_erp", "E-22013", "E-22014"),
+    "egger (alt)": ("egger_bestellsystem", "EA-22013", "EA-22014"),
+    "Hörluchs Partner": ("hoerluchs_partner", "HLP-118", "HLP-119"),
+    "Otofaktur Labor": ("otofaktur_otoport", "OF-501", "OF-502"),
+    "Labor Skript": ("command_line", "LS-1", "LS-2"),
+}
+
 # Invented people: first name, last name, birth date.
 CUSTOMERS = {
     "Filiale Mitte": [
@@ -122,6 +180,7 @@ class Command(BaseCommand):
                 )
         self.template(suppliers)
         self.dreve_definition(chain, suppliers["Dreve"])
+        sandbox = self.interface_labs(chain, branches)
         for branch_name, people in CUSTOMERS.items():
             for first_name, last_name, birth_date in people:
                 self.upsert(
@@ -129,6 +188,8 @@ class Command(BaseCommand):
                     {"branch": branches[branch_name], "first_name": first_name, "last_name": last_name},
                     {"birth_date": birth_date},
                 )
+        if write_config(settings.VAR_DIR / "sandbox.json", sandbox):
+            self.stdout.write(f"Sandbox lab configuration written to {settings.VAR_DIR / 'sandbox.json'}.")
 
     def upsert(self, model, lookup, values):
         """Get the row by its natural key; create it, or update only the fields that differ."""
@@ -181,29 +242,95 @@ class Command(BaseCommand):
 
     def dreve_definition(self, chain, dreve_supplier):
         """Dreve's orders go by the standard process to Dreve's own supplier, chain-wide."""
-        definition = InterfaceDefinition.objects.filter(chain=chain, name=DEFINITION_NAME).first()
+        self.definition(chain, DEFINITION_NAME, STANDARD, dreve_supplier, {})
+
+    def interface_labs(self, chain, branches):
+        """One lab per interface against the sandbox; returns the sandbox's configuration."""
+        sandbox_url = os.environ.get(SANDBOX_URL_ENV, DEFAULT_SANDBOX_URL).rstrip("/")
+        definitions = {}
+        for company_name, (backend, *numbers) in INTERFACE_LABS.items():
+            if not self.usable_here(backend):
+                continue
+            company = self.upsert(Company, {"name": company_name}, {"is_active": True})
+            supplier = self.upsert(
+                Supplier,
+                {"company": company, "name": ""},
+                {"is_active": True, "order_method": OrderMethod.INTERFACE, "delivery_days": 7},
+            )
+            for branch, number in zip(branches.values(), numbers):
+                self.upsert(SupplierAccount, {"branch": branch, "supplier": supplier}, {"account_number": number})
+            option_values = {**sandbox_options(backend, sandbox_url), **SANDBOX_SECRETS[backend]}
+            definitions[backend] = self.definition(
+                chain, f"{company_name} (Sandbox-Labor)", backend, supplier, option_values
+            )
+        return self.sandbox_config(definitions)
+
+    def usable_here(self, backend):
+        """Command line and file exchange need the operator's settings that make run sets."""
+        if backend == "command_line" and str(os.path.realpath(SANDBOX_BIN)) not in allowed_folders():
+            self.stdout.write(f"Skipped the command-line lab: OTOORDER_COMMAND_ALLOWLIST does not contain {SANDBOX_BIN}.")
+            return False
+        if backend == "otofaktur_otoport" and not exchange_root():
+            self.stdout.write("Skipped the Otoport lab: OTOORDER_EXCHANGE_ROOT is not set.")
+            return False
+        return True
+
+    def sandbox_config(self, definitions):
+        def secret(backend, name):
+            return SANDBOX_SECRETS[backend][name]
+
+        config = {
+            "otoorder_url": os.environ.get(BASE_URL_ENV, DEFAULT_BASE_URL).rstrip("/"),
+            "dreve": {"api_key": secret("dreve_smartorder", "api_key")},
+            "audia": {"username": "hoerwelt-demo", "password": secret("audia_easy_order", "password")},
+            "hoerluchs": {"username": "hoerwelt-demo", "password": secret("hoerluchs_partner", "password")},
+            "egger": {
+                "username": "hoerwelt-demo",
+                "password": secret("egger_erp", "password"),
+                "definition_id": str(definitions["egger_erp"].pk),
+                "shared_secret": secret("egger_erp", "shared_secret"),
+            },
+            "portals": {
+                "audia": {"shared_secret": secret("audia_easy_order_portal", "shared_secret")},
+                "egger": {"shared_secret": secret("egger_bestellsystem", "shared_secret")},
+            },
+        }
+        if "otofaktur_otoport" in definitions:
+            root = exchange_root()
+            config["otoport"] = {
+                "outbox": os.path.join(root, OTOPORT_OUTBOX),
+                "inbox": os.path.join(root, OTOPORT_INBOX),
+            }
+        return config
+
+    def definition(self, chain, name, backend, supplier, option_values):
+        """A chain-wide definition for ``supplier``'s company, created or brought up to date."""
+        definition = InterfaceDefinition.objects.filter(chain=chain, name=name).first()
         is_new = definition is None
-        definition = definition or InterfaceDefinition(chain=chain, name=DEFINITION_NAME)
+        definition = definition or InterfaceDefinition(chain=chain, name=name)
         wanted = {
-            "backend": STANDARD,
+            "backend": backend,
             "branch": None,
             "active_from": None,
-            "supplier": dreve_supplier,
+            "supplier": supplier,
             "is_active": True,
         }
         changed = [name for name, value in wanted.items() if getattr(definition, name) != value]
         for name in changed:
             setattr(definition, name, wanted[name])
-        company_ids = {dreve_supplier.company_id}
-        options, secrets = validate_definition(definition, company_ids=company_ids, option_values={})
+        company_ids = {supplier.company_id}
+        options, secrets = validate_definition(definition, company_ids=company_ids, option_values=option_values)
         if definition.options != options:
             definition.options = options
             changed.append("options")
-        if is_new or changed:
+        if definition.secrets != secrets:
             definition.secrets = secrets
+            changed.append("secrets")
+        if is_new or changed:
             definition.save()
             self.created += is_new
             self.updated += not is_new
         if {c.pk for c in definition.companies.all()} != company_ids:
             definition.companies.set(company_ids)
             self.updated += not is_new
+        return definition
