@@ -3,6 +3,7 @@
 portal's report shows up on the order page. The egger portal's legacy notice in branch
 administration."""
 
+import json
 import time
 from urllib.parse import urlsplit
 
@@ -11,7 +12,7 @@ from django.urls import reverse
 
 from otoorder.backends.audia_easy_order_portal import AudiaEasyOrderPortalBackend
 from otoorder.backends.portal import verify_handoff
-from otoorder.backends.signing import SignatureError
+from otoorder.backends.signing import SignatureError, sign
 from otoorder.orders import dispatch, services
 from otoorder.orders.choices import OrderStatus
 from otoorder.orders.lab_updates import apply_status_update
@@ -218,3 +219,29 @@ def test_connection_test_of_a_portal_definition(client, dave, chain, http_lab):
     )
     response = logged_in(client, dave).post(reverse("branches:definition_test", args=[definition.pk]), follow=True)
     assert "Das Portal ist erreichbar (HTTP 200)" in response.content.decode()
+
+
+# --- the whole round trip through the callback endpoint --------------------------------------
+
+
+def test_round_trip_hand_off_callback_and_return(client, alice, awaiting, portal_definition):
+    """Hand-off, the portal's signed callback to the address it was given, staff come back."""
+    client = logged_in(client, alice)
+    params = verify_handoff(SECRET, urlsplit(client.post(handoff_url(awaiting))["Location"]).query)
+    body = json.dumps(
+        {
+            "order_id": params["order_id"],
+            "order_number": "AEO-990011",
+            "status": "confirmed",
+            "properties": {"right": {"form": "Concha"}, "left": {"form": "Gehörgang"}},
+        }
+    ).encode()
+    callback = urlsplit(params["callback_url"]).path
+    answer = client.generic(
+        "POST", callback, body, content_type="application/json", HTTP_X_OTOORDER_SIGNATURE=sign(SECRET, body)
+    )
+    assert answer.status_code == 200, answer.content
+    page = client.get(urlsplit(params["return_url"]).path).content.decode()
+    assert "vom Labor bestätigt" in page and "AEO-990011" in page and "Gehörgang" in page
+    awaiting.refresh_from_db()
+    assert awaiting.lab_properties == {"right": {"form": "Concha"}, "left": {"form": "Gehörgang"}}
