@@ -14,6 +14,7 @@ after dave fixes the password (and the lab is fixed) "erneut senden" delivers it
 The command line and Otoport interfaces: ``test_lab_backends_local.py``.
 """
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Callable
@@ -251,6 +252,7 @@ EGGER_BUYER_ID = "EGG-BUYER-77"
 EGGER_REFERENCE = "EGG-2026-5501"
 
 
+@functools.lru_cache(maxsize=1)
 def _schema():
     return etree.XMLSchema(etree.parse(str(OPENTRANS_XSD)))
 
@@ -263,7 +265,8 @@ def read_egger(request):
     assert schema.validate(root), [f"{e.line}: {e.message}" for e in schema.error_log]
     info = root.find("ot:ORDER_HEADER/ot:ORDER_INFO", NS)
     remarks = {r.get("type"): r.text for r in info.iterfind("ot:REMARKS", NS)}
-    (buyer,) = [p for p in info.iterfind("ot:PARTIES/ot:PARTY", NS) if p.findtext("ot:PARTY_ROLE", namespaces=NS) == "buyer"]
+    parties = info.iterfind("ot:PARTIES/ot:PARTY", NS)
+    (buyer,) = [p for p in parties if p.findtext("ot:PARTY_ROLE", namespaces=NS) == "buyer"]
     party_ids = {p.get("type"): p.text for p in buyer.iterfind("bmecat:PARTY_ID", NS)}
     assert party_ids["buyerId"] == EGGER_BUYER_ID
     header = {
@@ -292,7 +295,8 @@ def read_egger(request):
 
 def egger_orderresponse(request):
     """egger's ERP confirms with the official example ORDERRESPONSE, for the order it got."""
-    order_id = etree.fromstring(request.body).findtext("ot:ORDER_HEADER/ot:ORDER_INFO/ot:ORDER_ID", namespaces=NS)
+    sent = etree.fromstring(request.body)
+    order_id = sent.findtext("ot:ORDER_HEADER/ot:ORDER_INFO/ot:ORDER_ID", namespaces=NS)
     root = etree.parse(str(OPENTRANS_DIR / "examples" / "orderresponse_example.xml")).getroot()
     info = root.find("ot:ORDERRESPONSE_HEADER/ot:ORDERRESPONSE_INFO", NS)
     info.find("ot:ORDER_ID", NS).text = order_id
