@@ -68,3 +68,13 @@ def test_signature_round_trip_and_refusals():
         signing.verify("geheim", b'{"a":1}', header, now=1_000_000 + 301)
     with pytest.raises(signing.SignatureError, match="unlesbar"):
         signing.verify("geheim", b"{}", "v1=abc", now=1_000_000)
+
+
+@pytest.mark.parametrize("lab_status", ["rejected_by_lab", "in_production", "shipped", "confirmed"])
+def test_portal_reports_move_an_order_waiting_for_the_portal(transaction_obj, dreve, dreve_supplier, alice, lab_status):
+    order = services.place_order(transaction_obj=transaction_obj, company=dreve, supplier=dreve_supplier, items=[bte_item()], user=alice)
+    services.set_status(order, OrderStatus.SENDING, source="worker")
+    services.set_status(order, OrderStatus.AWAITING_PORTAL, source="worker")
+    apply_status_update(order, StatusUpdate(status=lab_status, external_reference="P-1"))
+    order.refresh_from_db()
+    assert order.status == lab_status

@@ -245,3 +245,26 @@ def test_round_trip_hand_off_callback_and_return(client, alice, awaiting, portal
     assert "vom Labor bestätigt" in page and "AEO-990011" in page and "Gehörgang" in page
     awaiting.refresh_from_db()
     assert awaiting.lab_properties == {"right": {"form": "Concha"}, "left": {"form": "Gehörgang"}}
+
+
+def test_legacy_portal_is_marked_in_the_definition_list_and_the_api(client, dave, chain):
+    from rest_framework.test import APIClient
+
+    from tests import factories as f
+
+    f.InterfaceDefinitionFactory(
+        chain=chain,
+        name="egger Portal alt",
+        backend="egger_bestellsystem",
+        options={"portal_url": "https://portal.egger.example/"},
+        secrets={"shared_secret": "s"},
+    )
+    f.InterfaceDefinitionFactory(chain=chain, name="Standard", backend="standard")
+    client.force_login(dave)
+    page = client.get("/filialverwaltung/schnittstellen/").content.decode()
+    assert page.count("veraltet") == 1
+    api = APIClient()
+    api.force_authenticate(dave)
+    backends = {b["key"]: b for b in api.get("/api/v1/backends/").json()}
+    assert backends["egger_bestellsystem"]["legacy"] is True
+    assert backends["standard"]["legacy"] is False

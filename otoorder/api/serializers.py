@@ -196,6 +196,7 @@ class BackendSerializer(serializers.Serializer):
     label = serializers.CharField()
     description = serializers.CharField()
     notice = serializers.CharField()
+    legacy = serializers.BooleanField()
     available = serializers.BooleanField()
     capabilities = serializers.DictField(child=serializers.BooleanField())
     options_schema = serializers.DictField()
@@ -208,6 +209,7 @@ class BackendSerializer(serializers.Serializer):
             "label": str(backend_class.label),
             "description": str(backend_class.description or ""),
             "notice": str(backend_class.notice or ""),
+            "legacy": bool(backend_class.legacy),
             "available": bool(getattr(backend_class, "available", True)),
             "capabilities": {name: bool(getattr(backend_class, name, False)) for name in self.CAPABILITIES},
             "options_schema": backend_class.options_schema().json_schema(),

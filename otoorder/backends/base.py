@@ -31,6 +31,10 @@ class BaseBackend:
     options = ()
     #: A notice shown in branch administration (e.g. a legacy interface).
     notice = ""
+    #: Superseded by another interface: still usable, marked in branch administration.
+    legacy = False
+    #: Templates read class attributes of backends; they must never instantiate one.
+    do_not_call_in_templates = True
 
     # Capabilities.
     supports_status_poll = False
