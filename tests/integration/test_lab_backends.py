@@ -11,6 +11,9 @@ timeout), then takes the order — retried, one order at the lab, one idempotenc
 refuses wrong credentials (401) and bad data (400) — the order fails with a German reason;
 after dave fixes the password (and the lab is fixed) "erneut senden" delivers it.
 
+The answers coming back: Dreve's progress by the worker's status poll, egger's openTRANS
+``DISPATCHNOTIFICATION`` (the official example) by the signed callback.
+
 The command line and Otoport interfaces: ``test_lab_backends_local.py``.
 """
 
@@ -20,10 +23,12 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import pytest
+import requests
 from lxml import etree
 
-from otoorder.backends import opentrans
+from otoorder.backends import opentrans, signing
 from otoorder.orders.models import EarmouldOrder
+from otoorder.orders.tasks import poll_labs
 from tests.labs.http_lab import Reply
 
 from .labkit import (
@@ -453,3 +458,72 @@ def test_refusals_fail_readably_and_resend_after_the_fix_delivers(
     ]  # fmt: skip
     assert outcomes(detail) == ["permanent_error", "permanent_error", "confirmed"]
     spec.extra_checks(EarmouldOrder.objects.get(pk=created["id"]))
+
+
+# --- the labs' answers coming back ----------------------------------------------------------------
+
+
+def test_dreve_progress_comes_back_by_the_workers_status_poll(
+    lab_worker, lab_peer, admin_api, staff_api, transaction_obj, mitte
+):
+    supplier = lab_supplier(DREVE.lab_name, mitte, DREVE.account)
+    configure(admin_api, DREVE.backend, supplier, DREVE.options(lab_peer.url, GOOD_SECRET))
+    lab_peer.script(DREVE.accept, method="POST", path=DREVE.path)
+    status_path = f"{DREVE.path}/{DREVE.reference}"
+    lab_peer.script(
+        Reply.json({"order_number": DREVE.reference, "status": "shipped", "tracking_number": "00340434161234567890"}),
+        method="GET",
+        path=status_path,
+    )
+    created = place(staff_api, transaction_obj, supplier)
+    wait_for_order(staff_api, created["id"], "confirmed")
+
+    poll_labs.delay()  # what beat publishes every OTOORDER_POLL_INTERVAL seconds
+
+    detail = wait_for_order(staff_api, created["id"], "shipped")
+    (poll,) = lab_peer.requests_to(status_path, "GET")
+    assert poll.header("Authorization") == DREVE.authorization(GOOD_SECRET)
+    assert detail["events"][-1]["message"] == "Vom Labor versandt, Sendungsnummer 00340434161234567890."
+    assert EarmouldOrder.objects.get(pk=created["id"]).tracking_number == "00340434161234567890"
+
+
+def egger_dispatchnotification(order_number):
+    """The official example DISPATCHNOTIFICATION, for our order and egger's number."""
+    root = etree.parse(str(OPENTRANS_DIR / "examples" / "dispatchnotification_example.xml")).getroot()
+    for element in root.iterfind(".//ot:ORDER_REFERENCE/ot:ORDER_ID", NS):
+        element.text = order_number
+    for element in root.iterfind(".//ot:SUPPLIER_ORDER_REFERENCE/ot:SUPPLIER_ORDER_ID", NS):
+        element.text = EGGER_REFERENCE
+    schema = _schema()
+    assert schema.validate(root), [f"{e.line}: {e.message}" for e in schema.error_log]
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def test_egger_dispatch_notification_comes_back_by_signed_callback(
+    live_server, lab_worker, lab_peer, admin_api, staff_api, transaction_obj, mitte
+):
+    supplier = lab_supplier(EGGER.lab_name, mitte, EGGER.account)
+    options = EGGER.options(lab_peer.url, GOOD_SECRET)
+    definition = configure(admin_api, EGGER.backend, supplier, options)
+    lab_peer.script(EGGER.accept, method="POST", path=EGGER.path)
+    created = place(staff_api, transaction_obj, supplier)
+    wait_for_order(staff_api, created["id"], "confirmed")
+
+    body = egger_dispatchnotification(created["number"])
+    headers = {
+        "Content-Type": "application/xml",
+        "X-Otoorder-Signature": signing.sign(options["shared_secret"], body),
+    }
+    url = f"{live_server.url}/api/v1/callbacks/{definition['id']}/"
+    response = requests.post(url, data=body, headers=headers, timeout=10)
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {"applied": 1, "unchanged": 0}
+    detail = wait_for_order(staff_api, created["id"], "shipped", timeout=5)
+    assert detail["external_reference"] == EGGER_REFERENCE
+    assert "1Z7318301287125572" in detail["events"][-1]["message"]
+    assert EarmouldOrder.objects.get(pk=created["id"]).tracking_number == "1Z7318301287125572"
+    # The same signed request again is a replay: refused, nothing changes.
+    replay = requests.post(url, data=body, headers=headers, timeout=10)
+    assert replay.status_code == 400 and replay.json()["code"] == "replayed"
+    assert len(staff_api.get(f"orders/{created['id']}/").json()["events"]) == len(detail["events"])
