@@ -8,7 +8,9 @@
   maps each through :data:`STATUS_TABLE` and moves it to ``processed/`` once applied,
   or to ``invalid/`` when it cannot be read.
 
-Both folders must lie inside ``OTOORDER_EXCHANGE_ROOT``. Local folders only (no SFTP).
+Both folders must lie inside ``OTOORDER_EXCHANGE_ROOT``. With ``sftp_host`` set, the same
+exchange runs on the lab's SFTP server instead (``remote_outbox``/``remote_inbox``, the server
+identified by ``sftp_host_key``; ``transports/sftp.py``) and the local folders stay unused.
 Wire format: ``docs/interfaces/otofaktur_otoport.md``.
 """
 
@@ -16,6 +18,7 @@ import logging
 import os
 import re
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from lxml import etree
@@ -23,9 +26,9 @@ from lxml import etree
 from .base import BaseBackend
 from .exceptions import ConfigurationError, OrderRejected
 from .labstatus import StatusTable, StatusUpdate
-from .options import Option
+from .options import Option, OptionsSchema
 from .result import DispatchResult, ResultStatus
-from .transports import files
+from .transports import files, sftp
 from .transports.files import validate_folder
 
 logger = logging.getLogger(__name__)
@@ -77,6 +80,103 @@ class FolderOption(Option):
         return value
 
 
+class HostOption(Option):
+    def clean(self, value):
+        return sftp.validate_host(super().clean(value))
+
+
+class RemoteFolderOption(Option):
+    def clean(self, value):
+        return sftp.validate_remote_folder(super().clean(value))
+
+
+class HostKeyOption(Option):
+    def clean(self, value):
+        return sftp.host_key_line(sftp.parse_host_key(super().clean(value)))
+
+
+LOCAL_OPTIONS = ("outbox_dir", "inbox_dir")
+#: What SFTP needs besides ``sftp_host`` (``sftp_port`` has a default).
+SFTP_REQUIRED = ("username", "password", "remote_outbox", "remote_inbox", "sftp_host_key")
+
+
+class OtoportOptionsSchema(OptionsSchema):
+    """The options, plus the rules between them: local folders or SFTP, each complete.
+
+    Checked when a definition is saved (errors keyed by option) and again when the backend
+    is built from stored options.
+    """
+
+    def validate(self, values, *, stored_secrets=None):
+        values = dict(values or {})
+        try:
+            options, secrets = super().validate(values, stored_secrets=stored_secrets)
+            errors = {}
+        except ValidationError as exc:
+            options, secrets, errors = {}, {}, dict(exc.error_dict)
+        given = {name for name, option in self.by_name.items() if not option.is_empty(values.get(name))}
+        given |= {name for name in self.secret_names if (stored_secrets or {}).get(name)}
+        rules = self._sftp_rules if "sftp_host" in given else self._local_rules
+        for name, message, code in rules(given, options):
+            errors.setdefault(name, [ValidationError(message, code=code)])
+        if errors:
+            raise ValidationError(errors)
+        return options, secrets
+
+    def _label(self, name):
+        return self.by_name[name].label
+
+    def _sftp_rules(self, given, options):
+        """``(option, message, code)`` for each broken rule of an SFTP definition."""
+        for name in SFTP_REQUIRED:
+            if name not in given:
+                yield name, _("Für SFTP fehlt die Option „%(label)s“.") % {"label": self._label(name)}, "required"
+        for name in LOCAL_OPTIONS:
+            if name in given:
+                # An unused folder next to SFTP would only mislead whoever reads the definition.
+                yield (
+                    name,
+                    _("Mit SFTP wird kein lokaler Ordner verwendet; bitte „%(label)s“ leer lassen.")
+                    % {"label": self._label(name)},
+                    "sftp_and_local",
+                )
+        if "remote_outbox" in options and options["remote_outbox"] == options.get("remote_inbox"):
+            yield "remote_inbox", _("Ausgangs- und Eingangsordner müssen verschieden sein."), "same_folder"
+
+    def _local_rules(self, given, options):
+        """``(option, message, code)`` for each broken rule of a local-folder definition."""
+        for name in LOCAL_OPTIONS:
+            if name not in given:
+                yield (
+                    name,
+                    _("Die Option „%(label)s“ fehlt (oder einen SFTP-Server angeben).") % {"label": self._label(name)},
+                    "required",
+                )
+        if all(name in options for name in LOCAL_OPTIONS):
+            if validate_folder(options["outbox_dir"]) == validate_folder(options["inbox_dir"]):
+                yield "inbox_dir", _("Ausgangs- und Eingangsordner müssen verschieden sein."), "same_folder"
+        # The password is write-only and may linger from an earlier SFTP setup: harmless.
+        for name in ("username", "remote_outbox", "remote_inbox", "sftp_host_key"):
+            if name in given:
+                yield (
+                    name,
+                    _(
+                        "„%(label)s“ gilt nur zusammen mit einem SFTP-Server: bitte den SFTP-Server angeben "
+                        "oder das Feld leeren."
+                    )
+                    % {"label": self._label(name)},
+                    "sftp_only",
+                )
+
+    def json_schema(self):
+        schema = super().json_schema()
+        schema["anyOf"] = [
+            {"required": list(LOCAL_OPTIONS)},
+            {"required": ["sftp_host", *SFTP_REQUIRED]},
+        ]
+        return schema
+
+
 class OtofakturOtoportBackend(BaseBackend):
     key = "otofaktur_otoport"
     label = "Otofaktur Otoport"
@@ -88,21 +188,77 @@ class OtofakturOtoportBackend(BaseBackend):
         FolderOption(
             "outbox_dir",
             gettext_lazy("Ausgangsordner"),
-            help_text=gettext_lazy("Innerhalb des freigegebenen Austauschordners (OTOORDER_EXCHANGE_ROOT)."),
+            required=False,
+            help_text=gettext_lazy(
+                "Innerhalb des freigegebenen Austauschordners (OTOORDER_EXCHANGE_ROOT). Leer lassen, wenn SFTP verwendet wird."
+            ),
         ),
         FolderOption(
             "inbox_dir",
             gettext_lazy("Eingangsordner"),
+            required=False,
             help_text=gettext_lazy("Hier legt das Labor Statusdateien ab; gelesene wandern nach „processed/“."),
+        ),
+        HostOption(
+            "sftp_host",
+            gettext_lazy("SFTP-Server"),
+            required=False,
+            help_text=gettext_lazy(
+                "Nur wenn das Labor die Dateien per SFTP austauscht: Rechnername oder IP-Adresse des Servers."
+            ),
+        ),
+        Option("sftp_port", gettext_lazy("SFTP-Port"), kind="int", required=False, default=sftp.DEFAULT_PORT, min_value=1, max_value=65535),
+        Option("username", gettext_lazy("SFTP-Benutzername"), required=False),
+        Option("password", gettext_lazy("SFTP-Passwort"), required=False, secret=True),
+        RemoteFolderOption(
+            "remote_outbox",
+            gettext_lazy("Ausgangsordner auf dem SFTP-Server"),
+            required=False,
+            help_text=gettext_lazy("Hierhin werden die Bestelldateien hochgeladen, z. B. „otoport/out“."),
+        ),
+        RemoteFolderOption(
+            "remote_inbox",
+            gettext_lazy("Eingangsordner auf dem SFTP-Server"),
+            required=False,
+            help_text=gettext_lazy("Hier liegen die Statusdateien des Labors; gelesene wandern nach „processed/“."),
+        ),
+        HostKeyOption(
+            "sftp_host_key",
+            gettext_lazy("Serverschlüssel (SFTP)"),
+            required=False,
+            help_text=gettext_lazy(
+                "Öffentlicher Schlüssel des Servers im known_hosts-Format, z. B. „ssh-ed25519 AAAA…“; "
+                "beim Labor erfragen. Ein Server mit anderem Schlüssel wird abgelehnt."
+            ),
         ),
     )
     supports_status_poll = True
     status_table = STATUS_TABLE
 
+    @classmethod
+    def options_schema(cls):
+        return OtoportOptionsSchema(cls.options)
+
     def __init__(self, options=None, *, timeout=30.0):
         super().__init__(options, timeout=timeout)
+        if self.uses_sftp:
+            return
         if validate_folder(self.config["outbox_dir"]) == validate_folder(self.config["inbox_dir"]):
             raise ConfigurationError(_("Ausgangs- und Eingangsordner müssen verschieden sein."))
+
+    @property
+    def uses_sftp(self):
+        return bool(self.config.get("sftp_host"))
+
+    def _session(self):
+        return sftp.SftpSession(
+            self.config["sftp_host"],
+            self.config["sftp_port"],
+            self.config["username"],
+            self.config["password"],
+            self.config["sftp_host_key"],
+            self.timeout,
+        )
 
     # --- send ---------------------------------------------------------------------------
 
@@ -116,11 +272,29 @@ class OtofakturOtoportBackend(BaseBackend):
         return build_order_xml(document)
 
     def transmit(self, payload, document):
+        name = f"{document.order_id}{ORDER_SUFFIX}"
+        if self.uses_sftp:
+            with self._session() as session:
+                return session.upload_atomic(self.config["remote_outbox"], name, payload)
         outbox = files.folder(self.config["outbox_dir"], create=True)
-        return files.atomic_write(outbox, f"{document.order_id}{ORDER_SUFFIX}", payload)
+        return files.atomic_write(outbox, name, payload)
 
     def parse_result(self, response, payload, document):
         name = os.path.basename(response)
+        if self.uses_sftp:
+            address = f"{self.config['sftp_host']}:{self.config['sftp_port']}"
+            return DispatchResult(
+                ResultStatus.ORDERED,
+                message=_("Bestelldatei %(name)s auf den SFTP-Server %(address)s hochgeladen.")
+                % {"name": name, "address": address},
+                request_summary={
+                    "sftp_host": address,
+                    "remote_outbox": self.config["remote_outbox"],
+                    "file": name,
+                    "bytes": len(payload),
+                },
+                raw_response=_("Datei hochgeladen: %(path)s") % {"path": response},
+            )
         return DispatchResult(
             ResultStatus.ORDERED,
             message=_("Bestelldatei %(name)s im Ausgangsordner abgelegt.") % {"name": name},
@@ -129,6 +303,14 @@ class OtofakturOtoportBackend(BaseBackend):
         )
 
     def check_connection(self):
+        if self.uses_sftp:
+            with self._session() as session:
+                for option in ("remote_outbox", "remote_inbox"):
+                    session.check_folder(self.config[option])
+            return _(
+                "Verbindung zum SFTP-Server %(address)s hergestellt; Ausgangs- und Eingangsordner sind "
+                "vorhanden und beschreibbar."
+            ) % {"address": session.address}
         for option in ("outbox_dir", "inbox_dir"):
             path = files.folder(self.config[option], create=True)
             if not os.access(path, os.W_OK | os.X_OK):
@@ -144,26 +326,62 @@ class OtofakturOtoportBackend(BaseBackend):
         ``apply(order_id, update)`` is called per file; when it returns, the file moves to
         ``processed/``; when it raises, the file stays for the next run. Without ``apply``
         every readable file is returned and moved. Unreadable files move to ``invalid/``.
+        The same holds for the remote inbox when SFTP is configured.
         """
-        inbox = files.folder(self.config["inbox_dir"], create=True)
-        applied = []
-        for path in files.list_files(inbox, STATUS_SUFFIX):
-            name = os.path.basename(path)
+        if self.uses_sftp:
+            with self._session() as session:
+                return _read_inbox(RemoteInbox(session, self.config["remote_inbox"]), apply)
+        return _read_inbox(LocalInbox(files.folder(self.config["inbox_dir"], create=True)), apply)
+
+
+class LocalInbox:
+    def __init__(self, folder):
+        self.folder = folder
+
+    def names(self):
+        return [os.path.basename(path) for path in files.list_files(self.folder, STATUS_SUFFIX)]
+
+    def read(self, name):
+        with open(os.path.join(self.folder, name), "rb") as handle:
+            return handle.read(STATUS_MAX_BYTES + 1)
+
+    def move(self, name, subfolder):
+        files.move_to(self.folder, os.path.join(self.folder, name), subfolder)
+
+
+class RemoteInbox:
+    def __init__(self, session, folder):
+        self.session = session
+        self.folder = folder
+
+    def names(self):
+        return self.session.list_files(self.folder, STATUS_SUFFIX)
+
+    def read(self, name):
+        return self.session.read(self.folder, name, STATUS_MAX_BYTES + 1)
+
+    def move(self, name, subfolder):
+        self.session.move_to(self.folder, name, subfolder)
+
+
+def _read_inbox(inbox, apply):
+    applied = []
+    for name in inbox.names():
+        try:
+            order_id, update = parse_status_file(name, inbox.read(name))
+        except InvalidStatusFile as exc:
+            logger.warning("otoport: status file %s refused: %s", name, exc)
+            inbox.move(name, files.INVALID)
+            continue
+        if apply is not None:
             try:
-                order_id, update = read_status_file(path)
-            except InvalidStatusFile as exc:
-                logger.warning("otoport: status file %s refused: %s", name, exc)
-                files.move_to(inbox, path, files.INVALID)
+                apply(order_id, update)
+            except Exception:
+                logger.exception("otoport: applying status file %s failed; kept for the next run", name)
                 continue
-            if apply is not None:
-                try:
-                    apply(order_id, update)
-                except Exception:
-                    logger.exception("otoport: applying status file %s failed; kept for the next run", name)
-                    continue
-            files.move_to(inbox, path, files.PROCESSED)
-            applied.append({"order_id": order_id, "update": update, "file": name})
-        return applied
+        inbox.move(name, files.PROCESSED)
+        applied.append({"order_id": order_id, "update": update, "file": name})
+    return applied
 
 
 # --- the wire format ----------------------------------------------------------------------
@@ -219,12 +437,15 @@ def build_order_xml(document):
 
 def read_status_file(path):
     """``(order_id, StatusUpdate)`` of one ``otoport-status`` file; ``InvalidStatusFile`` if not one."""
-    name = os.path.basename(path)
-    file_id = name[: -len(STATUS_SUFFIX)]
-    if not _UUID.match(file_id):
-        raise InvalidStatusFile("file name is not <order uuid>.status.xml")
     with open(path, "rb") as handle:
-        raw = handle.read(STATUS_MAX_BYTES + 1)
+        return parse_status_file(os.path.basename(path), handle.read(STATUS_MAX_BYTES + 1))
+
+
+def parse_status_file(name, raw):
+    """``(order_id, StatusUpdate)`` of the status file ``name`` with content ``raw``."""
+    file_id = name[: -len(STATUS_SUFFIX)]
+    if not name.endswith(STATUS_SUFFIX) or not _UUID.match(file_id):
+        raise InvalidStatusFile("file name is not <order uuid>.status.xml")
     if len(raw) > STATUS_MAX_BYTES:
         raise InvalidStatusFile("file too large")
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
