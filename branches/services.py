@@ -42,7 +42,7 @@ def validate_definition(definition, *, company_ids, option_values):
     options = secrets = {}
     if "backend" not in errors:
         try:
-            options, secrets = backend_class.options_schema().validate(
+            options, secrets = backend_class.validate_options(
                 option_values, stored_secrets=definition.secrets if definition.pk else {}
             )
         except ValidationError as exc:

@@ -349,7 +349,7 @@ def test_connection_test_shows_configuration_error(as_user, dave, chain):
     response = as_user(dave).post(reverse("branches:definition_test", args=[definition.pk]), follow=True)
     assert response.status_code == 200
     [message] = messages_of(response)
-    assert "fehlgeschlagen" in message and "unvollständig eingerichtet" in message
+    assert "fehlgeschlagen" in message and "nicht richtig eingerichtet" in message
 
 
 def test_connection_test_of_unavailable_backend_fails_clearly(as_user, dave, chain, unavailable_backend):

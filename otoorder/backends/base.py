@@ -7,6 +7,7 @@ validate → build payload → transmit → parse result. A backend overrides th
 import time
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from .exceptions import BackendError, ConfigurationError, OrderRejected
@@ -43,13 +44,12 @@ class BaseBackend:
     accepts_scans = False
 
     def __init__(self, options=None, *, timeout=30.0):
-        schema = self.options_schema()
         try:
-            opts, secrets = schema.validate(options or {})
-        except Exception as exc:
+            opts, secrets = self.validate_options(options or {})
+        except ValidationError as exc:
             raise ConfigurationError(
-                _("Die Schnittstelle „%(label)s“ ist unvollständig eingerichtet: %(errors)s")
-                % {"label": self.label, "errors": _format_validation(exc)}
+                _("Die Schnittstelle „%(label)s“ ist nicht richtig eingerichtet: %(errors)s")
+                % {"label": self.label, "errors": self._format_errors(exc)}
             ) from exc
         self.config = {**opts, **secrets}
         self.timeout = timeout
@@ -57,6 +57,33 @@ class BaseBackend:
     @classmethod
     def options_schema(cls):
         return OptionsSchema(cls.options)
+
+    @classmethod
+    def validate_options(cls, values, *, stored_secrets=None):
+        """Each option by its schema, then the options together; ``(options, secrets)``.
+
+        Raises ValidationError keyed by option name. Branch administration calls this when a
+        definition is saved, and every send again, so a setting that became invalid later
+        (a folder moved, an allow-list changed) fails the order with the reason.
+        """
+        options, secrets = cls.options_schema().validate(values, stored_secrets=stored_secrets)
+        cls.clean_options({**options, **secrets})
+        return options, secrets
+
+    @classmethod
+    def clean_options(cls, config):
+        """Rules between options (raise ValidationError ``{name: message}``); none by default."""
+
+    @classmethod
+    def _format_errors(cls, exc):
+        """``Label: message`` per option, as staff read it in a failure reason."""
+        by_name = cls.options_schema().by_name
+        if not hasattr(exc, "message_dict"):
+            return " ".join(exc.messages)
+        return "; ".join(
+            f"{by_name[name].label if name in by_name else name}: {' '.join(messages)}"
+            for name, messages in exc.message_dict.items()
+        )
 
     # --- the pipeline -------------------------------------------------------------------
 
@@ -97,9 +124,3 @@ class BaseBackend:
 
 def _elapsed_ms(started):
     return int((time.monotonic() - started) * 1000)
-
-
-def _format_validation(exc):
-    if hasattr(exc, "message_dict"):
-        return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items())
-    return str(exc)

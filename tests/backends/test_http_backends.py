@@ -631,7 +631,8 @@ def test_unknown_and_missing_options_are_named(backend_class):
     incomplete = dict(VALID_OPTIONS[backend_class])
     secret = "api_key" if backend_class is DreveSmartOrderBackend else "password"
     del incomplete[secret]
-    with pytest.raises(ConfigurationError, match=secret):
+    label = backend_class.options_schema().by_name[secret].label
+    with pytest.raises(ConfigurationError, match=f"Die Option „{label}“ fehlt"):
         backend_class(incomplete)
 
 

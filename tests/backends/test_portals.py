@@ -85,7 +85,7 @@ def test_registry_has_no_unavailable_backend_left():
     ["http://portal.audia.example/", "https://portal.audia.example/?lang=de", "https://portal.audia.example/#x", "kein-url"],
 )
 def test_bad_portal_urls_are_refused(url):
-    with pytest.raises(ConfigurationError, match="portal_url"):
+    with pytest.raises(ConfigurationError, match="Adresse des Portals"):
         backend(portal_url=url)
 
 
