@@ -3,7 +3,6 @@
 import uuid
 
 import pytest
-from django.core.cache import cache
 from django.db import connections
 
 from otoorder.backends.transports.files import ROOT_ENV
@@ -15,13 +14,6 @@ from tests import factories as f
 from tests.labs.http_lab import Reply
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def clear_cursor():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

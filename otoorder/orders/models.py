@@ -78,6 +78,8 @@ class EarmouldOrder(models.Model):
     created_at = models.DateTimeField(_("erstellt"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     ordered_at = models.DateTimeField(_("bestellt"), null=True, blank=True)
+    #: When the lab was last asked about this order (status polls take the longest unasked first).
+    last_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

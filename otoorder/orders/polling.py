@@ -5,7 +5,7 @@ whose backend declares ``supports_status_poll``:
 
 * a backend with ``poll_status(external_reference)`` (Dreve SmartOrder) is asked about a
   bounded batch of the definition's orders that are ordered/confirmed/in production/shipped
-  and carry the lab's number, least recently polled first (a round-robin cursor, so a long
+  and carry the lab's number, least recently polled first (``last_polled_at``, so a long
   list of quiet orders never starves the newer ones);
 * a backend with ``read_inbox(apply)`` (Otofaktur Otoport) reads its inbox; ``apply`` finds
   the order by its UUID among the definition's orders.
@@ -23,10 +23,9 @@ import logging
 import os
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
-from django.db.models import Q
-from django.utils.dateparse import parse_datetime
+from django.db.models import F
+from django.utils import timezone
 
 from branches.models import InterfaceDefinition
 from otoorder.backends import registry
@@ -97,24 +96,13 @@ def pollable_orders(definition):
 
 
 def next_batch(definition, size=None):
-    """Up to ``size`` orders, continuing after the last one polled (then from the start).
+    """Up to ``size`` orders, the longest unasked first (never asked before all others).
 
-    Ordered by ``(updated_at, pk)``: an order a report just changed moves to the end by
-    itself; the cursor carries the quiet ones round. The cursor lives in the cache — when it
-    is lost, polling merely starts again from the oldest.
+    Every poll stamps ``last_polled_at``, so a long list of quiet orders goes round and never
+    starves the newer ones, on however many workers and hosts the task runs.
     """
     size = size or batch_size()
-    ordered = pollable_orders(definition).order_by("updated_at", "pk")
-    cursor = cache.get(_cursor_key(definition))
-    batch = []
-    if cursor:
-        moment, pk = parse_datetime(cursor[0]), cursor[1]
-        if moment is not None:
-            batch = list(ordered.filter(Q(updated_at__gt=moment) | Q(updated_at=moment, pk__gt=pk))[:size])
-    if len(batch) < size:
-        seen = {order.pk for order in batch}
-        batch += [order for order in ordered[: size - len(batch)] if order.pk not in seen]
-    return batch
+    return list(pollable_orders(definition).order_by(F("last_polled_at").asc(nulls_first=True), "pk")[:size])
 
 
 def poll_orders(definition, backend):
@@ -137,18 +125,10 @@ def poll_orders(definition, backend):
             logger.warning("poll: order %s of definition %s: %s", order.pk, definition.pk, exc.message)
             continue
         finally:
-            _remember(definition, order)
+            EarmouldOrder.objects.filter(pk=order.pk).update(last_polled_at=timezone.now())
         transient_in_a_row = 0
         applied += apply_status_update(order, update, source=EventSource.LAB)
     return applied
-
-
-def _remember(definition, order):
-    cache.set(_cursor_key(definition), (order.updated_at.isoformat(), str(order.pk)), timeout=None)
-
-
-def _cursor_key(definition):
-    return f"otoorder:poll-cursor:{definition.pk}"
 
 
 # --- inbox files ----------------------------------------------------------------------------
