@@ -133,7 +133,7 @@ def test_lab_urls_must_be_https_except_loopback(url, ok):
 
 
 def test_backend_with_bad_options_is_a_configuration_error():
-    with pytest.raises(ConfigurationError, match="from_email"):
+    with pytest.raises(ConfigurationError, match="Absender-Adresse"):
         StandardBackend({"from_email": "keine-adresse"})
 
 

@@ -237,3 +237,25 @@ def test_inactive_and_non_polling_definitions_are_left_alone(dreve_definition, o
     f.InterfaceDefinitionFactory(chain=chain, backend="standard")
     assert polling.poll_all() == {str(otoport.pk): 0}
     assert http_lab.requests == []
+
+
+def test_an_unreachable_inbox_does_not_stop_the_other_labs(
+    dreve_definition, chain, transaction_obj, dreve, dreve_supplier, alice, http_lab, tmp_path
+):
+    """The SFTP exchange server is down: its definition is skipped, Dreve is still polled."""
+    from tests.labs.sftp_lab import SftpLab
+
+    lab = SftpLab(tmp_path).start()
+    options = lab.options()
+    lab.stop()  # nothing listens on its port any more
+    f.InterfaceDefinitionFactory(
+        chain=chain,
+        name="Otoport per SFTP",
+        backend="otofaktur_otoport",
+        options={k: v for k, v in options.items() if k != "password"},
+        secrets={"password": options["password"]},
+    )
+    placed(transaction_obj, dreve, dreve_supplier, alice, reference="DRV-1")
+    http_lab.script(Reply.json({"status": "shipped", "tracking_number": "DHL-9"}), repeat=True)
+    results = polling.poll_all()
+    assert results[str(dreve_definition.pk)] == 1

@@ -239,13 +239,6 @@ class OtofakturOtoportBackend(BaseBackend):
     def options_schema(cls):
         return OtoportOptionsSchema(cls.options)
 
-    def __init__(self, options=None, *, timeout=30.0):
-        super().__init__(options, timeout=timeout)
-        if self.uses_sftp:
-            return
-        if validate_folder(self.config["outbox_dir"]) == validate_folder(self.config["inbox_dir"]):
-            raise ConfigurationError(_("Ausgangs- und Eingangsordner müssen verschieden sein."))
-
     @property
     def uses_sftp(self):
         return bool(self.config.get("sftp_host"))

@@ -82,7 +82,11 @@ def poll_definition(definition, backend_class=None):
     if hasattr(backend, "poll_status"):
         applied += poll_orders(definition, backend)
     if hasattr(backend, "read_inbox"):
-        applied += read_inbox(definition, backend)
+        try:
+            applied += read_inbox(definition, backend)
+        except BackendError as exc:
+            # An unreachable exchange server must not keep the other labs from being polled.
+            logger.warning("poll: definition %s: inbox not read: %s", definition.pk, exc.message)
     return applied
 
 
@@ -102,7 +106,7 @@ def next_batch(definition, size=None):
     starves the newer ones, on however many workers and hosts the task runs.
     """
     size = size or batch_size()
-    return list(pollable_orders(definition).order_by(F("last_polled_at").asc(nulls_first=True), "pk")[:size])
+    return list(pollable_orders(definition).order_by(F("last_polled_at").asc(nulls_first=True), "created_at", "pk")[:size])
 
 
 def poll_orders(definition, backend):
