@@ -78,3 +78,20 @@ def test_portal_reports_move_an_order_waiting_for_the_portal(transaction_obj, dr
     apply_status_update(order, StatusUpdate(status=lab_status, external_reference="P-1"))
     order.refresh_from_db()
     assert order.status == lab_status
+
+
+def test_the_api_shows_what_the_lab_reported(ordered, alice):
+    from rest_framework.test import APIClient
+
+    apply_status_update(
+        ordered,
+        StatusUpdate(status="shipped", tracking_number="DHL-1", data={"properties": {"right": {"style": "Schale"}}}),
+    )
+    client = APIClient()
+    client.force_authenticate(alice)
+    body = client.get(f"/api/v1/orders/{ordered.pk}/").json()
+    assert (body["status"], body["tracking_number"], body["lab_properties"]) == (
+        "shipped",
+        "DHL-1",
+        {"right": {"style": "Schale"}},
+    )

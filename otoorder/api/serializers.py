@@ -600,7 +600,15 @@ class OrderSerializer(OrderListSerializer):
     attempts = AttemptSerializer(many=True, read_only=True)
 
     class Meta(OrderListSerializer.Meta):
-        fields = [*OrderListSerializer.Meta.fields, "notes", "items", "events", "attempts"]
+        fields = [
+            *OrderListSerializer.Meta.fields,
+            "tracking_number",
+            "lab_properties",
+            "notes",
+            "items",
+            "events",
+            "attempts",
+        ]
         read_only_fields = fields
 
 
