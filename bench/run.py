@@ -409,7 +409,14 @@ def report(args, results):
     print()
 
 
+def _exit_on_sigterm(signum, frame):
+    # `timeout` and CI stop us with SIGTERM: leave through the finally blocks, which stop the
+    # workers and gunicorn, so that none of them keeps consuming the bench queue.
+    raise SystemExit(128 + signum)
+
+
 def main():
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     args = parse_args()
     db_url = bench_database_url()
     recreate_database(db_url)
