@@ -214,6 +214,12 @@ OTOORDER_DISPATCH = {
     "TRANSPORT_TIMEOUT": env.float("OTOORDER_TRANSPORT_TIMEOUT", default=30.0),
 }
 
+# --- Impressions and earmoulds -------------------------------------------------------------
+#: Largest scan file accepted (STL/PLY), in bytes.
+OTOORDER_SCAN_MAX_BYTES = env.int("OTOORDER_SCAN_MAX_BYTES", default=50 * 1024 * 1024)
+#: Warranty of a fitted earmould, in months from the fitting date.
+OTOORDER_WARRANTY_MONTHS = env.int("OTOORDER_WARRANTY_MONTHS", default=12)
+
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

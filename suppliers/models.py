@@ -35,6 +35,14 @@ class OrderMethod(models.TextChoices):
     INTERFACE = "interface", _("Schnittstelle")
 
 
+class CustomerReferenceMode(models.TextChoices):
+    """What a lab learns of the customer: the least it accepts (DOMAIN.md §5)."""
+
+    NUMERIC_CODE = "numeric_code", _("Nummerncode")
+    INITIALS_CODE = "initials_code", _("Initialen-Code")
+    FULL_NAME = "full_name", _("vollständiger Name")
+
+
 class Supplier(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     company = models.ForeignKey(
@@ -51,6 +59,13 @@ class Supplier(models.Model):
     phone_number = models.CharField(_("Telefonnummer"), max_length=50, blank=True)
     delivery_days = models.PositiveSmallIntegerField(
         _("Lieferzeit (Werktage)"), default=10
+    )
+    customer_reference_mode = models.CharField(
+        _("Kundenangabe an das Labor"),
+        max_length=20,
+        choices=CustomerReferenceMode.choices,
+        default=CustomerReferenceMode.INITIALS_CODE,
+        help_text=_("So wenig wie das Labor akzeptiert: Nummerncode vor Initialen vor vollem Namen."),
     )
     is_active = models.BooleanField(_("aktiv"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -78,3 +93,50 @@ class Supplier(models.Model):
             raise ValidationError(
                 {"fax_number": _("Für die Bestellform Fax wird eine Faxnummer benötigt.")}
             )
+
+
+class CatalogueEntry(models.Model):
+    """A canonical value a supplier offers for one field of an ear, under its own code.
+
+    When a supplier has entries for a field, the order form offers only those values and the
+    server refuses others; without entries for a field, every canonical value is offered.
+    """
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="catalogue_entries")
+    field = models.CharField(_("Feld"), max_length=40)
+    value = models.CharField(_("Wert"), max_length=40)
+    code = models.CharField(_("Laborcode"), max_length=60)
+    label = models.CharField(_("Bezeichnung beim Labor"), max_length=200, blank=True)
+    valid_from = models.DateField(_("gültig ab"), null=True, blank=True)
+    valid_until = models.DateField(_("gültig bis"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["supplier", "field", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "field", "value"], name="catalogue_entry_once")
+        ]
+        verbose_name = _("Katalogeintrag")
+        verbose_name_plural = _("Katalogeinträge")
+
+    def __str__(self):
+        return f"{self.supplier}: {self.field}={self.value} ({self.code})"
+
+
+class CatalogueRule(models.Model):
+    """A constraint between fields at one supplier, e.g. the largest vent for a style/material."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="catalogue_rules")
+    style = models.CharField(_("Bauform"), max_length=40, blank=True, help_text=_("Leer: jede Bauform."))
+    material = models.CharField(_("Material"), max_length=40, blank=True, help_text=_("Leer: jedes Material."))
+    max_vent_mm = models.DecimalField(_("größte Bohrung (mm)"), max_digits=3, decimal_places=1)
+    note = models.CharField(_("Hinweis"), max_length=200, blank=True)
+    valid_from = models.DateField(_("gültig ab"), null=True, blank=True)
+    valid_until = models.DateField(_("gültig bis"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["supplier", "style", "material"]
+        verbose_name = _("Katalogregel")
+        verbose_name_plural = _("Katalogregeln")
+
+    def __str__(self):
+        return f"{self.supplier}: {self.style or '*'}/{self.material or '*'} ≤ {self.max_vent_mm} mm"

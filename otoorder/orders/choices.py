@@ -119,6 +119,41 @@ class ReceiverPower(models.TextChoices):
 RECEIVER_LENGTHS = [(n, str(n)) for n in range(4)]
 
 
+class SurfaceFinish(models.TextChoices):
+    GLOSSY = "glossy", _("glänzend")
+    MATTE = "matte", _("matt")
+    LACQUERED = "lacquered", _("lackiert")
+
+
+class AcousticModification(models.TextChoices):
+    NONE = "none", _("keine")
+    LIBBY_3 = "libby_3", _("Libby-Horn 3 mm")
+    LIBBY_4 = "libby_4", _("Libby-Horn 4 mm")
+    BAKKE = "bakke", _("Bakke-Horn")
+    STEP_BORE = "step_bore", _("Stufenbohrung")
+
+
+class CanalLength(models.TextChoices):
+    SHORT = "short", _("kurz")
+    MEDIUM = "medium", _("mittel")
+    LONG = "long", _("lang")
+
+
+class ProtectionFilter(models.TextChoices):
+    NONE = "none", _("ohne Filter")
+    SLEEP = "sleep", _("Schlafschutz")
+    MUSIC_15 = "music_15", _("Musikerfilter 15 dB")
+    MUSIC_25 = "music_25", _("Musikerfilter 25 dB")
+    NOISE_27 = "noise_27", _("Lärmschutzfilter 27 dB")
+    SHOOTING = "shooting", _("Schießschutz")
+
+
+class ScanFormat(models.TextChoices):
+    STL_BINARY = "stl_binary", _("STL (binär)")
+    STL_ASCII = "stl_ascii", _("STL (ASCII)")
+    PLY = "ply", _("PLY")
+
+
 class ImpressionKind(models.TextChoices):
     PHYSICAL = "physical", _("Abdruck (Silikon, per Post)")
     SCAN = "scan", _("3D-Scan")

@@ -3,17 +3,22 @@
 from django.db.models import OuterRef, Subquery
 
 from branches.models import SupplierAccount
+from suppliers.models import CustomerReferenceMode
 from otoorder.backends.document import ItemDocument, OrderDocument, PartyDocument
 
 
 def customer_reference(order):
-    """What the lab learns of the customer: the least it needs (DOMAIN.md §5).
+    """What the lab learns of the customer: the least the supplier accepts (DOMAIN.md §5).
 
-    The default is the initials plus our customer number, which identifies the patient for
-    the branch without telling the lab the name (the full mode per supplier comes with the
-    lab catalogues).
+    ``numeric_code``: our customer number; ``initials_code`` (default): initials and number,
+    which identify the patient for the branch without telling the lab the name;
+    ``full_name``: the name, for labs that insist (e.g. as the MDR prescription's patient).
     """
-    customer = order.customer
+    customer, mode = order.customer, order.supplier.customer_reference_mode
+    if mode == CustomerReferenceMode.NUMERIC_CODE:
+        return str(customer.customer_number)
+    if mode == CustomerReferenceMode.FULL_NAME:
+        return f"{customer.last_name}, {customer.first_name} ({customer.customer_number})"
     return f"{customer.initials}-{customer.customer_number}"
 
 

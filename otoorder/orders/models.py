@@ -58,6 +58,16 @@ class EarmouldOrder(models.Model):
     )
     date_required = models.DateField(_("benötigt bis"), null=True, blank=True)
     notes = models.TextField(_("Hinweise an das Labor"), blank=True)
+    #: Remakes and modifications name the order they replace and why.
+    original_order = models.ForeignKey(
+        "self",
+        verbose_name=_("ursprüngliche Bestellung"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="follow_ups",
+    )
+    reason = models.TextField(_("Grund der Reklamation/Änderung"), blank=True)
     prescriber = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("verantwortlicher Akustiker"),
@@ -78,6 +88,11 @@ class EarmouldOrder(models.Model):
     created_at = models.DateTimeField(_("erstellt"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     ordered_at = models.DateTimeField(_("bestellt"), null=True, blank=True)
+    received_at = models.DateTimeField(_("Wareneingang"), null=True, blank=True)
+    fitted_on = models.DateField(_("angepasst am"), null=True, blank=True)
+    warranty_until = models.DateField(_("Gewährleistung bis"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("abgeschlossen"), null=True, blank=True)
+    close_reason = models.TextField(_("Grund des Abschlusses ohne Wareneingang"), blank=True)
     #: When the lab was last asked about this order (status polls take the longest unasked first).
     last_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -139,7 +154,7 @@ class EarmouldOrder(models.Model):
 
 
 class Impression(models.Model):
-    """Abdruck or Scan of one ear; the full scan handling comes with the order form."""
+    """Abdruck (physical, shipped by post) or 3D scan (STL/PLY file) of one ear."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="impressions")
@@ -149,6 +164,18 @@ class Impression(models.Model):
     )
     reference = models.CharField(
         _("Kennzeichnung"), max_length=100, blank=True, help_text=_("z. B. Etikett der Abdruckbox")
+    )
+    tracking_number = models.CharField(_("Sendungsnummer des Abdrucks"), max_length=100, blank=True)
+    #: Digital scans only: kept in private storage, served only to staff of the branch.
+    file = models.FileField(_("Scan-Datei"), upload_to="scans/%Y/%m/", blank=True, max_length=300)
+    original_name = models.CharField(_("Dateiname"), max_length=255, blank=True)
+    file_format = models.CharField(_("Format"), max_length=20, choices=choices.ScanFormat.choices, blank=True)
+    file_size = models.PositiveIntegerField(_("Größe (Bytes)"), null=True, blank=True)
+    sha256 = models.CharField(_("Prüfsumme (SHA-256)"), max_length=64, blank=True)
+    triangle_count = models.PositiveIntegerField(_("Dreiecke"), null=True, blank=True)
+    scanner = models.CharField(_("Scanner"), max_length=100, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -185,7 +212,26 @@ class OrderItem(models.Model):
     receiver_length = models.PositiveSmallIntegerField(
         _("Hörerlänge"), choices=choices.RECEIVER_LENGTHS, null=True, blank=True
     )
+    shore_hardness = models.PositiveSmallIntegerField(_("Shore-A-Härte"), null=True, blank=True)
+    surface_finish = models.CharField(
+        _("Oberfläche"), max_length=20, choices=choices.SurfaceFinish.choices, blank=True
+    )
+    acoustic_modification = models.CharField(
+        _("Akustische Modifikation"),
+        max_length=20,
+        choices=choices.AcousticModification.choices,
+        default=choices.AcousticModification.NONE,
+    )
+    canal_length = models.CharField(_("Gehörgangslänge"), max_length=10, choices=choices.CanalLength.choices, blank=True)
+    receiver_type = models.CharField(_("Hörertyp"), max_length=100, blank=True)
+    protection_filter = models.CharField(
+        _("Filter"), max_length=20, choices=choices.ProtectionFilter.choices, blank=True
+    )
+    extraction_cord = models.BooleanField(_("Rückholfaden"), default=False)
+    engraving = models.CharField(_("Gravur"), max_length=30, blank=True)
     quantity = models.PositiveSmallIntegerField(_("Menge"), default=1)
+    #: Recorded at goods receipt (Wareneingang), per ear.
+    serial_number = models.CharField(_("Seriennummer"), max_length=50, blank=True)
     impression = models.ForeignKey(
         Impression, verbose_name=_("Abdruck/Scan"), null=True, blank=True, on_delete=models.PROTECT, related_name="items"
     )
@@ -300,3 +346,21 @@ class CallbackReceipt(models.Model):
         ]
         verbose_name = _("Rückmeldung eines Labors")
         verbose_name_plural = _("Rückmeldungen der Labore")
+
+
+class OrderAttachment(models.Model):
+    """A file sent with the order (a photo, an audiogram excerpt): private storage."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(EarmouldOrder, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("Datei"), upload_to="attachments/%Y/%m/", max_length=300)
+    original_name = models.CharField(_("Dateiname"), max_length=255)
+    content_type = models.CharField(max_length=100)
+    file_size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("Anhang")
+        verbose_name_plural = _("Anhänge")
