@@ -5,6 +5,8 @@ their own messages and status codes.
 """
 
 import logging
+import uuid
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -106,6 +108,99 @@ def _serialise_order_numbers():
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ORDER_NUMBER_LOCK])
 
 
+#: Statuses in which an order has reached the lab: only those can be remade or modified.
+SENT_STATUSES = {
+    OrderStatus.ORDERED,
+    OrderStatus.CONFIRMED,
+    OrderStatus.IN_PRODUCTION,
+    OrderStatus.SHIPPED,
+    OrderStatus.RECEIVED,
+    OrderStatus.FITTED,
+    OrderStatus.CLOSED,
+}
+#: Order types that replace an earlier order and must say which one and why.
+FOLLOW_UP_TYPES = {choices.OrderType.REMAKE, choices.OrderType.MODIFICATION}
+HEADER_FIELDS = ("notes", "priority", "date_required", "order_type", "original_order", "reason", "prescriber")
+
+
+def add_working_days(start, days):
+    """``start`` plus ``days`` working days (Monday to Friday; holidays are not known here)."""
+    current = start
+    while days > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days -= 1
+    return current
+
+
+def default_date_required(supplier, today=None):
+    return add_working_days(today or timezone.localdate(), supplier.delivery_days or 0)
+
+
+def clean_header(header, *, customer_id, supplier):
+    """Check the order header (DOMAIN.md §5); return it with defaults or raise ValidationError.
+
+    Remakes and modifications name the original order (of the same customer, already at the
+    lab) and a reason; other types name none. The date required is not in the past and
+    defaults to today plus the supplier's delivery days (working days).
+    """
+    header = {name: value for name, value in dict(header or {}).items() if name in HEADER_FIELDS}
+    errors = {}
+    order_type = header.get("order_type") or choices.OrderType.NEW
+    if order_type not in choices.OrderType.values:
+        errors["order_type"] = _("„%(value)s“ ist keine gültige Bestellart.") % {"value": order_type}
+    header["order_type"] = order_type
+    header["reason"] = (header.get("reason") or "").strip()
+    original = header.get("original_order")
+    if original not in (None, "") and not isinstance(original, EarmouldOrder):
+        original = EarmouldOrder.objects.filter(pk=original).first() if _is_uuid(original) else None
+        if original is None:
+            errors["original_order"] = _("Die ursprüngliche Bestellung wurde nicht gefunden: bitte neu wählen.")
+    header["original_order"] = original or None
+    if order_type in FOLLOW_UP_TYPES:
+        _check_follow_up(header, errors, customer_id)
+    elif header["original_order"] is not None:
+        errors["original_order"] = _(
+            "Nur eine Reklamation/Nachfertigung oder Änderung verweist auf eine ursprüngliche Bestellung: "
+            "bitte die Bestellart ändern oder die Verknüpfung entfernen."
+        )
+    today = timezone.localdate()
+    if header.get("date_required") in (None, ""):
+        header["date_required"] = default_date_required(supplier, today)
+    elif header["date_required"] < today:
+        errors["date_required"] = _("Das Datum „benötigt bis“ liegt in der Vergangenheit: bitte ein künftiges Datum wählen.")
+    if errors:
+        raise ValidationError(errors)
+    return header
+
+
+def _check_follow_up(header, errors, customer_id):
+    original = header["original_order"]
+    if original is None and "original_order" not in errors:
+        errors["original_order"] = _(
+            "Eine Reklamation/Nachfertigung oder Änderung braucht die ursprüngliche Bestellung: bitte sie wählen."
+        )
+    elif original is not None and original.customer_id != customer_id:
+        errors["original_order"] = _(
+            "Die ursprüngliche Bestellung gehört zu einem anderen Kunden: bitte eine Bestellung dieses Kunden wählen."
+        )
+    elif original is not None and original.status not in SENT_STATUSES:
+        errors["original_order"] = _(
+            "Die ursprüngliche Bestellung %(number)s wurde noch nicht an das Labor übermittelt: "
+            "bitte eine bestellte Bestellung wählen."
+        ) % {"number": original.number}
+    if not header["reason"]:
+        errors["reason"] = _("Bitte den Grund der Reklamation/Änderung angeben (z. B. „drückt im Gehörgang“).")
+
+
+def _is_uuid(value):
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
 def place_order(*, transaction_obj, company, supplier=None, items, user=None, step=None, header=None):
     """Resolve, validate and store an order as ``queued`` with its outbox row.
 
@@ -132,7 +227,8 @@ def place_order(*, transaction_obj, company, supplier=None, items, user=None, st
                 % {"supplier": supplier, "company": company}
             }
         )
-    cleaned_items = validate_items(items)
+    header = clean_header(header, customer_id=transaction_obj.customer_id, supplier=supplier)
+    cleaned_items = validate_items(items, supplier, customer=transaction_obj.customer)
     from .dispatch import enqueue
 
     for attempt in range(3):

@@ -7,24 +7,44 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _, gettext_lazy
 
-from .choices import Material, ProductFamily, ReceiverPower, Side, Style, Tube, VentType
+from .choices import (
+    AcousticModification,
+    CanalLength,
+    Material,
+    ProductFamily,
+    ProtectionFilter,
+    ReceiverPower,
+    Side,
+    Style,
+    SurfaceFinish,
+    Tube,
+    VentType,
+)
 
 ITEM_FIELDS = (
     "side",
     "product_family",
     "style",
     "material",
+    "shore_hardness",
     "colour",
+    "surface_finish",
     "vent_type",
     "vent_diameter_mm",
     "tube",
+    "acoustic_modification",
+    "canal_length",
+    "receiver_type",
     "receiver_power",
     "receiver_length",
+    "protection_filter",
+    "extraction_cord",
+    "engraving",
     "quantity",
     "impression",
     "notes",
 )
-#: Largest vent (mm) each style can carry; the lab catalogues refine this per lab later.
+#: Largest vent (mm) each style can carry; the lab catalogues refine this per lab.
 MAX_VENT_MM = {
     Style.FULL_SHELL: Decimal("3.0"),
     Style.SHELL: Decimal("3.0"),
@@ -36,11 +56,37 @@ MAX_VENT_MM = {
     Style.CANAL: Decimal("1.5"),
     Style.CIC: Decimal("1.0"),
 }
+#: Largest vent (mm) a material allows whatever the style: soft walls collapse around a wide
+#: bore, and titanium shells are milled so thin that a wide bore breaks through.
+MAX_VENT_MM_BY_MATERIAL = {
+    Material.SILICONE: Decimal("2.5"),
+    Material.THERMOTEC: Decimal("2.5"),
+    Material.TITANIUM: Decimal("1.5"),
+}
 TUBE_FAMILIES = {ProductFamily.BTE, ProductFamily.THIN_TUBE}
+#: Materials soft enough for a Shore A hardness, and the range labs make.
+SOFT_MATERIALS = {Material.SILICONE, Material.THERMOTEC}
+SHORE_RANGE = (20, 90)
+MAX_ENGRAVING = 30
+MAX_QUANTITY = 10
+
+
+def _decimal(value):
+    if value in ("", None):
+        return None
+    return Decimal(str(value).replace(",", "."))
+
+
+def _mm(value):
+    return str(value).replace(".", ",")
 
 
 def check_item(item):
-    """Return ``{field: message}`` for one item given as a dict of canonical values."""
+    """Return ``{field: message}`` for one item given as a dict of canonical values.
+
+    ``item["impression"]``, when it is an ``Impression`` (not only an id), is checked for its
+    side too; whose customer it belongs to is checked by ``validate_items``.
+    """
     errors = {}
 
     def choice(name, choices_cls, required=True):
@@ -56,54 +102,109 @@ def check_item(item):
             }
         return value
 
-    choice("side", Side)
+    side = choice("side", Side)
     family = choice("product_family", ProductFamily)
     style = choice("style", Style)
-    choice("material", Material)
+    material = choice("material", Material)
     vent_type = choice("vent_type", VentType, required=False) or VentType.NONE
     tube = choice("tube", Tube, required=False)
     power = choice("receiver_power", ReceiverPower, required=False)
+    protection_filter = choice("protection_filter", ProtectionFilter, required=False)
+    for name, choices_cls in (
+        ("surface_finish", SurfaceFinish),
+        ("acoustic_modification", AcousticModification),
+        ("canal_length", CanalLength),
+    ):
+        choice(name, choices_cls, required=False)
 
-    diameter = item.get("vent_diameter_mm")
-    if diameter in ("", None):
-        diameter = None
-    else:
-        try:
-            diameter = Decimal(str(diameter))
-        except InvalidOperation:
-            errors["vent_diameter_mm"] = _("Der Bohrungsdurchmesser muss eine Zahl in mm sein, z. B. 1,5.")
-            diameter = None
-    if vent_type != VentType.NONE and diameter is None and "vent_diameter_mm" not in errors:
-        errors["vent_diameter_mm"] = _("Für eine Zusatzbohrung bitte den Durchmesser in mm angeben.")
-    if diameter is not None:
-        if diameter <= 0:
-            errors["vent_diameter_mm"] = _("Der Bohrungsdurchmesser muss größer als 0 mm sein.")
-        elif style in MAX_VENT_MM and diameter > MAX_VENT_MM[style]:
-            errors["vent_diameter_mm"] = _(
-                "Die Bauform %(style)s erlaubt höchstens %(max)s mm Bohrung."
-            ) % {"style": Style(style).label, "max": str(MAX_VENT_MM[style]).replace(".", ",")}
-
+    _check_vent(item, errors, vent_type, style, material)
     if family in TUBE_FAMILIES and not tube and "tube" not in errors:
         errors["tube"] = _("Eine HdO-Otoplastik braucht einen Schlauch: bitte den Schlauch wählen.")
     if family == ProductFamily.RIC:
-        if not power and "receiver_power" not in errors:
-            errors["receiver_power"] = _("Eine Ex-Hörer-Otoplastik braucht die Hörerleistung (S, M, P oder UP).")
-        length = item.get("receiver_length")
-        if length in ("", None):
-            errors["receiver_length"] = _("Eine Ex-Hörer-Otoplastik braucht die Hörerlänge (0 bis 3).")
-        else:
-            try:
-                if int(length) not in range(4):
-                    raise ValueError
-            except (TypeError, ValueError):
-                errors["receiver_length"] = _("Die Hörerlänge muss 0, 1, 2 oder 3 sein.")
+        _check_receiver(item, errors, power)
+    if protection_filter and protection_filter != ProtectionFilter.NONE and family != ProductFamily.HEARING_PROTECTION:
+        errors.setdefault(
+            "protection_filter", _("Ein Filter ist nur bei Gehörschutz möglich: bitte „ohne Filter“ wählen.")
+        )
+    _check_shore(item, errors, material)
+    if len(item.get("engraving") or "") > MAX_ENGRAVING:
+        errors["engraving"] = _("Die Gravur darf höchstens %(max)d Zeichen lang sein.") % {"max": MAX_ENGRAVING}
     quantity = item.get("quantity", 1)
     try:
-        if int(quantity) < 1 or int(quantity) > 10:
+        if int(quantity if quantity not in ("", None) else 1) not in range(1, MAX_QUANTITY + 1):
             raise ValueError
     except (TypeError, ValueError):
-        errors["quantity"] = _("Die Menge muss zwischen 1 und 10 liegen.")
+        errors["quantity"] = _("Die Menge muss zwischen 1 und %(max)d liegen.") % {"max": MAX_QUANTITY}
+    impression = item.get("impression")
+    impression_side = getattr(impression, "side", None)
+    if impression_side and side and impression_side != side:
+        errors["impression"] = _(
+            "Der Abdruck/Scan ist vom %(theirs)s Ohr, bestellt wird das %(ours)s Ohr: bitte den Abdruck dieses "
+            "Ohrs wählen."
+        ) % {"theirs": _side_adjective(impression_side), "ours": _side_adjective(side)}
+    elif impression is not None and hasattr(impression, "side") and not impression_side:
+        errors["impression"] = _("Beim Abdruck/Scan fehlt die Seite: bitte einen Abdruck mit Seite wählen.")
     return errors
+
+
+def _side_adjective(side):
+    return _("linken") if side == Side.LEFT else _("rechten")
+
+
+def _check_vent(item, errors, vent_type, style, material):
+    try:
+        diameter = _decimal(item.get("vent_diameter_mm"))
+    except InvalidOperation:
+        errors["vent_diameter_mm"] = _("Der Bohrungsdurchmesser muss eine Zahl in mm sein, z. B. 1,5.")
+        return
+    if vent_type != VentType.NONE and diameter is None:
+        errors["vent_diameter_mm"] = _("Für eine Zusatzbohrung bitte den Durchmesser in mm angeben.")
+        return
+    if diameter is None:
+        return
+    if diameter <= 0:
+        errors["vent_diameter_mm"] = _("Der Bohrungsdurchmesser muss größer als 0 mm sein.")
+    elif style in MAX_VENT_MM and diameter > MAX_VENT_MM[style]:
+        errors["vent_diameter_mm"] = _(
+            "Die Bauform %(style)s erlaubt höchstens %(max)s mm Bohrung: bitte einen kleineren Durchmesser wählen."
+        ) % {"style": Style(style).label, "max": _mm(MAX_VENT_MM[style])}
+    elif material in MAX_VENT_MM_BY_MATERIAL and diameter > MAX_VENT_MM_BY_MATERIAL[material]:
+        errors["vent_diameter_mm"] = _(
+            "Das Material %(material)s erlaubt höchstens %(max)s mm Bohrung: bitte einen kleineren Durchmesser wählen."
+        ) % {"material": Material(material).label, "max": _mm(MAX_VENT_MM_BY_MATERIAL[material])}
+
+
+def _check_receiver(item, errors, power):
+    if not power and "receiver_power" not in errors:
+        errors["receiver_power"] = _("Eine Ex-Hörer-Otoplastik braucht die Hörerleistung (S, M, P oder UP).")
+    length = item.get("receiver_length")
+    if length in ("", None):
+        errors["receiver_length"] = _("Eine Ex-Hörer-Otoplastik braucht die Hörerlänge (0 bis 3).")
+        return
+    try:
+        if int(length) not in range(4):
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["receiver_length"] = _("Die Hörerlänge muss 0, 1, 2 oder 3 sein.")
+
+
+def _check_shore(item, errors, material):
+    hardness = item.get("shore_hardness")
+    if hardness in ("", None):
+        return
+    if material not in SOFT_MATERIALS:
+        errors["shore_hardness"] = _(
+            "Eine Shore-A-Härte gibt es nur bei weichen Materialien (Silikon, Thermo-Tec): bitte das Feld leeren."
+        )
+        return
+    try:
+        if not SHORE_RANGE[0] <= int(hardness) <= SHORE_RANGE[1]:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["shore_hardness"] = _("Die Shore-A-Härte muss zwischen %(low)d und %(high)d liegen.") % {
+            "low": SHORE_RANGE[0],
+            "high": SHORE_RANGE[1],
+        }
 
 
 def duplicate_sides(items):
@@ -134,36 +235,84 @@ class ItemsInvalid(ValidationError):
         return {"items": self.item_errors}
 
 
-def validate_items(items):
+def validate_items(items, supplier=None, on=None, *, customer=None):
     """Check all items of an order; return them cleaned or raise ValidationError.
 
-    Raises ``ItemsInvalid`` (``message_dict["items"]``: one ``{field: message}`` per item),
-    or a plain ValidationError on ``items`` when there is none.
+    Besides ``check_item``: an impression given by id must exist and, with ``customer``,
+    belong to that customer; with ``supplier``, the lab's catalogue valid on ``on`` (default
+    today) must offer every value. Raises ``ItemsInvalid`` (``message_dict["items"]``: one
+    ``{field: message}`` per item), or a plain ValidationError on ``items`` when there is none.
     """
     items = [dict(item) for item in items or []]
     if not items:
         raise ValidationError({"items": _("Bitte mindestens ein Ohr bestellen.")})
+    impression_errors = _resolve_impressions(items, customer)
     per_item = [check_item(item) for item in items]
-    for errors, duplicate in zip(per_item, duplicate_sides(items)):
+    for errors, duplicate, impression_error in zip(per_item, duplicate_sides(items), impression_errors):
         errors.update(duplicate)
+        errors.update(impression_error)
+    if supplier is not None:
+        from suppliers.catalogue import catalogue_errors, offered, rules
+
+        catalogue, limits = offered(supplier, on), rules(supplier, on)
+        for errors, item in zip(per_item, items):
+            for field, message in catalogue_errors(supplier, item, on, catalogue=catalogue, limits=limits).items():
+                errors.setdefault(field, message)
     if any(per_item):
         raise ItemsInvalid(per_item)
-    cleaned = []
+    return [_clean(item) for item in items]
+
+
+def _resolve_impressions(items, customer):
+    """Replace impression ids by the impressions (one query); ``{field: message}`` per item."""
+    from .models import Impression
+
+    ids = {
+        item["impression"]
+        for item in items
+        if item.get("impression") not in ("", None) and not hasattr(item["impression"], "pk")
+    }
+    found = {str(impression.pk): impression for impression in Impression.objects.filter(pk__in=ids)} if ids else {}
+    errors = []
     for item in items:
-        row = {name: item.get(name) for name in ITEM_FIELDS if name in item}
-        row.setdefault("vent_type", VentType.NONE)
-        for optional in ("colour", "tube", "receiver_power", "notes"):
-            row[optional] = row.get(optional) or ""
-        for nullable in ("vent_diameter_mm", "receiver_length", "impression"):
-            if row.get(nullable) in ("", None):
-                row[nullable] = None
-        if row["receiver_length"] is not None:
-            row["receiver_length"] = int(row["receiver_length"])
-        if row["vent_diameter_mm"] is not None:
-            row["vent_diameter_mm"] = Decimal(str(row["vent_diameter_mm"]))
-        row["quantity"] = int(row.get("quantity") or 1)
-        cleaned.append(row)
-    return cleaned
+        impression = item.get("impression")
+        if impression in ("", None):
+            item["impression"] = None
+            errors.append({})
+            continue
+        if not hasattr(impression, "pk"):
+            impression = item["impression"] = found.get(str(impression))
+        if impression is None:
+            errors.append({"impression": _("Dieser Abdruck/Scan wurde nicht gefunden: bitte neu wählen.")})
+        elif customer is not None and impression.customer_id != customer.pk:
+            errors.append(
+                {"impression": _("Der Abdruck/Scan gehört zu einem anderen Kunden: bitte einen Abdruck dieses Kunden wählen.")}
+            )
+        else:
+            errors.append({})
+    return errors
+
+
+def _clean(item):
+    row = {name: item.get(name) for name in ITEM_FIELDS if name in item}
+    row["vent_type"] = row.get("vent_type") or VentType.NONE
+    row["acoustic_modification"] = row.get("acoustic_modification") or AcousticModification.NONE
+    for optional in (
+        "colour", "tube", "receiver_power", "notes", "surface_finish", "canal_length",
+        "receiver_type", "protection_filter", "engraving",
+    ):
+        row[optional] = row.get(optional) or ""
+    for nullable in ("vent_diameter_mm", "receiver_length", "impression", "shore_hardness"):
+        if row.get(nullable) in ("", None):
+            row[nullable] = None
+    for integer in ("receiver_length", "shore_hardness"):
+        if row[integer] is not None:
+            row[integer] = int(row[integer])
+    if row["vent_diameter_mm"] is not None:
+        row["vent_diameter_mm"] = _decimal(row["vent_diameter_mm"])
+    row["extraction_cord"] = bool(row.get("extraction_cord"))
+    row["quantity"] = int(row.get("quantity") or 1)
+    return row
 
 
 FIELD_LABELS = {
@@ -174,4 +323,8 @@ FIELD_LABELS = {
     "vent_type": gettext_lazy("die Zusatzbohrung"),
     "tube": gettext_lazy("den Schlauch"),
     "receiver_power": gettext_lazy("die Hörerleistung"),
+    "surface_finish": gettext_lazy("die Oberfläche"),
+    "acoustic_modification": gettext_lazy("die akustische Modifikation"),
+    "canal_length": gettext_lazy("die Gehörgangslänge"),
+    "protection_filter": gettext_lazy("den Filter"),
 }
