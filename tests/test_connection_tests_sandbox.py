@@ -142,7 +142,8 @@ def admin(client, dave):
 
 def form_data(name, backend, company, option_values):
     """The definition form's fields: chain-wide, for ``company``, options as ``opt_<name>``."""
-    data = {"name": name, "backend": backend, "branch": "", "active_from": "", "is_active": "on", "companies": [company.pk]}
+    data = {"name": name, "backend": backend, "branch": "", "active_from": "", "is_active": "on"}
+    data["companies"] = [company.pk]
     for option, value in option_values.items():
         data[f"opt_{option}"] = "\n".join(value) if isinstance(value, list) else str(value)
     return data
@@ -150,7 +151,10 @@ def form_data(name, backend, company, option_values):
 
 def save(admin, data, definition=None):
     """POST the create or edit form; returns the saved definition (the form must be valid)."""
-    url = reverse("branches:definition_edit", args=[definition.pk]) if definition else reverse("branches:definition_create")
+    if definition is None:
+        url = reverse("branches:definition_create")
+    else:
+        url = reverse("branches:definition_edit", args=[definition.pk])
     # Followed, so the page shows (and uses up) the "gespeichert" message.
     response = admin.post(url, data, follow=True)
     assert response.redirect_chain, response.context["form"].errors
@@ -227,7 +231,8 @@ def exchange_root_moved(peers, admin, definition, data):
     moved = peers.tmp_path / "new-root"
     moved.mkdir()
     peers.monkeypatch.setenv(ROOT_ENV, str(moved))
-    return f"Der Ordner {peers.exchange_root / 'otoport' / 'out'} liegt nicht im freigegebenen Austauschordner ({ROOT_ENV})."
+    outbox = peers.exchange_root / "otoport" / "out"
+    return f"Der Ordner {outbox} liegt nicht im freigegebenen Austauschordner ({ROOT_ENV})."
 
 
 def basic_auth(path, secret):
@@ -300,6 +305,7 @@ CASES = [
         exchange_root_moved,
     ),
 ]
+CASE = {case.backend: case for case in CASES}
 
 
 def test_every_backend_has_a_case():
@@ -324,7 +330,7 @@ def test_verbindung_testen_succeeds_then_names_the_failure(case, admin, peers):
 def test_dreve_with_the_sandbox_stopped_names_the_connection(admin, peers):
     """An HTTP lab with the right key but no peer: unreachable, not a credentials problem."""
     company = f.CompanyFactory(name="Dreve SmartOrder")
-    definition = save(admin, form_data("Dreve", "dreve_smartorder", company, CASES[3].options(peers)))
+    definition = save(admin, form_data("Dreve", "dreve_smartorder", company, CASE["dreve_smartorder"].options(peers)))
     peers.stop_sandbox()
     assert test_connection(admin, definition) == f"{FAILURE}: {UNREACHABLE}"
 
@@ -345,7 +351,8 @@ def test_program_outside_the_allow_list_is_refused_when_saved(admin, peers, tmp_
     program = tmp_path / "lab-order"
     program.write_text("#!/bin/sh\nexit 0\n")
     program.chmod(0o755)
-    data = form_data("Skript", "command_line", company, {"executable": str(program), "arguments": ["{order_id}"], "timeout_seconds": 5})
+    options = {"executable": str(program), "arguments": ["{order_id}"], "timeout_seconds": 5}
+    data = form_data("Skript", "command_line", company, options)
     response = admin.post(reverse("branches:definition_create"), data)
     assert response.status_code == 200
     assert response.context["form"].errors["opt_executable"] == [
@@ -399,8 +406,8 @@ def test_egger_portal_shows_its_legacy_notice(admin, peers):
     assert 'class="alert alert-warning' in create.content.decode()
 
     company = f.CompanyFactory(name="egger (alt)")
-    case = next(case for case in CASES if case.backend == "egger_bestellsystem")
-    definition = save(admin, form_data("egger alt", "egger_bestellsystem", company, case.options(peers)))
+    options = CASE["egger_bestellsystem"].options(peers)
+    definition = save(admin, form_data("egger alt", "egger_bestellsystem", company, options))
     edit = admin.get(reverse("branches:definition_edit", args=[definition.pk])).content.decode()
     assert notice in edit
     listing = admin.get(reverse("branches:definition_list")).content.decode()
