@@ -1,0 +1,51 @@
+"""Real mesh files for the scan tests: a tetrahedron as STL (binary, ASCII) and PLY."""
+
+import struct
+
+VERTICES = [(0.0, 0.0, 0.0), (10.0, 0.0, 0.0), (0.0, 10.0, 0.0), (0.0, 0.0, 10.0)]
+FACES = [(0, 2, 1), (0, 1, 3), (0, 3, 2), (1, 2, 3)]
+
+
+def triangles():
+    return [tuple(VERTICES[i] for i in face) for face in FACES]
+
+
+def stl_binary(header=b"otoorder test tetrahedron"):
+    data = header.ljust(80, b" ") + struct.pack("<I", len(FACES))
+    for triangle in triangles():
+        data += struct.pack("<3f", 0, 0, 0)
+        for vertex in triangle:
+            data += struct.pack("<3f", *vertex)
+        data += struct.pack("<H", 0)
+    return data
+
+
+def stl_ascii(name="ohr"):
+    lines = [f"solid {name}"]
+    for triangle in triangles():
+        lines += ["  facet normal 0 0 0", "    outer loop"]
+        lines += [f"      vertex {x:e} {y:e} {z:e}" for x, y, z in triangle]
+        lines += ["    endloop", "  endfacet"]
+    lines.append(f"endsolid {name}")
+    return ("\n".join(lines) + "\n").encode("ascii")
+
+
+def ply_header(fmt, faces=FACES):
+    return (
+        f"ply\nformat {fmt} 1.0\ncomment otoorder test\nelement vertex {len(VERTICES)}\n"
+        "property float x\nproperty float y\nproperty float z\n"
+        f"element face {len(faces)}\nproperty list uchar int vertex_indices\nend_header\n"
+    ).encode("ascii")
+
+
+def ply_ascii():
+    body = "".join(f"{x} {y} {z}\n" for x, y, z in VERTICES)
+    body += "".join(f"3 {a} {b} {c}\n" for a, b, c in FACES)
+    return ply_header("ascii") + body.encode("ascii")
+
+
+def ply_binary(order="<"):
+    fmt = "binary_little_endian" if order == "<" else "binary_big_endian"
+    body = b"".join(struct.pack(order + "3f", *vertex) for vertex in VERTICES)
+    body += b"".join(struct.pack(order + "B3i", 3, *face) for face in FACES)
+    return ply_header(fmt) + body

@@ -1,0 +1,152 @@
+"""Scans are checked by content: real STL (binary, ASCII) and PLY files, and broken ones."""
+
+import hashlib
+import os
+import struct
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from otoorder.orders import scans
+from otoorder.orders.choices import ScanFormat
+from tests import scan_files
+
+
+@pytest.fixture(autouse=True)
+def private_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "private"
+
+
+def error_of(data):
+    with pytest.raises(ValidationError) as caught:
+        scans.inspect_scan(data)
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("data", "file_format"),
+    [
+        (scan_files.stl_binary(), ScanFormat.STL_BINARY),
+        # Some exporters start the binary header with "solid": the size decides.
+        (scan_files.stl_binary(header=b"solid exported by scanner"), ScanFormat.STL_BINARY),
+        (scan_files.stl_ascii(), ScanFormat.STL_ASCII),
+        (scan_files.stl_ascii().replace(b"\n", b"\r\n"), ScanFormat.STL_ASCII),
+        (scan_files.ply_ascii(), ScanFormat.PLY),
+        (scan_files.ply_binary("<"), ScanFormat.PLY),
+        (scan_files.ply_binary(">"), ScanFormat.PLY),
+    ],
+)
+def test_real_meshes_are_read(data, file_format):
+    info = scans.inspect_scan(data)
+    assert info.file_format == file_format
+    assert info.triangle_count == 4
+    assert info.file_size == len(data)
+    assert info.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_ply_quads_count_as_two_triangles():
+    header = scan_files.ply_header("ascii", faces=[(0, 1, 2, 3)])
+    body = "".join(f"{x} {y} {z}\n" for x, y, z in scan_files.VERTICES) + "4 0 1 2 3\n"
+    assert scans.inspect_scan(header + body.encode()).triangle_count == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"", "leer"),
+        (b"   \n", "leer"),
+        (os.urandom(2000), "kein lesbarer STL- oder PLY-Scan"),
+        (b"%PDF-1.7\n" + b"x" * 300, "kein lesbarer STL- oder PLY-Scan"),
+        (b"hello", "weder ein STL- noch ein PLY-Scan"),
+        (scan_files.stl_binary()[:-10], "unvollständig oder beschädigt"),
+        (scan_files.stl_binary() + b"\0" * 7, "unvollständig oder beschädigt"),
+        (b" " * 80 + struct.pack("<I", 0), "keine Dreiecke"),
+        (scan_files.stl_ascii()[:-30], "„endsolid“ fehlt"),
+        (scan_files.stl_ascii().replace(b"outer loop", b"outer lop", 1), "Zeile 3"),
+        (scan_files.stl_ascii().replace(b"vertex 0", b"vertex x", 1), "Zeile 4"),
+        (b"solid leer\nendsolid leer\n", "keine Dreiecke"),
+        (scan_files.ply_ascii()[:-8], "unvollständig"),
+        (scan_files.ply_binary()[:-3], "unvollständig"),
+        (scan_files.ply_binary() + b"\0", "weitere Bytes"),
+        (scan_files.ply_header("ascii"), "unvollständig"),
+        (b"ply\nformat ascii 1.0\nelement vertex 3\n", "„end_header“ fehlt"),
+        (scan_files.ply_ascii().replace(b"format ascii 1.0", b"format ascii 2.0"), "nicht unterstützt"),
+        (scan_files.ply_ascii().replace(b"element face", b"element edge"), "kein Netz"),
+        (scan_files.ply_ascii().replace(b"3 1 2 3\n", b"3 1 2 9\n"), "ungültigen Eckpunkten"),
+    ],
+)
+def test_broken_files_are_refused_with_a_german_reason(data, words):
+    error = error_of(data)
+    assert error.code == scans.INVALID
+    assert words in error.messages[0]
+
+
+def test_the_file_name_does_not_matter():
+    upload = SimpleUploadedFile("ohr-rechts.stl", b"this is not a mesh at all, just text")
+    with pytest.raises(ValidationError) as caught:
+        scans.create_impression(customer=None, side="right", kind="scan", upload=upload)
+    assert caught.value.error_dict["file"][0].code == scans.INVALID
+
+
+def test_oversized_file_is_refused_before_it_is_read(settings):
+    settings.OTOORDER_SCAN_MAX_BYTES = 100
+    error = error_of(scan_files.stl_binary())
+    assert error.code == scans.TOO_LARGE
+    assert "zu groß" in error.messages[0]
+    upload = SimpleUploadedFile("big.stl", scan_files.stl_binary())
+    with pytest.raises(ValidationError) as caught:
+        scans.read_upload(upload)
+    assert caught.value.code == scans.TOO_LARGE
+
+
+@pytest.mark.django_db
+def test_scan_is_stored_privately_with_its_checksum(customer, alice, settings):
+    data = scan_files.stl_binary()
+    upload = SimpleUploadedFile("Mustermann rechts.stl", data)
+    impression = scans.create_impression(
+        customer=customer, side="right", kind="scan", upload=upload, scanner=" Otoscan ", user=alice
+    )
+    impression.refresh_from_db()
+    assert impression.file_format == ScanFormat.STL_BINARY
+    assert impression.triangle_count == 4
+    assert impression.file_size == len(data)
+    assert impression.sha256 == hashlib.sha256(data).hexdigest()
+    assert impression.original_name == "Mustermann rechts.stl"
+    assert impression.scanner == "Otoscan"
+    assert impression.uploaded_by == alice
+    # Named by id, never by the uploader's file name, and under MEDIA_ROOT.
+    assert impression.file.name.startswith("scans/") and impression.file.name.endswith(f"{impression.pk}.stl")
+    assert impression.file.path.startswith(str(settings.MEDIA_ROOT))
+    assert not str(settings.MEDIA_ROOT).startswith(str(settings.STATIC_ROOT))
+    with impression.file.open("rb") as stored:
+        assert stored.read() == data
+
+
+@pytest.mark.django_db
+def test_physical_impression_and_field_errors(customer):
+    impression = scans.create_impression(
+        customer=customer, side="left", kind="physical", reference="Box 17", tracking_number="00340434"
+    )
+    assert (impression.kind, impression.reference, impression.tracking_number) == ("physical", "Box 17", "00340434")
+    assert not impression.file
+    with pytest.raises(ValidationError) as caught:
+        scans.create_impression(customer=customer, side="both", kind="scan")
+    assert set(caught.value.error_dict) == {"side", "file"}
+    with pytest.raises(ValidationError) as caught:
+        scans.create_impression(
+            customer=customer, side="left", kind="physical", upload=SimpleUploadedFile("a.stl", scan_files.stl_binary())
+        )
+    assert set(caught.value.error_dict) == {"file"}
+
+
+@pytest.mark.django_db
+def test_impressions_for_lists_one_ear_newest_first(customer):
+    first = scans.create_impression(customer=customer, side="left", kind="physical", reference="1")
+    second = scans.create_impression(
+        customer=customer, side="left", kind="scan", upload=SimpleUploadedFile("l.ply", scan_files.ply_ascii())
+    )
+    scans.create_impression(customer=customer, side="right", kind="physical")
+    assert list(scans.impressions_for(customer, "left")) == [second, first]
+    by_side = scans.impressions_by_side(customer)
+    assert [len(by_side["right"]), len(by_side["left"])] == [1, 2]
