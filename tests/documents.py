@@ -22,6 +22,19 @@ RIGHT_BTE = ItemDocument(
     quantity=1,
     impression="Abdruck 2026-11-20 rechts",
     notes="rechts enger",
+    surface_finish="glossy",
+    surface_finish_label="glänzend",
+    acoustic_modification="libby_3",
+    acoustic_modification_label="Libby-Horn 3 mm",
+    canal_length="medium",
+    canal_length_label="mittel",
+    extraction_cord=False,
+    engraving="EM R",
+    lab_codes={"style": "D-SCH", "material": "D-ACR"},
+    impression_kind="physical",
+    impression_kind_label="Abdruck (Silikon, per Post)",
+    impression_reference="Box 17",
+    impression_tracking_number="JJD000123",
 )
 LEFT_RIC = ItemDocument(
     side="left",
@@ -39,6 +52,16 @@ LEFT_RIC = ItemDocument(
     receiver_length="2",
     quantity=2,
     impression="Scan 2026-11-20 links",
+    shore_hardness="40",
+    receiver_type="Phonak M-Hörer",
+    canal_length="long",
+    canal_length_label="lang",
+    extraction_cord=True,
+    impression_kind="scan",
+    impression_kind_label="3D-Scan",
+    scan_format="stl_binary",
+    scan_sha256="0" * 64,
+    scan_file_name="left.stl",
 )
 
 

@@ -19,6 +19,28 @@ class PartyDocument:
 
 
 @dataclass(frozen=True)
+class ScanDocument:
+    """A stored scan of a digital impression, as backends that send files need it.
+
+    Shaped like ``hoerluchs_partner.ScanFile`` (filename, content, content_type, side) plus
+    where the file lies and its checksum; ``content`` is read from ``path`` on first use.
+    """
+
+    filename: str
+    path: str
+    side: str = ""
+    content_type: str = "application/octet-stream"
+    file_format: str = ""
+    sha256: str = ""
+    size: int = 0
+
+    @property
+    def content(self):
+        with open(self.path, "rb") as handle:
+            return handle.read()
+
+
+@dataclass(frozen=True)
 class ItemDocument:
     side: str  # "left" | "right"
     side_label: str
@@ -39,6 +61,28 @@ class ItemDocument:
     quantity: int = 1
     impression: str = ""
     notes: str = ""
+    shore_hardness: str = ""
+    surface_finish: str = ""
+    surface_finish_label: str = ""
+    acoustic_modification: str = ""
+    acoustic_modification_label: str = ""
+    canal_length: str = ""
+    canal_length_label: str = ""
+    receiver_type: str = ""
+    protection_filter: str = ""
+    protection_filter_label: str = ""
+    extraction_cord: bool = False
+    engraving: str = ""
+    #: The lab's own codes for this ear's values (``{field: code}`` from its catalogue).
+    lab_codes: dict = field(default_factory=dict)
+    #: The impression: "physical" (box label, tracking number) or "scan" (file, format, checksum).
+    impression_kind: str = ""
+    impression_kind_label: str = ""
+    impression_reference: str = ""
+    impression_tracking_number: str = ""
+    scan_format: str = ""
+    scan_sha256: str = ""
+    scan_file_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,6 +102,12 @@ class OrderDocument:
     prescriber: str
     items: tuple = field(default_factory=tuple)
     notes: str = ""
+    order_type_label: str = ""
+    priority_label: str = ""
+    original_order_number: str = ""
+    reason: str = ""
+    #: The stored scans of the items' digital impressions (``ScanDocument``), per ear.
+    scans: tuple = field(default_factory=tuple)
 
     @property
     def sides(self):
@@ -65,6 +115,11 @@ class OrderDocument:
 
     def as_dict(self):
         data = asdict(self)
+        # Scans are files: the dict names them, the bytes travel only where a format carries them.
+        data["scans"] = [
+            {"filename": s.filename, "side": s.side, "file_format": s.file_format, "sha256": s.sha256, "size": s.size}
+            for s in self.scans
+        ]
         data["created_at"] = self.created_at.isoformat()
         data["date_required"] = self.date_required.isoformat() if self.date_required else None
         return data

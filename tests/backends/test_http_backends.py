@@ -655,4 +655,14 @@ def test_document_helper_is_complete():
     """Every item field the formats carry is filled in the test document (so the checks bite)."""
     right = document().items[0]
     empty = {name for name, value in asdict(right).items() if value in ("", None)}
-    assert empty == {"receiver_power", "receiver_length"}
+    assert empty == {
+        "receiver_power",
+        "receiver_length",
+        "receiver_type",
+        "shore_hardness",
+        "protection_filter",
+        "protection_filter_label",
+        "scan_format",
+        "scan_sha256",
+        "scan_file_name",
+    }
