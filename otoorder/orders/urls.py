@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import impression_views, views
 
 app_name = "orders"
 urlpatterns = [
@@ -12,4 +12,12 @@ urlpatterns = [
     path("<uuid:pk>/stornieren/", views.order_cancel, name="order_cancel"),
     path("<uuid:pk>/portal/", views.portal_handoff, name="portal_handoff"),
     path("<uuid:pk>/bestellformular.pdf", views.order_pdf, name="order_pdf"),
+    path("abdruecke/kunde/<uuid:customer_pk>/", impression_views.customer_impressions, name="customer_impressions"),
+    path(
+        "abdruecke/kunde/<uuid:customer_pk>/<str:side>/neu/",
+        impression_views.impression_create,
+        name="impression_create",
+    ),
+    path("abdruecke/<uuid:pk>/", impression_views.impression_detail, name="impression_detail"),
+    path("abdruecke/<uuid:pk>/datei/", impression_views.impression_file, name="impression_file"),
 ]
