@@ -8,7 +8,9 @@ so that an id of another branch's customer is indistinguishable from an unknown 
 
 import copy
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
 from django.utils.translation import gettext as _, gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -16,12 +18,13 @@ from rest_framework.exceptions import NotFound
 from rest_framework.settings import api_settings
 
 from branches.access import visible_branches
-from branches.models import Branch, Chain, InterfaceDefinition
+from branches.models import Branch, Chain, InterfaceDefinition, Membership
 from branches.services import validate_definition
 from otoorder.backends import registry
 from otoorder.orders import choices
 from otoorder.orders.models import Attempt, EarmouldOrder, Impression, OrderEvent, OrderItem
-from otoorder.orders.validation import ITEM_FIELDS, check_item, duplicate_sides
+from otoorder.orders.services import resolve_for
+from otoorder.orders.validation import ITEM_FIELDS, ItemsInvalid, check_item, duplicate_sides, validate_items
 from otoorder.transactions.models import Customer, Step, StepType, TemplateStep, Transaction, TransactionTemplate
 from otoorder.transactions.resolver import NO_ORDER, READY, SUPPLIER_REQUIRED
 from suppliers.models import Company, OrderMethod, Supplier
@@ -470,12 +473,31 @@ class OrderItemInputSerializer(serializers.Serializer):
     product_family = serializers.ChoiceField(choices=choices.ProductFamily.choices)
     style = serializers.ChoiceField(choices=choices.Style.choices)
     material = serializers.ChoiceField(choices=choices.Material.choices)
+    shore_hardness = serializers.IntegerField(
+        **ITEM_NULLABLE, help_text=gettext_lazy("Shore-A-Härte (20–90), nur bei Silikon und Thermo-Tec.")
+    )
     colour = serializers.CharField(max_length=50, **ITEM_BLANK)
+    surface_finish = serializers.ChoiceField(choices=choices.SurfaceFinish.choices, **ITEM_BLANK)
     vent_type = serializers.ChoiceField(choices=choices.VentType.choices, required=False)
     vent_diameter_mm = serializers.DecimalField(max_digits=3, decimal_places=1, **ITEM_NULLABLE)
-    tube = serializers.ChoiceField(choices=choices.Tube.choices, **ITEM_BLANK)
-    receiver_power = serializers.ChoiceField(choices=choices.ReceiverPower.choices, **ITEM_BLANK)
-    receiver_length = serializers.ChoiceField(choices=choices.RECEIVER_LENGTHS, **ITEM_NULLABLE)
+    tube = serializers.ChoiceField(
+        choices=choices.Tube.choices, **ITEM_BLANK, help_text=gettext_lazy("Pflicht bei HdO und Dünnschlauch.")
+    )
+    acoustic_modification = serializers.ChoiceField(choices=choices.AcousticModification.choices, required=False)
+    canal_length = serializers.ChoiceField(choices=choices.CanalLength.choices, **ITEM_BLANK)
+    receiver_type = serializers.CharField(max_length=100, **ITEM_BLANK)
+    receiver_power = serializers.ChoiceField(
+        choices=choices.ReceiverPower.choices, **ITEM_BLANK, help_text=gettext_lazy("Pflicht bei Ex-Hörer (RIC).")
+    )
+    receiver_length = serializers.ChoiceField(
+        choices=choices.RECEIVER_LENGTHS, **ITEM_NULLABLE, help_text=gettext_lazy("Pflicht bei Ex-Hörer (RIC).")
+    )
+    protection_filter = serializers.ChoiceField(
+        choices=choices.ProtectionFilter.choices, **ITEM_BLANK, help_text=gettext_lazy("Nur bei Gehörschutz.")
+    )
+    extraction_cord = serializers.BooleanField(required=False, default=False)
+    # No max_length here: check_item says how long an engraving may be, in the staff's words.
+    engraving = serializers.CharField(**ITEM_BLANK, help_text=gettext_lazy("höchstens 30 Zeichen"))
     quantity = serializers.IntegerField(required=False, default=1)
     impression = ScopedRelatedField(scope=_visible_impressions, queryset=Impression.objects.all(), **ITEM_NULLABLE)
     notes = serializers.CharField(max_length=500, **ITEM_BLANK)
@@ -488,6 +510,19 @@ class OrderItemInputSerializer(serializers.Serializer):
         if errors:
             raise serializers.ValidationError({name: [message] for name, message in errors.items()})
         return attrs
+
+
+def _visible_orders(request):
+    return visible_orders(request.user)
+
+
+def _visible_staff(request):
+    """Users who may be named as prescriber: members of the branches (and chains) one sees."""
+    branches = visible_branches(request.user)
+    members = Membership.objects.filter(branch__in=branches) | Membership.objects.filter(
+        branch__isnull=True, chain__in=branches.values("chain")
+    )
+    return get_user_model().objects.filter(pk__in=members.values("user")).distinct()
 
 
 class OrderCreateSerializer(serializers.Serializer):
@@ -506,10 +541,35 @@ class OrderCreateSerializer(serializers.Serializer):
     )
     notes = serializers.CharField(required=False, allow_blank=True)
     priority = serializers.ChoiceField(choices=choices.Priority.choices, required=False)
-    date_required = serializers.DateField(required=False, allow_null=True)
+    date_required = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text=gettext_lazy("Ohne Angabe: heute plus die Lieferzeit des Lieferanten in Werktagen."),
+    )
     order_type = serializers.ChoiceField(choices=choices.OrderType.choices, required=False)
+    original_order = ScopedRelatedField(
+        scope=_visible_orders,
+        queryset=EarmouldOrder.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=gettext_lazy("Pflicht bei Reklamation/Nachfertigung und Änderung: die ursprüngliche Bestellung."),
+    )
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text=gettext_lazy("Pflicht bei Reklamation/Nachfertigung und Änderung."),
+    )
+    prescriber = ScopedRelatedField(
+        scope=_visible_staff,
+        queryset=get_user_model().objects.all(),
+        pk_field=serializers.IntegerField(),
+        required=False,
+        allow_null=True,
+        help_text=gettext_lazy("Verantwortlicher Akustiker (Benutzer-ID); ohne Angabe der anfragende Benutzer."),
+    )
 
-    HEADER_FIELDS = ("notes", "priority", "date_required", "order_type")
+    HEADER_FIELDS = ("notes", "priority", "date_required", "order_type", "original_order", "reason", "prescriber")
 
     def validate_items(self, items):
         per_item = [{field: [message] for field, message in errors.items()} for errors in duplicate_sides(items)]
@@ -518,20 +578,33 @@ class OrderCreateSerializer(serializers.Serializer):
         return items
 
     def validate(self, attrs):
-        customer_id = attrs["transaction"].customer_id
-        per_item = [
-            {"impression": [_("Der Abdruck gehört zu einem anderen Kunden.")]}
-            if item.get("impression") is not None and item["impression"].customer_id != customer_id
-            else {}
-            for item in attrs["items"]
-        ]
-        if any(per_item):
-            raise serializers.ValidationError({"items": per_item})
+        transaction_obj = attrs["transaction"]
+        prescriber = attrs.get("prescriber")
+        if prescriber is not None and not _is_member(prescriber, transaction_obj.branch):
+            raise serializers.ValidationError(
+                {"prescriber": [_("Der verantwortliche Akustiker gehört nicht zu dieser Filiale.")]}
+            )
+        # The lab's catalogue and the impressions' customer: checked here too, so that each
+        # message lands on its ear and field (place_order checks the same again).
+        resolution = resolve_for(transaction_obj, attrs["company"], attrs["supplier"])
+        supplier = resolution.supplier if resolution.outcome == READY else None
+        try:
+            validate_items([dict(item) for item in attrs["items"]], supplier, customer=transaction_obj.customer)
+        except ItemsInvalid as exc:
+            raise serializers.ValidationError(
+                {"items": [{field: [message] for field, message in errors.items()} for errors in exc.item_errors]}
+            ) from None
         return attrs
 
     @property
     def header(self):
         return {name: self.validated_data[name] for name in self.HEADER_FIELDS if name in self.validated_data}
+
+
+def _is_member(user, branch):
+    return Membership.objects.filter(user=user).filter(
+        Q(branch=branch) | Q(branch__isnull=True, chain_id=branch.chain_id)
+    ).exists()
 
 
 class OrderItemSerializer(serializers.ModelSerializer):
@@ -596,6 +669,9 @@ class OrderListSerializer(serializers.ModelSerializer):
 
 class OrderSerializer(OrderListSerializer):
     items = OrderItemSerializer(many=True, read_only=True)
+    original_order = serializers.UUIDField(source="original_order_id", read_only=True, allow_null=True)
+    original_order_number = serializers.SerializerMethodField()
+    prescriber = serializers.IntegerField(source="prescriber_id", read_only=True, allow_null=True)
     events = OrderEventSerializer(many=True, read_only=True)
     attempts = AttemptSerializer(many=True, read_only=True)
 
@@ -605,11 +681,20 @@ class OrderSerializer(OrderListSerializer):
             "tracking_number",
             "lab_properties",
             "notes",
+            "original_order",
+            "original_order_number",
+            "reason",
+            "prescriber",
             "items",
             "events",
             "attempts",
         ]
         read_only_fields = fields
+
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_original_order_number(self, order):
+        return order.original_order.number if order.original_order_id else None
 
 
 class OrderFilterSerializer(serializers.Serializer):
