@@ -49,3 +49,26 @@ def ply_binary(order="<"):
     body = b"".join(struct.pack(order + "3f", *vertex) for vertex in VERTICES)
     body += b"".join(struct.pack(order + "B3i", 3, *face) for face in FACES)
     return ply_header(fmt) + body
+
+
+def ellipsoid_stl(segments=24, radii=(9.0, 6.0, 12.0)):
+    """A closed ellipsoid as binary STL: something to look at in the 3D view screenshot."""
+    import math
+
+    def point(i, j):
+        theta, phi = math.pi * i / segments, 2 * math.pi * j / segments
+        return (
+            radii[0] * math.sin(theta) * math.cos(phi),
+            radii[1] * math.sin(theta) * math.sin(phi),
+            radii[2] * math.cos(theta),
+        )
+
+    triangles = []
+    for i in range(segments):
+        for j in range(segments):
+            a, b, c, d = point(i, j), point(i + 1, j), point(i + 1, j + 1), point(i, j + 1)
+            triangles += [(a, b, c), (a, c, d)]
+    data = b"otoorder test ellipsoid".ljust(80, b" ") + struct.pack("<I", len(triangles))
+    for triangle in triangles:
+        data += struct.pack("<3f", 0, 0, 0) + b"".join(struct.pack("<3f", *v) for v in triangle) + b"\0\0"
+    return data

@@ -127,9 +127,9 @@ def binary_stl_triangles(data):
         )
     (count,) = struct.unpack_from("<I", data, STL_HEADER)
     expected = STL_HEADER + 4 + STL_TRIANGLE * count
-    if count == 0:
+    if size == expected == STL_HEADER + 4:
         raise invalid(_("Die STL-Datei enthält keine Dreiecke."))
-    if size != expected:
+    if size != expected or count == 0:
         raise invalid(
             _(
                 "Die Datei ist kein lesbarer STL- oder PLY-Scan: als binäre STL-Datei müsste sie "

@@ -12,9 +12,9 @@ const container = document.getElementById("scan-viewer");
 function parse(buffer, format) {
   const loader = format === "ply" ? new PLYLoader() : new STLLoader();
   const geometry = loader.parse(buffer);
-  if (!geometry.getAttribute("normal")) {
-    geometry.computeVertexNormals();
-  }
+  // Scanners often write zero or stale normals: shade from the geometry itself.
+  geometry.deleteAttribute("normal");
+  geometry.computeVertexNormals();
   geometry.computeBoundingBox();
   geometry.center();
   geometry.computeBoundingSphere();
@@ -30,8 +30,8 @@ function buildScene(geometry) {
 
   const scene = new THREE.Scene();
   scene.background = new THREE.Color(0xf3f4f6);
-  scene.add(new THREE.HemisphereLight(0xffffff, 0x8899aa, 2.2));
-  const light = new THREE.DirectionalLight(0xffffff, 1.6);
+  scene.add(new THREE.HemisphereLight(0xffffff, 0x8899aa, 1.1));
+  const light = new THREE.DirectionalLight(0xffffff, 2.4);
   light.position.set(1, 1, 2);
   scene.add(light);
 

@@ -1,0 +1,51 @@
+"""Chromium: staff upload a scan for a customer's ear and see it in the 3D view."""
+
+import pytest
+from playwright.sync_api import expect
+from django.urls import reverse
+
+from otoorder.orders.models import Impression
+from tests import scan_files
+from tests.browser import log_in, screenshot
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def private_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "private"
+
+
+def test_upload_scan_and_see_the_3d_view(page, live_server, alice, customer, tmp_path):
+    scan = tmp_path / "Mustermann rechts.stl"
+    scan.write_bytes(scan_files.ellipsoid_stl())
+    log_in(page, live_server, "alice")
+    page.goto(live_server.url + reverse("orders:customer_impressions", args=[customer.pk]))
+    page.locator("#add-impression-right").click()
+    page.get_by_label("3D-Scan").check()
+    page.locator("input[type=file]").set_input_files(str(scan))
+    page.fill("input[name=scanner]", "Otoscan")
+    page.locator("#save-impression").click()
+
+    viewer = page.locator("#scan-viewer")
+    viewer.wait_for()
+    page.wait_for_function("document.getElementById('scan-viewer').dataset.loaded !== 'false'")
+    assert viewer.get_attribute("data-loaded") == "true", page.locator("[data-role=status]").all_inner_texts()
+    assert viewer.get_attribute("data-triangles") == str(2 * 24 * 24)
+    assert viewer.locator("canvas").count() == 1
+    impression = Impression.objects.get()
+    assert (impression.side, impression.file_format, impression.scanner) == ("right", "stl_binary", "Otoscan")
+    assert page.locator("#triangle-count").inner_text() == str(2 * 24 * 24)
+    page.wait_for_timeout(300)  # one more animation frame for the screenshot
+    screenshot(page, "scan-view.png")
+
+
+def test_garbage_upload_shows_the_reason(page, live_server, alice, customer, tmp_path):
+    garbage = tmp_path / "ohr.stl"
+    garbage.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 500)
+    log_in(page, live_server, "alice")
+    page.goto(live_server.url + reverse("orders:impression_create", args=[customer.pk, "left"]))
+    page.locator("input[type=file]").set_input_files(str(garbage))
+    page.locator("#save-impression").click()
+    expect(page.get_by_text("kein lesbarer STL- oder PLY-Scan")).to_be_visible()
+    assert not Impression.objects.exists()
