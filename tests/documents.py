@@ -30,7 +30,6 @@ RIGHT_BTE = ItemDocument(
     canal_length_label="mittel",
     extraction_cord=False,
     engraving="EM R",
-    lab_codes={"style": "D-SCH", "material": "D-ACR"},
     impression_kind="physical",
     impression_kind_label="Abdruck (Silikon, per Post)",
     impression_reference="Box 17",

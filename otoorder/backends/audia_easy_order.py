@@ -48,6 +48,8 @@ ORDER_ELEMENTS = (
     ("customer_reference", "CustomerReference"),
     ("prescriber", "Prescriber"),
     ("notes", "Notes"),
+    ("original_order_number", "OriginalOrder"),
+    ("reason", "Reason"),
 )
 #: Our item fields → elements of ``<Item>``, with the field holding the German label.
 ITEM_ELEMENTS = (
@@ -60,9 +62,25 @@ ITEM_ELEMENTS = (
     ("tube", "Tube", "tube_label"),
     ("receiver_power", "ReceiverPower", None),
     ("receiver_length", "ReceiverLength", None),
+    ("receiver_type", "ReceiverType", None),
+    ("shore_hardness", "ShoreHardness", None),
+    ("surface_finish", "SurfaceFinish", "surface_finish_label"),
+    ("acoustic_modification", "AcousticModification", "acoustic_modification_label"),
+    ("canal_length", "CanalLength", "canal_length_label"),
+    ("protection_filter", "ProtectionFilter", "protection_filter_label"),
+    ("extraction_cord", "ExtractionCord", None),
+    ("engraving", "Engraving", None),
     ("quantity", "Quantity", None),
     ("impression", "Impression", None),
     ("notes", "Notes", None),
+)
+#: The impression of an ear: ``<Impression kind=…>`` carries these as child elements.
+IMPRESSION_ELEMENTS = (
+    ("impression_reference", "BoxLabel"),
+    ("impression_tracking_number", "TrackingNumber"),
+    ("scan_file_name", "ScanFile"),
+    ("scan_format", "ScanFormat"),
+    ("scan_sha256", "ScanSha256"),
 )
 
 
@@ -98,9 +116,25 @@ def order_xml(document):
     items = etree.SubElement(root, "Items")
     for item in document.items:
         element = etree.SubElement(items, "Item", side=item.side, sideLabel=item.side_label)
+        codes = getattr(item, "lab_codes", {}) or {}
         for field, tag, label_field in ITEM_ELEMENTS:
-            _add(element, tag, getattr(item, field), label=getattr(item, label_field) if label_field else "")
+            value = getattr(item, field, "")
+            if isinstance(value, bool):
+                value = "true" if value else ""
+            # ``code``: the lab's own code of the value, from its catalogue.
+            _add(
+                element, tag, value, label=getattr(item, label_field) if label_field else "", code=codes.get(field, "")
+            )
+        _add_impression(element, item)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _add_impression(element, item):
+    if not getattr(item, "impression_kind", ""):
+        return
+    impression = etree.SubElement(element, "ImpressionDetails", kind=item.impression_kind)
+    for field, tag in IMPRESSION_ELEMENTS:
+        _add(impression, tag, getattr(item, field, ""))
 
 
 def _snake(tag):

@@ -49,6 +49,8 @@ def order_body(document):
         "customer_reference": document.customer_reference,
         "prescriber": document.prescriber,
         "notes": document.notes,
+        "original_order_number": document.original_order_number,
+        "reason": document.reason,
         "branch": {
             "name": document.branch.name,
             "address_lines": list(document.branch.address_lines),

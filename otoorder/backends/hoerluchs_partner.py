@@ -47,9 +47,24 @@ ITEM_FIELDS = {
     "tube": "schlauch",
     "receiver_power": "hoerer_staerke",
     "receiver_length": "hoerer_laenge",
+    "receiver_type": "hoerer_typ",
+    "shore_hardness": "shore_a",
+    "surface_finish": "oberflaeche",
+    "acoustic_modification": "akustik_modifikation",
+    "canal_length": "gehoergangslaenge",
+    "protection_filter": "filter",
+    "extraction_cord": "rueckholfaden",
+    "engraving": "gravur",
     "quantity": "menge",
     "impression": "abdruck",
+    "impression_kind": "abdruck_art",
+    "impression_reference": "abdruck_etikett",
+    "impression_tracking_number": "abdruck_sendungsnummer",
+    "scan_file_name": "scan_datei",
+    "scan_format": "scan_format",
+    "scan_sha256": "scan_sha256",
     "notes": "bemerkung",
+    "lab_codes": "labor_codes",
 }
 #: The German labels that go along with coded fields, so a person at the lab can read them.
 LABEL_FIELDS = {
@@ -59,6 +74,10 @@ LABEL_FIELDS = {
     "material_label": "material_text",
     "vent_type_label": "zusatzbohrung_text",
     "tube_label": "schlauch_text",
+    "surface_finish_label": "oberflaeche_text",
+    "acoustic_modification_label": "akustik_modifikation_text",
+    "canal_length_label": "gehoergangslaenge_text",
+    "protection_filter_label": "filter_text",
 }
 
 
@@ -85,6 +104,8 @@ def order_body(document, scans=()):
         "kundenreferenz": document.customer_reference,
         "verordner": document.prescriber,
         "bemerkung": document.notes,
+        "ursprungsauftrag": getattr(document, "original_order_number", ""),
+        "grund": getattr(document, "reason", ""),
         "filiale": {
             "name": document.branch.name,
             "anschrift": list(document.branch.address_lines),
@@ -98,7 +119,14 @@ def order_body(document, scans=()):
             }
             for item in document.items
         ],
-        "scans": [{"dateiname": scan.filename, "seite": scan.side} for scan in scans],
+        "scans": [
+            {
+                "dateiname": scan.filename,
+                "seite": scan.side,
+                **({"sha256": scan.sha256} if getattr(scan, "sha256", "") else {}),
+            }
+            for scan in scans
+        ],
     }
 
 

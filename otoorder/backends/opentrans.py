@@ -30,6 +30,8 @@ REMARK_ORDER_TYPE = "orderType"
 REMARK_PRIORITY = "priority"
 REMARK_CUSTOMER_REFERENCE = "customerReference"
 REMARK_PRESCRIBER = "prescriber"
+REMARK_ORIGINAL_ORDER = "originalOrder"
+REMARK_REASON = "reason"
 
 #: Item fields sent as ``FEATURE`` (code name → (value attribute, label attribute, unit)).
 ITEM_FEATURES = (
@@ -43,7 +45,20 @@ ITEM_FEATURES = (
     ("tube", "tube", "tube_label", None),
     ("receiver_power", "receiver_power", None, None),
     ("receiver_length", "receiver_length", None, None),
+    ("receiver_type", "receiver_type", None, None),
+    ("shore_a_hardness", "shore_hardness", None, None),
+    ("surface_finish", "surface_finish", "surface_finish_label", None),
+    ("acoustic_modification", "acoustic_modification", "acoustic_modification_label", None),
+    ("canal_length", "canal_length", "canal_length_label", None),
+    ("protection_filter", "protection_filter", "protection_filter_label", None),
+    ("extraction_cord", "extraction_cord", None, None),
+    ("engraving", "engraving", None, None),
     ("impression", "impression", None, None),
+    ("impression_kind", "impression_kind", "impression_kind_label", None),
+    ("impression_box_label", "impression_reference", None, None),
+    ("impression_tracking_number", "impression_tracking_number", None, None),
+    ("scan_file", "scan_file_name", None, None),
+    ("scan_format", "scan_format", None, None),
 )
 
 # Characters XML 1.0 cannot carry at all; a stray one in a note must not break the order.
@@ -118,6 +133,8 @@ def build_order(document, *, buyer_id, supplier_account):
         (REMARK_PRIORITY, document.priority),
         (REMARK_CUSTOMER_REFERENCE, document.customer_reference),
         (REMARK_PRESCRIBER, document.prescriber),
+        (REMARK_ORIGINAL_ORDER, getattr(document, "original_order_number", "")),
+        (REMARK_REASON, getattr(document, "reason", "")),
         ("general", document.notes),
     ):
         if _clean(value):
@@ -156,10 +173,24 @@ def _add_party(parties, party, role, party_id, *, id_type="supplier_specific", e
         _add(address, "bmecat:EMAIL", party.email, 100)
 
 
+def _feature_value(item, attr):
+    value = getattr(item, attr, "")
+    if isinstance(value, bool):
+        # A yes/no field is sent only when set (an extraction cord is ordered, not "not ordered").
+        return "true" if value else ""
+    return _clean(value, 60)
+
+
 def _add_item(items, number, item):
     element = _add(items, "ORDER_ITEM")
     _add(element, "LINE_ITEM_ID", str(number))
     product = _add(element, "PRODUCT_ID")
+    codes = getattr(item, "lab_codes", {}) or {}
+    main = ("product_family", "style", "material")
+    if any(field in codes for field in main):
+        # The lab's own article code: its codes where its catalogue names them, ours otherwise.
+        supplier_pid = "-".join(codes.get(field) or getattr(item, field) for field in main if getattr(item, field))
+        _add(product, "bmecat:SUPPLIER_PID", supplier_pid, 32, type="supplier_specific")
     code = "-".join(part for part in (item.product_family, item.style, item.material) if part)
     if code:
         _add(product, "bmecat:BUYER_PID", code, 50, type="otoorder")
@@ -169,15 +200,21 @@ def _add_item(items, number, item):
     _add(product, "bmecat:DESCRIPTION_SHORT", f"Otoplastik {item.side_label}" + (f": {title}" if title else ""), 150)
     features = _add(element, "PRODUCT_FEATURES")
     for name, value_attr, label_attr, unit in ITEM_FEATURES:
-        value = _clean(getattr(item, value_attr), 60)
+        value = _feature_value(item, value_attr)
         if not value:
             continue
+        lab_code = _clean(codes.get(value_attr) or "", 60)
         feature = _add(features, "FEATURE")
         _add(feature, "bmecat:FNAME", name)
-        _add(feature, "bmecat:FVALUE", value)
+        # The lab reads its own code; our canonical value stays in FDESCR for the record.
+        _add(feature, "bmecat:FVALUE", lab_code or value)
         if unit:
             _add(feature, "bmecat:FUNIT", unit)
+        if lab_code and lab_code != value:
+            _add(feature, "bmecat:FDESCR", value, 250)
         label = _clean(getattr(item, label_attr), 250) if label_attr else ""
+        if value_attr == "scan_format" and getattr(item, "scan_sha256", ""):
+            label = f"SHA-256 {item.scan_sha256}"
         if label and label != value:
             _add(feature, "bmecat:FVALUE_DETAILS", label)
     _add(element, "QUANTITY", str(item.quantity))

@@ -61,8 +61,22 @@ ITEM_FIELDS = (
     ("tube", "tube", "tube_label"),
     ("receiver-power", "receiver_power", None),
     ("receiver-length", "receiver_length", None),
+    ("receiver-type", "receiver_type", None),
+    ("shore-hardness", "shore_hardness", None),
+    ("surface-finish", "surface_finish", "surface_finish_label"),
+    ("acoustic-modification", "acoustic_modification", "acoustic_modification_label"),
+    ("canal-length", "canal_length", "canal_length_label"),
+    ("protection-filter", "protection_filter", "protection_filter_label"),
+    ("extraction-cord", "extraction_cord", None),
+    ("engraving", "engraving", None),
     ("quantity", "quantity", None),
     ("impression", "impression", None),
+    ("impression-kind", "impression_kind", "impression_kind_label"),
+    ("impression-box-label", "impression_reference", None),
+    ("impression-tracking-number", "impression_tracking_number", None),
+    ("scan-file", "scan_file_name", None),
+    ("scan-format", "scan_format", None),
+    ("scan-sha256", "scan_sha256", None),
     ("notes", "notes", None),
 )
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -266,10 +280,16 @@ class OtofakturOtoportBackend(BaseBackend):
 
     def transmit(self, payload, document):
         name = f"{document.order_id}{ORDER_SUFFIX}"
+        # Scans first: the order file is what the lab picks up, its scans must already be there.
+        scans = scan_files(document)
         if self.uses_sftp:
             with self._session() as session:
+                for scan_name, content in scans:
+                    session.upload_atomic(self.config["remote_outbox"], scan_name, content)
                 return session.upload_atomic(self.config["remote_outbox"], name, payload)
         outbox = files.folder(self.config["outbox_dir"], create=True)
+        for scan_name, content in scans:
+            files.atomic_write(outbox, scan_name, content)
         return files.atomic_write(outbox, name, payload)
 
     def parse_result(self, response, payload, document):
@@ -394,6 +414,21 @@ def _add(parent, tag, value, **attrs):
     return element
 
 
+def scan_files(document):
+    """``(name, bytes)`` of each scan: ``<order uuid>.<side>.<ext>`` next to the order file."""
+    result = []
+    for scan in getattr(document, "scans", ()):
+        name = f"{document.order_id}.{scan.filename}"
+        try:
+            result.append((name, scan.content))
+        except OSError:
+            logger.error("scan file %s of order %s is missing from storage", scan.filename, document.order_id)
+            raise OrderRejected(
+                _("Die Scan-Datei %(name)s fehlt im Speicher; bitte den Scan erneut hochladen.") % {"name": name}
+            ) from None
+    return result
+
+
 def build_order_xml(document):
     """The ``otoport-order`` file for ``document`` as UTF-8 bytes."""
     root = etree.Element("otoport-order", version=FORMAT_VERSION)
@@ -407,6 +442,8 @@ def build_order_xml(document):
         ("customer-reference", document.customer_reference),
         ("supplier-account", document.supplier_account),
         ("prescriber", document.prescriber),
+        ("original-order-number", getattr(document, "original_order_number", "")),
+        ("reason", getattr(document, "reason", "")),
     ):
         _add(root, tag, value)
     for tag, party in (("branch", document.branch), ("supplier", document.supplier)):
@@ -422,9 +459,14 @@ def build_order_xml(document):
     for item in document.items:
         element = etree.SubElement(items, "item", side=item.side)
         _add(element, "side", item.side, label=item.side_label)
+        codes = getattr(item, "lab_codes", {}) or {}
         for tag, value_attr, label_attr in ITEM_FIELDS:
             label = getattr(item, label_attr) if label_attr else ""
-            _add(element, tag, getattr(item, value_attr), label=label)
+            value = getattr(item, value_attr, "")
+            if isinstance(value, bool):
+                value = "true" if value else ""
+            # ``code``: the lab's own code of the value, from its catalogue.
+            _add(element, tag, value, label=label, code=codes.get(value_attr, ""))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 

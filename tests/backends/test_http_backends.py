@@ -117,6 +117,8 @@ def test_dreve_sends_the_whole_order_as_json_with_key_and_bearer(http_lab):
         "customer_reference": "EM-10001",
         "prescriber": "Alice Akustik",
         "notes": "Bitte weiche Kante.",
+        "original_order_number": "",
+        "reason": "",
         "branch": {
             "name": "Filiale Mitte",
             "address_lines": ["Hauptstraße 1", "10115 Berlin"],
@@ -260,6 +262,8 @@ def test_hoerluchs_sends_multipart_with_the_order_json_and_basic_auth(http_lab):
         "kundenreferenz": "EM-10001",
         "verordner": "Alice Akustik",
         "bemerkung": "Bitte weiche Kante.",
+        "ursprungsauftrag": "",
+        "grund": "",
         "scans": [],
     }
     assert order["filiale"] == {
@@ -289,6 +293,25 @@ def test_hoerluchs_sends_multipart_with_the_order_json_and_basic_auth(http_lab):
         "menge": 1,
         "abdruck": "Abdruck 2026-11-20 rechts",
         "bemerkung": "rechts enger",
+        "hoerer_typ": "",
+        "shore_a": "",
+        "oberflaeche": "glossy",
+        "oberflaeche_text": "glänzend",
+        "akustik_modifikation": "libby_3",
+        "akustik_modifikation_text": "Libby-Horn 3 mm",
+        "gehoergangslaenge": "medium",
+        "gehoergangslaenge_text": "mittel",
+        "filter": "",
+        "filter_text": "",
+        "rueckholfaden": False,
+        "gravur": "EM R",
+        "abdruck_art": "physical",
+        "abdruck_etikett": "Box 17",
+        "abdruck_sendungsnummer": "JJD000123",
+        "scan_datei": "",
+        "scan_format": "",
+        "scan_sha256": "",
+        "labor_codes": {},
     }
     assert (left["seite"], left["hoerer_staerke"], left["hoerer_laenge"], left["menge"]) == ("left", "M", "2", 2)
     assert result.status == ResultStatus.CONFIRMED
@@ -394,9 +417,19 @@ def test_audia_sends_xml_and_takes_number_and_properties(http_lab):
         "VentType": ("parallel", "parallel"),
         "VentDiameterMm": ("1.5", None),
         "Tube": ("standard_2_1", "Standard 2,1 mm"),
+        "SurfaceFinish": ("glossy", "glänzend"),
+        "AcousticModification": ("libby_3", "Libby-Horn 3 mm"),
+        "CanalLength": ("medium", "mittel"),
+        "Engraving": ("EM R", None),
         "Quantity": ("1", None),
         "Impression": ("Abdruck 2026-11-20 rechts", None),
         "Notes": ("rechts enger", None),
+        "ImpressionDetails": (right.find("ImpressionDetails").text, None),
+    }
+    assert right.find("ImpressionDetails").get("kind") == "physical"
+    assert {c.tag: c.text for c in right.find("ImpressionDetails")} == {
+        "BoxLabel": "Box 17",
+        "TrackingNumber": "JJD000123",
     }
     assert (left.findtext("ReceiverPower"), left.findtext("ReceiverLength"), left.findtext("Quantity")) == ("M", "2", "2")
     assert left.find("Tube") is None  # empty values are left out
