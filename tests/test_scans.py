@@ -150,3 +150,62 @@ def test_impressions_for_lists_one_ear_newest_first(customer):
     assert list(scans.impressions_for(customer, "left")) == [second, first]
     by_side = scans.impressions_by_side(customer)
     assert [len(by_side["right"]), len(by_side["left"])] == [1, 2]
+
+
+# --- scans travel to Otoport's outbox --------------------------------------------------------
+
+ORDER_ID = "6f1c2d8e-0000-4000-8000-0000000000a1"
+
+
+@pytest.fixture
+def exchange_root(tmp_path, monkeypatch):
+    from otoorder.backends.transports.files import ROOT_ENV
+
+    root = tmp_path / "exchange"
+    root.mkdir()
+    monkeypatch.setenv(ROOT_ENV, str(root))
+    return root
+
+
+def scan_document(tmp_path, side, data, extension):
+    from otoorder.backends.document import ScanDocument
+
+    path = tmp_path / f"stored-{side}{extension}"
+    path.write_bytes(data)
+    return ScanDocument(filename=f"{side}{extension}", path=str(path), side=side, sha256=hashlib.sha256(data).hexdigest())
+
+
+def otoport():
+    from otoorder.backends.otofaktur_otoport import OtofakturOtoportBackend
+
+    return OtofakturOtoportBackend({"outbox_dir": "otoport/out", "inbox_dir": "otoport/in"})
+
+
+def test_otoport_writes_each_scan_next_to_the_order_file(exchange_root, tmp_path):
+    from tests.documents import order_document
+
+    right, left = scan_files.stl_binary(), scan_files.ply_binary()
+    document = order_document(
+        order_id=ORDER_ID,
+        scans=(scan_document(tmp_path, "right", right, ".stl"), scan_document(tmp_path, "left", left, ".ply")),
+    )
+    result = otoport().send(document)
+    assert result.status == "ordered"
+    outbox = exchange_root / "otoport" / "out"
+    assert sorted(p.name for p in outbox.iterdir()) == [f"{ORDER_ID}.left.ply", f"{ORDER_ID}.right.stl", f"{ORDER_ID}.xml"]
+    assert (outbox / f"{ORDER_ID}.right.stl").read_bytes() == right
+    assert (outbox / f"{ORDER_ID}.left.ply").read_bytes() == left
+    # A resend replaces the files, never a second copy or a temporary left behind.
+    otoport().send(document)
+    assert len(list(outbox.iterdir())) == 3
+
+
+def test_otoport_refuses_an_order_whose_scan_is_gone(exchange_root, tmp_path):
+    from otoorder.backends.exceptions import OrderRejected
+    from tests.documents import order_document
+
+    scan = scan_document(tmp_path, "right", scan_files.stl_binary(), ".stl")
+    os.unlink(scan.path)
+    with pytest.raises(OrderRejected, match="fehlt im Speicher"):
+        otoport().send(order_document(order_id=ORDER_ID, scans=(scan,)))
+    assert not (exchange_root / "otoport" / "out" / f"{ORDER_ID}.xml").exists()
