@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from otoorder.orders import scans
 from otoorder.orders.choices import ScanFormat
 from tests import scan_files
+from tests.labs.sftp_lab import sftp_lab  # noqa: F401 - fixture
 
 
 @pytest.fixture(autouse=True)
@@ -209,3 +210,18 @@ def test_otoport_refuses_an_order_whose_scan_is_gone(exchange_root, tmp_path):
     with pytest.raises(OrderRejected, match="fehlt im Speicher"):
         otoport().send(order_document(order_id=ORDER_ID, scans=(scan,)))
     assert not (exchange_root / "otoport" / "out" / f"{ORDER_ID}.xml").exists()
+
+
+def test_otoport_uploads_the_scans_over_sftp(sftp_lab, tmp_path):
+    from otoorder.backends.otofaktur_otoport import OtofakturOtoportBackend
+    from tests.documents import order_document
+
+    (sftp_lab.root / "out").mkdir()
+    (sftp_lab.root / "in").mkdir()
+    data = scan_files.stl_ascii()
+    document = order_document(order_id=ORDER_ID, scans=(scan_document(tmp_path, "left", data, ".stl"),))
+    result = OtofakturOtoportBackend(sftp_lab.options(), timeout=5.0).send(document)
+    assert result.status == "ordered"
+    out = sftp_lab.root / "out"
+    assert sorted(p.name for p in out.iterdir()) == [f"{ORDER_ID}.left.stl", f"{ORDER_ID}.xml"]
+    assert (out / f"{ORDER_ID}.left.stl").read_bytes() == data
