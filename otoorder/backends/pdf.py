@@ -19,22 +19,64 @@ ORDER_TYPE_LABELS = {
 }
 
 
+def _with_code(item, field, text):
+    """The value as staff read it, plus the lab's own code where its catalogue names one."""
+    code = (getattr(item, "lab_codes", {}) or {}).get(field)
+    return f"{text} [{code}]" if text and code else text
+
+
 def item_rows(item):
     """The specification of one ear as (label, value) rows; empty values are left out."""
+    vent = f"{item.vent_type_label} {item.vent_diameter_mm} mm" if item.vent_diameter_mm else item.vent_type_label
+    material = item.material_label
+    if item.shore_hardness:
+        material = f"{material}, {item.shore_hardness} Shore A"
+    receiver = " / ".join(
+        part
+        for part in (
+            item.receiver_type,
+            _("Leistung %(power)s") % {"power": item.receiver_power} if item.receiver_power else "",
+            _("Länge %(length)s") % {"length": item.receiver_length} if item.receiver_length else "",
+        )
+        if part
+    )
+    modification = item.acoustic_modification_label if item.acoustic_modification not in ("", "none") else ""
+    protection_filter = item.protection_filter_label if item.protection_filter not in ("", "none") else ""
     rows = [
-        (_("Produktart"), item.product_family_label),
-        (_("Bauform"), item.style_label),
-        (_("Material"), item.material_label),
-        (_("Farbe"), item.colour),
-        (_("Zusatzbohrung"), f"{item.vent_type_label} {item.vent_diameter_mm} mm" if item.vent_diameter_mm else item.vent_type_label),
-        (_("Schlauch"), item.tube_label),
-        (_("Hörerleistung"), item.receiver_power),
-        (_("Hörerlänge"), item.receiver_length),
+        (_("Produktart"), _with_code(item, "product_family", item.product_family_label)),
+        (_("Bauform"), _with_code(item, "style", item.style_label)),
+        (_("Material"), _with_code(item, "material", material)),
+        (_("Farbe"), _with_code(item, "colour", item.colour)),
+        (_("Oberfläche"), _with_code(item, "surface_finish", item.surface_finish_label)),
+        (_("Zusatzbohrung"), _with_code(item, "vent_type", vent if item.vent_type != "none" or item.vent_diameter_mm else "")),
+        (_("Schlauch"), _with_code(item, "tube", item.tube_label)),
+        (_("Akustische Modifikation"), _with_code(item, "acoustic_modification", modification)),
+        (_("Gehörgangslänge"), _with_code(item, "canal_length", item.canal_length_label)),
+        (_("Hörer (Ex-Hörer)"), _with_code(item, "receiver_power", receiver)),
+        (_("Filter"), _with_code(item, "protection_filter", protection_filter)),
+        (_("Rückholfaden"), _("ja") if item.extraction_cord else ""),
+        (_("Gravur"), item.engraving),
         (_("Menge"), str(item.quantity)),
-        (_("Abdruck/Scan"), item.impression),
+        (_("Abdruck/Scan"), impression_text(item)),
         (_("Hinweis"), item.notes),
     ]
     return [(label, value) for label, value in rows if value]
+
+
+def impression_text(item):
+    """What the lab needs to find the ear's impression: the box label and parcel, or the file."""
+    lines = [item.impression_kind_label or item.impression]
+    if item.impression_reference:
+        lines.append(_("Etikett: %(label)s") % {"label": item.impression_reference})
+    if item.impression_tracking_number:
+        lines.append(_("Sendungsnummer: %(number)s") % {"number": item.impression_tracking_number})
+    if item.scan_file_name:
+        fmt = item.scan_format.replace("_", " ").upper() if item.scan_format else ""
+        lines.append(_("Datei: %(name)s %(format)s") % {"name": item.scan_file_name, "format": fmt})
+    if item.scan_sha256:
+        # Split in halves: 64 hex digits in one piece are wider than the value column.
+        lines.append(f"SHA-256: {item.scan_sha256[:32]} {item.scan_sha256[32:]}")
+    return "\n".join(line for line in lines if line)
 
 
 def header_rows(document):
@@ -45,8 +87,10 @@ def header_rows(document):
         (_("Lieferant"), document.supplier.name),
         (_("Unsere Kundennummer"), document.supplier_account or _("– nicht hinterlegt –")),
         (_("Kundenreferenz"), document.customer_reference),
-        (_("Bestellart"), ORDER_TYPE_LABELS.get(document.order_type, document.order_type)),
-        (_("Priorität"), PRIORITY_LABELS.get(document.priority, document.priority)),
+        (_("Bestellart"), document.order_type_label or ORDER_TYPE_LABELS.get(document.order_type, document.order_type)),
+        (_("Ursprüngliche Bestellung"), document.original_order_number),
+        (_("Grund der Reklamation/Änderung"), document.reason),
+        (_("Priorität"), document.priority_label or PRIORITY_LABELS.get(document.priority, document.priority)),
         (_("benötigt bis"), document.date_required.strftime("%d.%m.%Y") if document.date_required else ""),
         (_("Verantwortlicher Akustiker"), document.prescriber),
         (_("Bestell-ID"), document.order_id),
