@@ -1,9 +1,11 @@
 """Chromium: staff upload a scan for a customer's ear and see it in the 3D view."""
 
 import pytest
-from playwright.sync_api import expect
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from playwright.sync_api import expect
 
+from otoorder.orders import scans
 from otoorder.orders.models import Impression
 from tests import scan_files
 from tests.browser import log_in, screenshot
@@ -49,3 +51,18 @@ def test_garbage_upload_shows_the_reason(page, live_server, alice, customer, tmp
     page.locator("#save-impression").click()
     expect(page.get_by_text("kein lesbarer STL- oder PLY-Scan")).to_be_visible()
     assert not Impression.objects.exists()
+
+
+def test_binary_ply_renders_too(page, live_server, alice, customer):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from otoorder.orders import scans
+
+    impression = scans.create_impression(
+        customer=customer, side="left", kind="scan", upload=SimpleUploadedFile("l.ply", scan_files.ply_binary(">"))
+    )
+    log_in(page, live_server, "alice")
+    page.goto(live_server.url + reverse("orders:impression_detail", args=[impression.pk]))
+    expect(page.locator("#scan-viewer")).to_have_attribute("data-loaded", "true")
+    assert page.locator("#scan-viewer").get_attribute("data-triangles") == "4"
+    assert page.locator("#scan-viewer canvas").count() == 1

@@ -153,3 +153,12 @@ def test_the_scan_is_not_served_under_any_public_url(client_alice, scan):
 def test_other_factory_branch_customer(client_alice, nord):
     other = f.CustomerFactory(branch=nord)
     assert client_alice.get(reverse("orders:customer_impressions", args=[other.pk])).status_code == 404
+
+
+def test_huge_request_is_refused_before_its_body_is_read(client_alice, customer, settings):
+    settings.OTOORDER_SCAN_MAX_BYTES = 1000
+    big = scan_files.stl_binary() + b"\0" * (200 * 1024)
+    response = client_alice.post(create_url(customer, "right"), {"kind": "scan", "file": SimpleUploadedFile("a.stl", big)})
+    assert response.status_code == 200
+    assert "zu groß" in response.content.decode()
+    assert not Impression.objects.exists()

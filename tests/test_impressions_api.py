@@ -142,3 +142,11 @@ def test_anonymous_is_401():
 def test_schema_lists_the_endpoint(api_alice):
     schema = api_alice.get("/api/schema/", {"format": "json"}).json()
     assert "/api/v1/impressions/" in schema["paths"]
+
+
+def test_huge_request_is_refused_before_its_body_is_read(api_alice, customer, settings):
+    settings.OTOORDER_SCAN_MAX_BYTES = 1000
+    response = upload(api_alice, customer, b"\0" * (200 * 1024))
+    assert response.status_code == 400
+    assert response.json()["code"] == "scan_too_large"
+    assert not Impression.objects.exists()

@@ -95,6 +95,11 @@ class ImpressionListView(generics.ListCreateAPIView):
 
     @extend_schema(request={"multipart/form-data": ImpressionUploadSerializer}, responses={201: ImpressionSerializer})
     def post(self, request, *args, **kwargs):
+        try:
+            scans.check_request_size(request)
+        except DjangoValidationError as exc:
+            body = {"code": exc.code, "detail": exc.messages[0], "errors": {"file": exc.messages}}
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
         upload = ImpressionUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         data = upload.validated_data

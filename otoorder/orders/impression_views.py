@@ -80,13 +80,14 @@ class ImpressionForm(forms.Form):
 def customer_impressions(request, customer_pk):
     """The customer's impressions per ear; htmx requests get only the panel."""
     customer = _customer(request, customer_pk)
-    context = {"customer": customer, "by_side": _by_side(customer)}
+    context = {"customer": customer, "by_side": impressions_panel(customer)}
     if request.headers.get("HX-Request"):
         return render(request, "orders/impression_panel.html", context)
     return render(request, "orders/impression_list.html", context)
 
 
-def _by_side(customer):
+def impressions_panel(customer):
+    """Context ``by_side`` of ``orders/impression_panel.html``: ``(side, label, impressions)`` per ear."""
     by_side = scans.impressions_by_side(customer)
     return [(side, choices.Side(side).label, by_side[side]) for side in (choices.Side.RIGHT, choices.Side.LEFT)]
 
@@ -96,6 +97,15 @@ def impression_create(request, customer_pk, side):
     customer = _customer(request, customer_pk)
     if side not in choices.Side.values:
         raise Http404
+    if request.method == "POST":
+        try:
+            scans.check_request_size(request)
+        except ValidationError as exc:
+            # The body is never read: a bound empty form only carries the refusal.
+            form = ImpressionForm({"kind": choices.ImpressionKind.SCAN})
+            form.is_valid()
+            form.add_error("file", exc)
+            return _render_form(request, customer, side, form)
     form = ImpressionForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         impression = form.save(customer=customer, side=side, user=request.user)
@@ -108,6 +118,10 @@ def impression_create(request, customer_pk, side):
             if impression.file:
                 return redirect("orders:impression_detail", pk=impression.pk)
             return redirect("transactions:customer_detail", pk=customer.pk)
+    return _render_form(request, customer, side, form)
+
+
+def _render_form(request, customer, side, form):
     return render(
         request,
         "orders/impression_form.html",

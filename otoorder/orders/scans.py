@@ -79,6 +79,20 @@ def read_upload(fileobj):
     return data
 
 
+#: Room for the other form fields and the multipart framing around the file.
+REQUEST_OVERHEAD = 64 * 1024
+
+
+def check_request_size(request):
+    """Refuse an upload whose request is larger than the limit before reading its body."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > max_bytes() + REQUEST_OVERHEAD:
+        raise too_large(length)
+
+
 def too_large(size):
     return ValidationError(
         _("Die Scan-Datei ist zu groß (%(size)s); erlaubt sind höchstens %(max)s.")
@@ -93,7 +107,7 @@ def inspect_scan(data):
         raise too_large(len(data))
     if not data.strip():
         raise invalid(_("Die Scan-Datei ist leer."))
-    if data.startswith(b"ply\n") or data.startswith(b"ply\r\n"):
+    if data.startswith((b"ply\n", b"ply\r\n")):
         file_format, triangles = choices.ScanFormat.PLY, ply_triangles(data)
     elif is_binary_stl(data):
         file_format, triangles = choices.ScanFormat.STL_BINARY, binary_stl_triangles(data)
