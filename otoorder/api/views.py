@@ -27,6 +27,7 @@ from otoorder.orders.models import OrderEvent
 from otoorder.transactions.models import Transaction, TransactionTemplate
 from suppliers.models import Company, Supplier
 
+from . import lifecycle as lifecycle_api
 from . import serializers as s
 from .exceptions import InvalidCredentials
 from .permissions import CanAdminDefinition, ChainAdminCanWrite, IsAdministrator, request_admin_scope
@@ -265,4 +266,31 @@ class OrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         serializer.is_valid(raise_exception=True)
         order = services.cancel(order, user=request.user, reason=serializer.validated_data.get("reason", ""))
         return Response(self._detail(order))
+
+    @extend_schema(
+        request=lifecycle_api.ReceiveSerializer,
+        responses={200: lifecycle_api.LifecycleOrderSerializer, 400: ERROR, 409: ERROR},
+        summary="Wareneingang (Seriennummer je Ohr)",
+    )
+    @action(detail=True, methods=["post"])
+    def receive(self, request, pk=None):
+        return Response(lifecycle_api.detail(self, lifecycle_api.receive(self, request)))
+
+    @extend_schema(
+        request=lifecycle_api.FitSerializer,
+        responses={200: lifecycle_api.LifecycleOrderSerializer, 400: ERROR, 409: ERROR},
+        summary="Anpassung (Datum, Gewährleistung)",
+    )
+    @action(detail=True, methods=["post"])
+    def fit(self, request, pk=None):
+        return Response(lifecycle_api.detail(self, lifecycle_api.fit(self, request)))
+
+    @extend_schema(
+        request=lifecycle_api.CloseSerializer,
+        responses={200: lifecycle_api.LifecycleOrderSerializer, 400: ERROR, 409: ERROR},
+        summary="Abschließen (ohne Wareneingang mit Grund)",
+    )
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        return Response(lifecycle_api.detail(self, lifecycle_api.close(self, request)))
 

@@ -8,9 +8,11 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -18,10 +20,11 @@ from django.views.decorators.http import require_GET, require_POST
 from branches.access import visible_branches
 from otoorder.backends.pdf import render_order_form
 
-from . import handoff, services
+from . import handoff, lifecycle, services
 from .choices import TRANSITIONS, OrderStatus
 from .documents import build_document
 from .forms import CancelForm, OrderFilterForm
+from .lifecycle_forms import CloseForm, FitForm, ReceiveForm
 from .models import EarmouldOrder
 
 logger = logging.getLogger(__name__)
@@ -77,12 +80,109 @@ def _panel_context(order):
     }
 
 
+def _lifecycle_context(order, items, **bound):
+    """The receipt, fitting and closing forms that apply to the order's status."""
+    return {
+        "can_receive": lifecycle.can_receive(order),
+        "can_fit": lifecycle.can_fit(order),
+        "can_close": lifecycle.can_close(order),
+        "needs_close_reason": lifecycle.needs_close_reason(order),
+        "can_remake": order.status in services.SENT_STATUSES,
+        "receive_form": bound.get("receive_form") or ReceiveForm(sides=[item.side for item in items]),
+        "fit_form": bound.get("fit_form") or FitForm(),
+        "close_form": bound.get("close_form") or CloseForm(),
+    }
+
+
+def _render_detail(request, order, status=200, **bound):
+    items = list(order.items.select_related("impression"))
+    context = {**_panel_context(order), "items": items, **_lifecycle_context(order, items, **bound)}
+    return render(request, "orders/order_detail.html", context, status=status)
+
+
 @login_required
 @require_GET
 def order_detail(request, pk):
+    return _render_detail(request, _get_order(request, pk))
+
+
+def _lifecycle_action(request, order, form_name, form, action, success_message):
+    """Run a lifecycle step; a refusal re-renders the page with the input and the message."""
+    if form.is_valid():
+        try:
+            order = action(form)
+        except services.InvalidTransition as exc:
+            messages.error(request, exc.message)
+            return redirect("orders:order_detail", pk=order.pk)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            logger.info("order %s: %s by user %s", order.pk, form_name, request.user.pk)
+            messages.success(request, success_message % {"number": order.number})
+            return redirect("orders:order_detail", pk=order.pk)
+    return _render_detail(request, order, status=400, **{form_name: form})
+
+
+@login_required
+@require_POST
+def order_receive(request, pk):
     order = _get_order(request, pk)
-    context = {**_panel_context(order), "items": order.items.select_related("impression")}
-    return render(request, "orders/order_detail.html", context)
+    form = ReceiveForm(request.POST, sides=list(order.items.values_list("side", flat=True)))
+    return _lifecycle_action(
+        request,
+        order,
+        "receive_form",
+        form,
+        lambda f: lifecycle.receive(order, user=request.user, serials=f.serials()),
+        _("Wareneingang für %(number)s gebucht."),
+    )
+
+
+@login_required
+@require_POST
+def order_fit(request, pk):
+    order = _get_order(request, pk)
+    return _lifecycle_action(
+        request,
+        order,
+        "fit_form",
+        FitForm(request.POST),
+        lambda f: lifecycle.fit(
+            order, user=request.user, fitted_on=f.cleaned_data["fitted_on"], warranty_months=f.cleaned_data["warranty_months"]
+        ),
+        _("Anpassung für %(number)s gespeichert."),
+    )
+
+
+@login_required
+@require_POST
+def order_close(request, pk):
+    order = _get_order(request, pk)
+    return _lifecycle_action(
+        request,
+        order,
+        "close_form",
+        CloseForm(request.POST),
+        lambda f: lifecycle.close(order, user=request.user, reason=f.cleaned_data["reason"]),
+        _("Bestellung %(number)s wurde abgeschlossen."),
+    )
+
+
+@login_required
+@require_POST
+def order_remake(request, pk):
+    """„Reklamation“: a new transaction and the order form as a remake linked to this order."""
+    order = _get_order(request, pk)
+    if order.status not in services.SENT_STATUSES:
+        messages.error(request, _("Eine Reklamation ist erst möglich, wenn die Bestellung beim Labor ist."))
+        return redirect("orders:order_detail", pk=order.pk)
+    txn = lifecycle.start_follow_up(order.customer, user=request.user, based_on=order)
+    if txn is None:
+        messages.error(request, _("Es gibt keine aktive Vorgangsvorlage mit Bestellservice: bitte die Filialverwaltung fragen."))
+        return redirect("orders:order_detail", pk=order.pk)
+    logger.info("remake of order %s started in transaction %s by user %s", order.pk, txn.pk, request.user.pk)
+    return redirect(f"{reverse('transactions:order_service', kwargs={'pk': txn.pk})}?remake={order.pk}")
 
 
 @login_required

@@ -1,0 +1,276 @@
+"""After the lab: goods receipt, fitting, closing — and the follow-up orders (re-order, remake).
+
+Every step goes through ``services.set_status`` (the lifecycle is data in ``TRANSITIONS``)
+and so leaves an event with its actor. Views and the API call these functions and map
+``ValidationError``/``InvalidTransition`` to their messages.
+"""
+
+import calendar
+import logging
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from otoorder.transactions.models import StepType, Transaction, TransactionTemplate
+
+from .choices import EventSource, ImpressionKind, OrderStatus, OrderType, Side
+from .models import EarmouldOrder, OrderItem
+from .services import InvalidTransition, set_status
+from .validation import ITEM_FIELDS
+
+logger = logging.getLogger(__name__)
+
+#: Statuses from which the earmoulds can arrive at the branch (Wareneingang).
+RECEIVABLE = {OrderStatus.ORDERED, OrderStatus.CONFIRMED, OrderStatus.IN_PRODUCTION, OrderStatus.SHIPPED}
+#: Statuses in which staff may close an order (with a reason when nothing was received).
+CLOSABLE_WITHOUT_RECEIPT = {
+    OrderStatus.ORDERED,
+    OrderStatus.CONFIRMED,
+    OrderStatus.IN_PRODUCTION,
+    OrderStatus.SHIPPED,
+    OrderStatus.FAILED,
+    OrderStatus.REJECTED_BY_LAB,
+}
+SERIAL_MAX = OrderItem._meta.get_field("serial_number").max_length
+
+
+def can_receive(order):
+    return order.status in RECEIVABLE
+
+
+def can_fit(order):
+    return order.status == OrderStatus.RECEIVED
+
+
+def can_close(order):
+    return order.status in CLOSABLE_WITHOUT_RECEIPT or order.status in (OrderStatus.RECEIVED, OrderStatus.FITTED)
+
+
+def needs_close_reason(order):
+    return order.status in CLOSABLE_WITHOUT_RECEIPT
+
+
+def _locked(order):
+    return EarmouldOrder.objects.select_for_update().get(pk=order.pk)
+
+
+def receive(order, *, user, serials=None, received_at=None):
+    """Wareneingang: record the serial number per ear and move the order to ``received``.
+
+    ``serials`` maps a side (``right``/``left``) to the serial number on that earmould; an
+    ear without a serial (many soft moulds carry none) stays empty. A side the order does
+    not contain is refused.
+    """
+    serials = {side: (serial or "").strip() for side, serial in (serials or {}).items()}
+    with transaction.atomic():
+        order = _locked(order)
+        if not can_receive(order):
+            raise InvalidTransition(
+                _("Wareneingang ist nur für bestellte, bestätigte, in Fertigung befindliche oder versandte "
+                  "Bestellungen möglich; diese ist „%(status)s“.") % {"status": order.get_status_display()}
+            )
+        items = {item.side: item for item in order.items.all()}
+        errors = {}
+        for side, serial in serials.items():
+            if side not in items:
+                errors[f"serial_{side}"] = _("Diese Bestellung enthält kein %(side)s Ohr: bitte keine Seriennummer dafür angeben.") % {
+                    "side": _("linkes") if side == Side.LEFT else _("rechtes")
+                }
+            elif len(serial) > SERIAL_MAX:
+                errors[f"serial_{side}"] = _("Die Seriennummer darf höchstens %(max)d Zeichen lang sein.") % {"max": SERIAL_MAX}
+        if errors:
+            raise ValidationError(errors)
+        for side, serial in serials.items():
+            items[side].serial_number = serial
+            items[side].save(update_fields=["serial_number"])
+        order.received_at = received_at or timezone.now()
+        recorded = {side: serial for side, serial in serials.items() if serial}
+        set_status(
+            order,
+            OrderStatus.RECEIVED,
+            source=EventSource.STAFF,
+            actor=user,
+            message=_("Wareneingang gebucht.")
+            + (" " + _("Seriennummern: %(serials)s") % {"serials": ", ".join(f"{_side_label(s)} {n}" for s, n in recorded.items())}
+               if recorded else ""),
+            data={"serials": recorded},
+            save_fields=["received_at"],
+        )
+    logger.info("order %s received by user %s", order.pk, getattr(user, "pk", None))
+    return order
+
+
+def _side_label(side):
+    return Side(side).label if side in Side.values else side
+
+
+def add_months(start, months):
+    """``start`` plus ``months`` calendar months (the 31st becomes the month's last day)."""
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def fit(order, *, user, fitted_on=None, warranty_months=None):
+    """Anpassung: record the fitting date and the warranty end and move to ``fitted``.
+
+    The warranty runs ``warranty_months`` (default ``OTOORDER_WARRANTY_MONTHS``) from the
+    fitting day.
+    """
+    fitted_on = fitted_on or timezone.localdate()
+    months = settings.OTOORDER_WARRANTY_MONTHS if warranty_months in (None, "") else warranty_months
+    errors = {}
+    if fitted_on > timezone.localdate():
+        errors["fitted_on"] = _("Das Anpassungsdatum liegt in der Zukunft: bitte das Datum der Anpassung angeben.")
+    try:
+        months = int(months)
+        if not 0 <= months <= 120:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["warranty_months"] = _("Die Gewährleistung muss zwischen 0 und 120 Monaten liegen.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        order = _locked(order)
+        if not can_fit(order):
+            raise InvalidTransition(
+                _("Anpassen geht erst nach dem Wareneingang; diese Bestellung ist „%(status)s“.")
+                % {"status": order.get_status_display()}
+            )
+        if order.received_at and fitted_on < timezone.localtime(order.received_at).date():
+            raise ValidationError({"fitted_on": _("Das Anpassungsdatum liegt vor dem Wareneingang: bitte prüfen.")})
+        order.fitted_on = fitted_on
+        order.warranty_until = add_months(fitted_on, months)
+        set_status(
+            order,
+            OrderStatus.FITTED,
+            source=EventSource.STAFF,
+            actor=user,
+            message=_("Angepasst am %(date)s, Gewährleistung bis %(until)s.")
+            % {"date": fitted_on.strftime("%d.%m.%Y"), "until": order.warranty_until.strftime("%d.%m.%Y")},
+            data={"fitted_on": fitted_on.isoformat(), "warranty_until": order.warranty_until.isoformat()},
+            save_fields=["fitted_on", "warranty_until"],
+        )
+    logger.info("order %s fitted by user %s", order.pk, getattr(user, "pk", None))
+    return order
+
+
+def close(order, *, user, reason=""):
+    """„Abschließen“ (as in AMPAREX): end the order; without a goods receipt a reason is required."""
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        order = _locked(order)
+        if not can_close(order):
+            raise InvalidTransition(
+                _("Eine Bestellung im Status „%(status)s“ kann nicht abgeschlossen werden.")
+                % {"status": order.get_status_display()}
+            )
+        if needs_close_reason(order) and not reason:
+            raise ValidationError(
+                {"reason": _("Ohne Wareneingang bitte den Grund des Abschlusses angeben (z. B. „Kunde verzichtet“).")}
+            )
+        order.closed_at = timezone.now()
+        order.close_reason = reason
+        set_status(
+            order,
+            OrderStatus.CLOSED,
+            source=EventSource.STAFF,
+            actor=user,
+            message=_("Abgeschlossen.") + (f" {reason}" if reason else ""),
+            data={"without_receipt": order.received_at is None},
+            save_fields=["closed_at", "close_reason"],
+        )
+    logger.info("order %s closed by user %s", order.pk, getattr(user, "pk", None))
+    return order
+
+
+# --- Follow-up orders: re-order and remake --------------------------------------------------
+
+#: Statuses of an order whose earmould counts as the customer's "last earmould" of an ear.
+REORDERABLE = {
+    OrderStatus.QUEUED,
+    OrderStatus.SENDING,
+    OrderStatus.AWAITING_MANUAL,
+    OrderStatus.AWAITING_PORTAL,
+    OrderStatus.ORDERED,
+    OrderStatus.CONFIRMED,
+    OrderStatus.IN_PRODUCTION,
+    OrderStatus.SHIPPED,
+    OrderStatus.RECEIVED,
+    OrderStatus.FITTED,
+    OrderStatus.CLOSED,
+}
+
+
+def last_items(customer, sides=(Side.RIGHT, Side.LEFT)):
+    """``{side: OrderItem}``: the newest earmould ordered for each ear (failed or cancelled
+    orders do not count)."""
+    items = (
+        OrderItem.objects.filter(order__customer=customer, order__status__in=REORDERABLE, side__in=list(sides))
+        .select_related("order__supplier", "order__company", "impression")
+        .order_by("-order__created_at")
+    )
+    found = {}
+    for item in items:
+        found.setdefault(item.side, item)
+        if len(found) == len(sides):
+            break
+    return found
+
+
+def item_initial(item):
+    """An order item as the initial values of the order form's ear (every field prefilled)."""
+    initial = {name: getattr(item, name) for name in ITEM_FIELDS if name not in ("side", "impression")}
+    initial["impression"] = str(item.impression_id) if item.impression_id else ""
+    initial["order"] = True
+    return initial
+
+
+def reorder_initial(customer, sides):
+    """Prefill for a re-order of the last earmoulds of ``sides``; None when there is none.
+
+    Same company and supplier as the newest of them; the impression is reused, and a stored
+    scan makes the order a ``reorder_from_scan``.
+    """
+    items = last_items(customer, sides)
+    if not items:
+        return None
+    newest = max(items.values(), key=lambda item: item.order.created_at).order
+    from_scan = any(item.impression and item.impression.kind == ImpressionKind.SCAN for item in items.values())
+    return {
+        "company": newest.company,
+        "supplier": newest.supplier,
+        "header": {"order_type": OrderType.REORDER_FROM_SCAN if from_scan else OrderType.NEW},
+        "ears": {side: item_initial(item) for side, item in items.items()},
+    }
+
+
+def remake_initial(original):
+    """Prefill for a remake (Reklamation) of ``original``: same lab and specification, linked."""
+    return {
+        "company": original.company,
+        "supplier": original.supplier,
+        "header": {"order_type": OrderType.REMAKE, "original_order": str(original.pk)},
+        "ears": {item.side: item_initial(item) for item in original.items.select_related("impression")},
+    }
+
+
+def order_template(preferred=None):
+    """The transaction template for a follow-up order: ``preferred`` when it is active and has
+    a Bestellservice step, otherwise the first active one that has."""
+    templates = TransactionTemplate.objects.filter(is_active=True, steps__step_type=StepType.ORDER_SERVICE).distinct()
+    if preferred is not None and templates.filter(pk=preferred.pk).exists():
+        return preferred
+    return templates.order_by("name").first()
+
+
+def start_follow_up(customer, *, user, based_on=None):
+    """Start the transaction in which a re-order or remake is placed; None without a template."""
+    template = order_template(based_on.transaction.template if based_on is not None else None)
+    if template is None:
+        return None
+    return Transaction.objects.start(customer=customer, template=template, user=user)
