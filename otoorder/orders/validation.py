@@ -139,9 +139,13 @@ def check_item(item):
     impression_side = getattr(impression, "side", None)
     if impression_side and side and impression_side != side:
         errors["impression"] = _(
-            "Der Abdruck/Scan ist vom %(theirs)s Ohr, bestellt wird das %(ours)s Ohr: bitte den Abdruck dieses "
-            "Ohrs wählen."
-        ) % {"theirs": _side_adjective(impression_side), "ours": _side_adjective(side)}
+            "Der Abdruck/Scan ist vom %(theirs)s Ohr, bestellt wird %(ours)s: bitte einen Abdruck des "
+            "%(ours_adjective)s Ohrs wählen."
+        ) % {
+            "theirs": _side_adjective(impression_side),
+            "ours": Side(side).label if side in Side.values else side,
+            "ours_adjective": _side_adjective(side),
+        }
     elif impression is not None and hasattr(impression, "side") and not impression_side:
         errors["impression"] = _("Beim Abdruck/Scan fehlt die Seite: bitte einen Abdruck mit Seite wählen.")
     return errors
