@@ -14,6 +14,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from otoorder.orders import choices
+
 from .models import CatalogueEntry, CatalogueRule
 
 #: The item fields a catalogue may restrict (canonical values of ``otoorder.orders.choices``).
@@ -30,6 +32,84 @@ CATALOGUE_FIELDS = (
     "protection_filter",
     "colour",
 )
+
+#: The canonical values of each restrictable field; ``None``: free text (colour).
+FIELD_CHOICES = {
+    "product_family": choices.ProductFamily,
+    "style": choices.Style,
+    "material": choices.Material,
+    "vent_type": choices.VentType,
+    "tube": choices.Tube,
+    "receiver_power": choices.ReceiverPower,
+    "surface_finish": choices.SurfaceFinish,
+    "acoustic_modification": choices.AcousticModification,
+    "canal_length": choices.CanalLength,
+    "protection_filter": choices.ProtectionFilter,
+    "colour": None,
+}
+
+
+def field_labels():
+    """German names of the catalogue fields (for forms, lists and messages)."""
+    return {
+        "product_family": _("Produktart"),
+        "style": _("Bauform"),
+        "material": _("Material"),
+        "vent_type": _("Zusatzbohrung"),
+        "tube": _("Schlauch"),
+        "receiver_power": _("Hörerleistung"),
+        "surface_finish": _("Oberfläche"),
+        "acoustic_modification": _("Akustische Modifikation"),
+        "canal_length": _("Gehörgangslänge"),
+        "protection_filter": _("Filter"),
+        "colour": _("Farbe"),
+    }
+
+
+def value_label(field, value):
+    """Our German label of a canonical value; free-text values label themselves."""
+    enum = FIELD_CHOICES.get(field)
+    if enum is None:
+        return value
+    return dict(enum.choices).get(value, value)
+
+
+def _validity_errors(valid_from, valid_until):
+    if valid_from and valid_until and valid_until < valid_from:
+        return {"valid_until": _("„gültig bis“ darf nicht vor „gültig ab“ liegen.")}
+    return {}
+
+
+def entry_errors(field, value, valid_from=None, valid_until=None):
+    """``{attribute: German message}`` for a catalogue entry that cannot exist (form and CSV)."""
+    if field not in FIELD_CHOICES:
+        return {"field": _("Unbekanntes Feld „%(field)s“. Möglich: %(fields)s.") % {
+            "field": field, "fields": ", ".join(CATALOGUE_FIELDS)}}
+    errors = _validity_errors(valid_from, valid_until)
+    enum = FIELD_CHOICES[field]
+    if not value:
+        errors["value"] = _("Bitte einen Wert angeben.")
+    elif enum is not None and value not in enum.values:
+        errors["value"] = _("„%(value)s“ ist kein Wert des Felds %(field)s. Möglich: %(values)s.") % {
+            "value": value, "field": field_labels()[field], "values": ", ".join(enum.values)}
+    return errors
+
+
+def rule_errors(style, material, valid_from=None, valid_until=None):
+    """``{attribute: German message}`` for a rule naming an unknown style or material."""
+    errors = _validity_errors(valid_from, valid_until)
+    if style and style not in choices.Style.values:
+        errors["style"] = _("Unbekannte Bauform „%(value)s“. Möglich: %(values)s.") % {
+            "value": style, "values": ", ".join(choices.Style.values)}
+    if material and material not in choices.Material.values:
+        errors["material"] = _("Unbekanntes Material „%(value)s“. Möglich: %(values)s.") % {
+            "value": material, "values": ", ".join(choices.Material.values)}
+    return errors
+
+
+def duplicate_entry_message(field, value):
+    return _("Für %(field)s ist „%(value)s“ bei diesem Lieferanten schon eingetragen; bitte den "
+             "vorhandenen Eintrag bearbeiten.") % {"field": field_labels().get(field, field), "value": value}
 
 
 def _valid_on(on):
@@ -89,3 +169,28 @@ def lab_codes(supplier, item, on=None, *, catalogue=None):
         if entry is not None:
             codes[field] = entry.code
     return codes
+
+
+def overview(supplier, on=None):
+    """Per field what ``supplier`` offers on ``on`` (value, label, code) and its rules.
+
+    A field without entries is unrestricted: every canonical value is offered under our own
+    label and without a lab code (colour, free text, then offers no list at all).
+    """
+    on = on or timezone.localdate()
+    catalogue = offered(supplier, on)
+    fields = {}
+    for field in CATALOGUE_FIELDS:
+        entries = catalogue.get(field)
+        if entries:
+            values = [
+                {"value": e.value, "label": value_label(field, e.value), "code": e.code, "lab_label": e.label}
+                for e in sorted(entries.values(), key=lambda e: e.value)
+            ]
+        elif FIELD_CHOICES[field] is not None:
+            values = [{"value": v, "label": str(label), "code": "", "lab_label": ""}
+                      for v, label in FIELD_CHOICES[field].choices]
+        else:
+            values = []
+        fields[field] = {"label": field_labels()[field], "restricted": bool(entries), "values": values}
+    return {"on": on, "fields": fields, "rules": rules(supplier, on)}
