@@ -92,6 +92,17 @@ class OrderHeaderForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+    original_order = forms.ChoiceField(
+        label=_("ursprüngliche Bestellung"),
+        required=False,
+        help_text=_("Nur bei Reklamation/Nachfertigung oder Änderung."),
+    )
+    reason = forms.CharField(
+        label=_("Grund der Reklamation/Änderung"),
+        required=False,
+        max_length=2000,
+        widget=forms.TextInput(attrs={"placeholder": _("z. B. drückt im Gehörgang")}),
+    )
     notes = forms.CharField(
         label=_("Hinweise an das Labor"),
         required=False,
@@ -99,8 +110,17 @@ class OrderHeaderForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args, preview_url, **kwargs):
+    def __init__(self, *args, preview_url, previous_orders=(), default_date=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # The customer's earlier orders, for remakes and modifications (the service checks
+        # that the chosen one belongs to the customer and reached the lab).
+        self.fields["original_order"].choices = BLANK + [
+            (str(order.pk), f"{order.number} · {order.created_at:%d.%m.%Y} · {order.supplier}") for order in previous_orders
+        ]
+        if default_date is not None:
+            self.fields["date_required"].help_text = _("leer = %(date)s (Lieferzeit des Labors)") % {
+                "date": default_date.strftime("%d.%m.%Y")
+            }
         # A new company resets the supplier: only the company is sent to the preview.
         self.fields["company"].widget.attrs.update(
             {
@@ -120,7 +140,10 @@ class OrderHeaderForm(forms.Form):
         return date_required
 
     def header(self):
-        return {name: self.cleaned_data[name] for name in ("order_type", "priority", "date_required", "notes")}
+        return {
+            name: self.cleaned_data[name]
+            for name in ("order_type", "priority", "date_required", "notes", "original_order", "reason")
+        }
 
 
 class EarForm(forms.Form):
@@ -159,17 +182,56 @@ class EarForm(forms.Form):
         empty_value=None,
         required=False,
     )
+    shore_hardness = forms.IntegerField(
+        label=_("Shore-A-Härte"), required=False, widget=forms.NumberInput(attrs={"placeholder": _("z. B. 40")})
+    )
+    surface_finish = forms.ChoiceField(
+        label=_("Oberfläche"), choices=BLANK + choices.SurfaceFinish.choices, required=False
+    )
+    acoustic_modification = forms.ChoiceField(
+        label=_("Akustische Modifikation"),
+        choices=choices.AcousticModification.choices,
+        initial=choices.AcousticModification.NONE,
+        required=False,
+    )
+    canal_length = forms.ChoiceField(
+        label=_("Gehörgangslänge"), choices=BLANK + choices.CanalLength.choices, required=False
+    )
+    receiver_type = forms.CharField(label=_("Hörertyp"), max_length=100, required=False)
+    protection_filter = forms.ChoiceField(
+        label=_("Filter"), choices=BLANK + choices.ProtectionFilter.choices, required=False
+    )
+    extraction_cord = forms.BooleanField(label=_("Rückholfaden"), required=False)
+    engraving = forms.CharField(label=_("Gravur"), max_length=30, required=False)
     quantity = forms.IntegerField(label=_("Menge"), min_value=1, max_value=10, initial=1)
+    impression = forms.ChoiceField(label=_("Abdruck/Scan"), required=False)
     notes = forms.CharField(label=_("Hinweis"), max_length=500, required=False)
+
+    #: Fields shown only for some product families or materials (order-service.js hides the
+    #: others; check_item enforces the same rules on the server).
+    FAMILY_FIELDS = {
+        "tube": "bte thin_tube",
+        "receiver_type": "ric",
+        "receiver_power": "ric",
+        "receiver_length": "ric",
+        "protection_filter": "hearing_protection",
+    }
+    MATERIAL_FIELDS = {"shore_hardness": "silicone thermotec"}
 
     SIDE_LABELS = {
         choices.Side.RIGHT: _("rechts bestellen"),
         choices.Side.LEFT: _("links bestellen"),
     }
 
-    def __init__(self, *args, side, **kwargs):
+    def __init__(self, *args, side, impressions=(), **kwargs):
         super().__init__(*args, prefix=side, **kwargs)
         self.side = side
+        self.impressions = {str(impression.pk): impression for impression in impressions}
+        self.fields["impression"].choices = BLANK + [(pk, str(i)) for pk, i in self.impressions.items()]
+        for name, families in self.FAMILY_FIELDS.items():
+            self.fields[name].widget.attrs["data-families"] = families
+        for name, materials in self.MATERIAL_FIELDS.items():
+            self.fields[name].widget.attrs["data-materials"] = materials
         self.fields["order"].label = self.SIDE_LABELS[side]
         self.fields["order"].widget.attrs.update(
             {"class": "form-check-input ear-toggle", "role": "switch", "data-testid": f"order-{side}"}
@@ -187,20 +249,34 @@ class EarForm(forms.Form):
                 Column("material", css_class=col),
             ),
             Row(
+                Column("shore_hardness", css_class=col),
                 Column("colour", css_class=col),
-                Column("vent_type", css_class=col),
-                Column("vent_diameter_mm", css_class=col),
+                Column("surface_finish", css_class=col),
                 Column("quantity", css_class=col),
             ),
-            # Tube for behind-the-ear moulds, receiver for RIC: check_item says which applies.
+            Row(
+                Column("vent_type", css_class=col),
+                Column("vent_diameter_mm", css_class=col),
+                Column("acoustic_modification", css_class=col),
+                Column("canal_length", css_class=col),
+            ),
+            # Tube for behind-the-ear moulds, receiver for RIC, filter for protection:
+            # check_item says which applies; the script shows only those.
             HTML(
-                '<p class="small text-body-secondary mb-1">%s</p>'
-                % escape(_("Schlauch bei HdO- und Dünnschlauch-Otoplastiken, Hörer bei Ex-Hörer (RIC):"))
+                '<p class="small text-body-secondary mb-1 family-hint">%s</p>'
+                % escape(_("Schlauch bei HdO- und Dünnschlauch-Otoplastiken, Hörer bei Ex-Hörer (RIC), Filter bei Gehörschutz:"))
             ),
             Row(
                 Column("tube", css_class=third),
+                Column("receiver_type", css_class=third),
                 Column("receiver_power", css_class=third),
                 Column("receiver_length", css_class=third),
+                Column("protection_filter", css_class=third),
+            ),
+            Row(
+                Column("impression", css_class="col-lg-6"),
+                Column("engraving", css_class=col),
+                Column("extraction_cord", css_class=col + " pt-lg-4"),
             ),
             "notes",
         )
@@ -224,6 +300,8 @@ class EarForm(forms.Form):
     def item_from(self, cleaned):
         item = {name: cleaned.get(name) for name in self.fields if name != "order"}
         item["side"] = self.side
+        # The impression as an object: check_item compares its side with this ear's.
+        item["impression"] = self.impressions.get(cleaned.get("impression") or "")
         return item
 
     def item(self):
@@ -233,9 +311,19 @@ class EarForm(forms.Form):
 class OrderServiceForms:
     """The header form and one form per ear, validated and reported as one."""
 
-    def __init__(self, data=None, *, preview_url, initial=None):
-        self.header = OrderHeaderForm(data, preview_url=preview_url, initial=initial)
-        self.ears = [EarForm(data, side=side) for side in (choices.Side.RIGHT, choices.Side.LEFT)]
+    def __init__(self, data=None, *, preview_url, initial=None, ears=None, customer=None, default_date=None):
+        """``ears`` maps a side to the initial values of that ear (a re-order or remake);
+        ``customer`` offers their impressions per ear and their earlier orders."""
+        ears = ears or {}
+        previous = customer.orders.select_related("supplier").order_by("-created_at") if customer else ()
+        self.header = OrderHeaderForm(
+            data, preview_url=preview_url, initial=initial, previous_orders=previous, default_date=default_date
+        )
+        by_side = _impressions_by_side(customer)
+        self.ears = [
+            EarForm(data, side=side, initial=ears.get(side), impressions=by_side.get(side, ()))
+            for side in (choices.Side.RIGHT, choices.Side.LEFT)
+        ]
         self.non_field_errors = []
 
     def is_valid(self):
@@ -267,6 +355,13 @@ class OrderServiceForms:
         The ears were checked with ``check_item`` already, so item errors left for the
         service are order-wide ones; they are shown above the form.
         """
+        item_errors = getattr(error, "item_errors", None)
+        if item_errors is not None:
+            # ItemsInvalid (e.g. the lab's catalogue): one dict per ordered ear, in form order.
+            for ear, errors in zip([ear for ear in self.ears if ear.is_ordered], item_errors):
+                for field, message in errors.items():
+                    ear.add_error(field if field in ear.fields else None, message)
+            return
         if not hasattr(error, "error_dict"):
             self.non_field_errors.extend(error.messages)
             return
@@ -275,3 +370,11 @@ class OrderServiceForms:
                 self.header.add_error(key, error_list)
             else:
                 self.non_field_errors.extend(message for err in error_list for message in err.messages)
+
+
+def _impressions_by_side(customer):
+    if customer is None:
+        return {}
+    from otoorder.orders.scans import impressions_by_side
+
+    return impressions_by_side(customer)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("neu/", views.customer_create, name="customer_create"),
     path("<uuid:pk>/", views.customer_detail, name="customer_detail"),
     path("<uuid:pk>/vorgang-starten/", views.transaction_start, name="transaction_start"),
+    path("<uuid:pk>/nachbestellen/", views.customer_reorder, name="customer_reorder"),
     path("vorgang/<uuid:pk>/", views.transaction_detail, name="transaction_detail"),
     path("vorgang/<uuid:pk>/bestellservice/", views.order_service, name="order_service"),
     path(

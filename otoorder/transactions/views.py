@@ -15,12 +15,21 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from branches.access import visible_branches
 from otoorder.backends import registry
-from otoorder.orders.models import EarmouldOrder
-from otoorder.orders.services import NoCompany, SupplierRequired, place_order, resolve_for
+from otoorder.orders import lifecycle
+from otoorder.orders.choices import Side
+from otoorder.orders.models import EarmouldOrder, OrderItem
+from otoorder.orders.services import (
+    NoCompany,
+    SupplierRequired,
+    default_date_required,
+    place_order,
+    resolve_for,
+)
 from otoorder.transactions.resolver import READY, SUPPLIER_REQUIRED, order_candidates
 from suppliers.models import Company, Supplier
 
@@ -81,6 +90,11 @@ def customer_detail(request, pk):
     customer = get_object_or_404(visible_customers(request.user), pk=pk)
     transactions = customer.transactions.prefetch_related("steps").order_by("-created_at")
     orders = customer.orders.select_related("supplier__company", "company").order_by("-created_at")
+    history = ear_history(customer)
+    reorderable = {
+        side: next((item for item in items if item.order.status in lifecycle.REORDERABLE), None)
+        for side, items in history.items()
+    }
     return render(
         request,
         "transactions/customer_detail.html",
@@ -88,9 +102,29 @@ def customer_detail(request, pk):
             "customer": customer,
             "transactions": transactions,
             "orders": orders,
+            "history": [(side, SIDE_TITLES[side], items) for side, items in history.items()],
+            "reorderable": reorderable,
             "start_form": StartTransactionForm(templates=active_templates()),
         },
     )
+
+
+SIDE_TITLES = {Side.RIGHT: gettext_lazy("Rechtes Ohr"), Side.LEFT: gettext_lazy("Linkes Ohr")}
+
+
+def ear_history(customer):
+    """``{"right": [items], "left": [items]}``: every earmould ever ordered per ear, newest
+    first, in one query whatever the length of the history (a new order adds rows, it never
+    replaces one)."""
+    history = {Side.RIGHT: [], Side.LEFT: []}
+    items = (
+        OrderItem.objects.filter(order__customer=customer)
+        .select_related("order__supplier__company", "order__original_order", "impression")
+        .order_by("-order__created_at")
+    )
+    for item in items:
+        history.setdefault(item.side, []).append(item)
+    return history
 
 
 @login_required
@@ -160,12 +194,34 @@ def _preview_url(txn):
     return reverse("transactions:order_service_preview", kwargs={"pk": txn.pk})
 
 
+def _prefill(request, txn):
+    """Initial values from ``?reorder=right&reorder=left`` or ``?remake=<order>`` (both scoped
+    to the transaction's customer); None for a blank form."""
+    if request.GET.get("remake"):
+        original = _selected(txn.customer.orders.select_related("company", "supplier"), request.GET["remake"])
+        return lifecycle.remake_initial(original) if original is not None else None
+    sides = [side for side in request.GET.getlist("reorder") if side in Side.values]
+    return lifecycle.reorder_initial(txn.customer, sides) if sides else None
+
+
+def _order_forms(txn, data=None, *, initial=None, ears=None):
+    supplier = initial.get("supplier") if initial else None
+    return OrderServiceForms(
+        data,
+        preview_url=_preview_url(txn),
+        initial=initial,
+        ears=ears,
+        customer=txn.customer,
+        default_date=default_date_required(supplier) if supplier is not None else None,
+    )
+
+
 @login_required
 def order_service(request, pk):
     txn = get_object_or_404(visible_transactions(request.user), pk=pk)
     step = _order_service_step(txn)
     if request.method == "POST":
-        forms = OrderServiceForms(request.POST, preview_url=_preview_url(txn))
+        forms = _order_forms(txn, request.POST)
         valid = forms.is_valid()
         company, supplier = forms.selection()
         if valid:
@@ -193,12 +249,18 @@ def order_service(request, pk):
                 )
                 return redirect("orders:order_detail", pk=order.pk)
     else:
-        # R6: the predefined lab, as long as it is still in use.
-        initial = {
-            "company": _active_or_none(step.predefined_company),
-            "supplier": _active_or_none(step.predefined_supplier),
-        }
-        forms = OrderServiceForms(preview_url=_preview_url(txn), initial=initial)
+        prefill = _prefill(request, txn)
+        if prefill is not None:
+            # A re-order or remake: the lab and every field of the earlier earmould.
+            initial = {"company": prefill["company"], "supplier": prefill["supplier"], **prefill["header"]}
+            forms = _order_forms(txn, initial=initial, ears=prefill["ears"])
+        else:
+            # R6: the predefined lab, as long as it is still in use.
+            initial = {
+                "company": _active_or_none(step.predefined_company),
+                "supplier": _active_or_none(step.predefined_supplier),
+            }
+            forms = _order_forms(txn, initial=initial)
         company, supplier = forms.selection()
     context = {
         "txn": txn,
@@ -237,3 +299,25 @@ def _selected(queryset, value):
     except ValidationError:  # not a UUID
         return None
 
+
+
+@login_required
+@require_POST
+def customer_reorder(request, pk):
+    """„Nachbestellen“: a new transaction, then the order form prefilled with the last
+    earmould of the chosen ear(s) (``side`` = right, left or both)."""
+    customer = get_object_or_404(visible_customers(request.user), pk=pk)
+    side = request.POST.get("side")
+    sides = [Side.RIGHT, Side.LEFT] if side == "both" else [side] if side in Side.values else []
+    last = lifecycle.last_items(customer, sides) if sides else {}
+    if not last:
+        messages.error(request, _("Für dieses Ohr gibt es noch keine Otoplastik, die nachbestellt werden kann."))
+        return redirect("transactions:customer_detail", pk=customer.pk)
+    newest = max(last.values(), key=lambda item: item.order.created_at).order
+    txn = lifecycle.start_follow_up(customer, user=request.user, based_on=newest)
+    if txn is None:
+        messages.error(request, _("Es gibt keine aktive Vorgangsvorlage mit Bestellservice: bitte die Filialverwaltung fragen."))
+        return redirect("transactions:customer_detail", pk=customer.pk)
+    logger.info("re-order of customer %s (%s) in transaction %s", customer.pk, ",".join(last), txn.pk)
+    query = "&".join(f"reorder={s}" for s in last)
+    return redirect(f"{reverse('transactions:order_service', kwargs={'pk': txn.pk})}?{query}")
