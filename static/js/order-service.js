@@ -3,8 +3,11 @@
 (function () {
   "use strict";
 
+  // The field's grid column (so that the row closes up), else its crispy wrapper.
   function wrapper(field) {
-    return field.closest("[id^='div_id_']") || field.parentElement;
+    var inner = field.closest("[id^='div_id_']") || field.parentElement;
+    var column = inner.parentElement;
+    return column && /(^|\s)col(-|\s|$)/.test(column.className) ? column : inner;
   }
 
   // Show only the fields that apply to the ear's product family and material: tube for
