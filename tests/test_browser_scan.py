@@ -10,7 +10,7 @@ from otoorder.orders.models import Impression
 from tests import scan_files
 from tests.browser import log_in, screenshot
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
