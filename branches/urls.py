@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import catalogue_views, views
 
 app_name = "branches"
 urlpatterns = [
@@ -20,6 +20,15 @@ urlpatterns = [
     path("lieferanten/", views.SupplierListView.as_view(), name="supplier_list"),
     path("lieferanten/neu/", views.SupplierCreateView.as_view(), name="supplier_create"),
     path("lieferanten/<uuid:pk>/", views.SupplierUpdateView.as_view(), name="supplier_edit"),
+    path("lieferanten/<uuid:pk>/katalog/", catalogue_views.CatalogueView.as_view(), name="catalogue"),
+    path("lieferanten/<uuid:pk>/katalog/eintraege/neu/", catalogue_views.EntryCreateView.as_view(), name="catalogue_entry_create"),
+    path("lieferanten/<uuid:pk>/katalog/eintraege/<int:item>/", catalogue_views.EntryUpdateView.as_view(), name="catalogue_entry_edit"),
+    path("lieferanten/<uuid:pk>/katalog/eintraege/<int:item>/loeschen/", catalogue_views.EntryDeleteView.as_view(), name="catalogue_entry_delete"),
+    path("lieferanten/<uuid:pk>/katalog/regeln/neu/", catalogue_views.RuleCreateView.as_view(), name="catalogue_rule_create"),
+    path("lieferanten/<uuid:pk>/katalog/regeln/<int:item>/", catalogue_views.RuleUpdateView.as_view(), name="catalogue_rule_edit"),
+    path("lieferanten/<uuid:pk>/katalog/regeln/<int:item>/loeschen/", catalogue_views.RuleDeleteView.as_view(), name="catalogue_rule_delete"),
+    path("lieferanten/<uuid:pk>/katalog/export/<str:kind>.csv", catalogue_views.CatalogueExportView.as_view(), name="catalogue_export"),
+    path("lieferanten/<uuid:pk>/katalog/import/", catalogue_views.CatalogueImportView.as_view(), name="catalogue_import"),
     path("kundennummern/", views.AccountListView.as_view(), name="account_list"),
     path("kundennummern/neu/", views.AccountCreateView.as_view(), name="account_create"),
     path("kundennummern/<int:pk>/", views.AccountUpdateView.as_view(), name="account_edit"),
