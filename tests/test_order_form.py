@@ -174,3 +174,22 @@ def test_empty_date_required_gets_the_suppliers_delivery_days(client_alice, drev
 def test_bob_cannot_open_the_form_of_mitte(client_bob, dreve_txn):
     assert client_bob.get(url(dreve_txn)).status_code == 404
     assert client_bob.get(url(dreve_txn, "?reorder=right")).status_code == 404
+
+
+def test_form_offers_only_the_labs_catalogue_and_the_server_enforces_it(client_alice, dreve_txn, dreve_supplier):
+    from suppliers.models import CatalogueEntry
+
+    for value, code in (("shell", "S1"), ("canal", "C1")):
+        CatalogueEntry.objects.create(supplier=dreve_supplier, field="style", value=value, code=code)
+    forms = client_alice.get(url(dreve_txn)).context["forms"]
+    for form in forms.ears:
+        assert [v for v, _l in form.fields["style"].choices] == ["", "shell", "canal"]
+        assert len(form.fields["material"].choices) > 3  # not in the catalogue: unrestricted
+    response = client_alice.post(
+        url(dreve_txn), post_data(dreve_supplier, ear("left", f.bte_item("left", style="half_shell")))
+    )
+    assert response.status_code == 200
+    left = response.context["forms"].ears[1]
+    assert "bietet" in " ".join(left.errors["style"])
+    assert 'value="half_shell" selected' in response.content.decode()
+    assert EarmouldOrder.objects.count() == 0

@@ -281,6 +281,18 @@ class EarForm(forms.Form):
             "notes",
         )
 
+    def limit_to(self, catalogue):
+        """Offer only what the lab's catalogue (``{field: {value: entry}}``) lists; a field
+        the catalogue does not name stays unrestricted. The initial value stays offered so
+        that a prefilled re-order shows what was ordered (the server then names the problem).
+        """
+        for name, values in catalogue.items():
+            field = self.fields.get(name)
+            if not isinstance(field, forms.ChoiceField):
+                continue
+            keep = {str(value) for value in values} | {str(self.initial.get(name) or field.initial or "")}
+            field.choices = [(value, label) for value, label in field.choices if value == "" or str(value) in keep]
+
     @property
     def is_ordered(self):
         return bool(self.is_bound and self.cleaned_data.get("order"))
@@ -336,6 +348,14 @@ class OrderServiceForms:
 
     def items(self):
         return [ear.item() for ear in self.ears if ear.is_ordered]
+
+    def limit_to_catalogue(self, supplier):
+        """The lab's offer on the ears' selects (only when the lab is known as the form opens)."""
+        from suppliers.catalogue import offered
+
+        catalogue = offered(supplier)
+        for ear in self.ears:
+            ear.limit_to(catalogue)
 
     @property
     def has_errors(self):

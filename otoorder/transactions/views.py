@@ -262,6 +262,8 @@ def order_service(request, pk):
             }
             forms = _order_forms(txn, initial=initial)
         company, supplier = forms.selection()
+        if supplier is not None:
+            forms.limit_to_catalogue(supplier)
     context = {
         "txn": txn,
         "step": step,
