@@ -7,10 +7,16 @@ import struct
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from lxml import etree
 
+from otoorder.backends.document import ItemDocument, ScanDocument
+from otoorder.backends.exceptions import OrderRejected
+from otoorder.backends.otofaktur_otoport import OtofakturOtoportBackend
+from otoorder.backends.transports.files import ROOT_ENV
 from otoorder.orders import scans
 from otoorder.orders.choices import ScanFormat
 from tests import scan_files
+from tests.documents import order_document
 from tests.labs.sftp_lab import sftp_lab  # noqa: F401 - fixture
 
 
@@ -160,8 +166,6 @@ ORDER_ID = "6f1c2d8e-0000-4000-8000-0000000000a1"
 
 @pytest.fixture
 def exchange_root(tmp_path, monkeypatch):
-    from otoorder.backends.transports.files import ROOT_ENV
-
     root = tmp_path / "exchange"
     root.mkdir()
     monkeypatch.setenv(ROOT_ENV, str(root))
@@ -169,22 +173,16 @@ def exchange_root(tmp_path, monkeypatch):
 
 
 def scan_document(tmp_path, side, data, extension):
-    from otoorder.backends.document import ScanDocument
-
     path = tmp_path / f"stored-{side}{extension}"
     path.write_bytes(data)
     return ScanDocument(filename=f"{side}{extension}", path=str(path), side=side, sha256=hashlib.sha256(data).hexdigest())
 
 
 def otoport():
-    from otoorder.backends.otofaktur_otoport import OtofakturOtoportBackend
-
     return OtofakturOtoportBackend({"outbox_dir": "otoport/out", "inbox_dir": "otoport/in"})
 
 
 def test_otoport_writes_each_scan_next_to_the_order_file(exchange_root, tmp_path):
-    from tests.documents import order_document
-
     right, left = scan_files.stl_binary(), scan_files.ply_binary()
     document = order_document(
         order_id=ORDER_ID,
@@ -196,15 +194,16 @@ def test_otoport_writes_each_scan_next_to_the_order_file(exchange_root, tmp_path
     assert sorted(p.name for p in outbox.iterdir()) == [f"{ORDER_ID}.left.ply", f"{ORDER_ID}.right.stl", f"{ORDER_ID}.xml"]
     assert (outbox / f"{ORDER_ID}.right.stl").read_bytes() == right
     assert (outbox / f"{ORDER_ID}.left.ply").read_bytes() == left
+    item = ItemDocument(side="right", side_label="rechts", scan_file_name="right.stl", scan_format="stl_binary")
+    xml = etree.fromstring(otoport().build_payload(order_document(order_id=ORDER_ID, items=(item,))))
+    # The order file names its scan as it lies next to it.
+    assert xml.findtext("items/item/scan-file") == f"{ORDER_ID}.right.stl"
     # A resend replaces the files, never a second copy or a temporary left behind.
     otoport().send(document)
     assert len(list(outbox.iterdir())) == 3
 
 
 def test_otoport_refuses_an_order_whose_scan_is_gone(exchange_root, tmp_path):
-    from otoorder.backends.exceptions import OrderRejected
-    from tests.documents import order_document
-
     scan = scan_document(tmp_path, "right", scan_files.stl_binary(), ".stl")
     os.unlink(scan.path)
     with pytest.raises(OrderRejected, match="fehlt im Speicher"):
@@ -213,9 +212,6 @@ def test_otoport_refuses_an_order_whose_scan_is_gone(exchange_root, tmp_path):
 
 
 def test_otoport_uploads_the_scans_over_sftp(sftp_lab, tmp_path):
-    from otoorder.backends.otofaktur_otoport import OtofakturOtoportBackend
-    from tests.documents import order_document
-
     (sftp_lab.root / "out").mkdir()
     (sftp_lab.root / "in").mkdir()
     data = scan_files.stl_ascii()

@@ -414,11 +414,16 @@ def _add(parent, tag, value, **attrs):
     return element
 
 
+def outbox_scan_name(document, filename):
+    """``<order uuid>.<side>.<ext>``: unique in the outbox, never the customer's name."""
+    return f"{document.order_id}.{filename}"
+
+
 def scan_files(document):
     """``(name, bytes)`` of each scan: ``<order uuid>.<side>.<ext>`` next to the order file."""
     result = []
     for scan in getattr(document, "scans", ()):
-        name = f"{document.order_id}.{scan.filename}"
+        name = outbox_scan_name(document, scan.filename)
         try:
             result.append((name, scan.content))
         except OSError:
@@ -465,6 +470,8 @@ def build_order_xml(document):
             value = getattr(item, value_attr, "")
             if isinstance(value, bool):
                 value = "true" if value else ""
+            if value_attr == "scan_file_name" and value:
+                value = outbox_scan_name(document, value)  # the file next to this one in the outbox
             # ``code``: the lab's own code of the value, from its catalogue.
             _add(element, tag, value, label=label, code=codes.get(value_attr, ""))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
