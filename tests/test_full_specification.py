@@ -13,9 +13,12 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
+from lxml import etree
 from pypdf import PdfReader
 from rest_framework.test import APIClient
 
+from otoorder.backends import opentrans
+from otoorder.backends.audia_easy_order import order_xml
 from otoorder.backends.pdf import render_order_form
 from otoorder.orders import dispatch, services
 from otoorder.orders.choices import EventSource, ImpressionKind, OrderStatus
@@ -26,6 +29,7 @@ from otoorder.transactions.models import Transaction
 from suppliers.models import CatalogueEntry, CatalogueRule
 from tests import factories as f
 from tests.factories import bte_item, ric_item
+from tests.backends.test_opentrans import XSD
 from tests.labs.http_lab import Reply
 
 pytestmark = pytest.mark.django_db
@@ -507,3 +511,48 @@ def test_pdf_shows_the_whole_specification(remake):
         "Phonak M", "Leistung M", "Länge 2", "left.stl", "[D-SCH]", "[D-SIL50]",
     ):
         assert expected in text, expected
+
+
+# --- the lab's codes in the XML formats ------------------------------------------------------------
+
+
+def test_opentrans_order_with_codes_and_full_spec_is_schema_valid(remake):
+    xml = opentrans.build_order(build_document(remake), buyer_id="AKU-1", supplier_account="EG-4711")
+    assert opentrans.schema_errors(xml, XSD) == []
+    ns = {"ot": opentrans.OPENTRANS_NS, "bmecat": opentrans.BMECAT_NS}
+    tree = etree.fromstring(xml)
+    remarks = {r.get("type"): r.text for r in tree.iterfind("ot:ORDER_HEADER/ot:ORDER_INFO/ot:REMARKS", ns)}
+    assert (remarks["originalOrder"], remarks["reason"]) == (remake.original_order.number, "Pfeift beim Kauen")
+    right = next(
+        item for item in tree.iterfind("ot:ORDER_ITEM_LIST/ot:ORDER_ITEM", ns)
+        if item.find("ot:PRODUCT_FEATURES/ot:FEATURE[bmecat:FNAME='side']/bmecat:FVALUE", ns).text == "right"
+    )
+    assert right.findtext("ot:PRODUCT_ID/bmecat:SUPPLIER_PID", namespaces=ns) == "bte-D-SCH-D-SIL50"
+    style = right.find("ot:PRODUCT_FEATURES/ot:FEATURE[bmecat:FNAME='style']", ns)
+    assert (style.findtext("bmecat:FVALUE", namespaces=ns), style.findtext("bmecat:FDESCR", namespaces=ns)) == ("D-SCH", "shell")
+    features = {
+        f.findtext("bmecat:FNAME", namespaces=ns): f.findtext("bmecat:FVALUE", namespaces=ns)
+        for f in right.iterfind("ot:PRODUCT_FEATURES/ot:FEATURE", ns)
+    }
+    assert {k: features[k] for k in ("shore_a_hardness", "surface_finish", "extraction_cord", "engraving", "impression_box_label")} == {
+        "shore_a_hardness": "60", "surface_finish": "matte", "extraction_cord": "true",
+        "engraving": "EM rechts", "impression_box_label": "Box 17",
+    }
+
+
+def test_audia_xml_carries_codes_as_attribute(remake):
+    root = etree.fromstring(order_xml(build_document(remake)))
+    left = root.find("Items/Item[@side='left']")
+    assert (left.find("Style").text, left.find("Style").get("code")) == ("canal", "D-STO")
+    assert left.findtext("ReceiverType") == "Phonak M" and left.findtext("ShoreHardness") == "50"
+    assert left.find("ImpressionDetails").get("kind") == "scan"
+    assert left.findtext("ImpressionDetails/ScanFile") == "left.stl"
+    assert (root.findtext("OriginalOrder"), root.findtext("Reason")) == (remake.original_order.number, "Pfeift beim Kauen")
+
+
+def test_api_date_required_in_the_past(transaction_obj, dreve, dreve_supplier, alice):
+    yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
+    response = api_post(api(alice), transaction_obj, dreve, dreve_supplier, [bte_item()], date_required=yesterday)
+    assert response.status_code == 400
+    assert "Vergangenheit" in response.json()["errors"]["date_required"][0]
+    assert counts() == (0, 0, 0, 0)
