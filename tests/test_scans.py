@@ -15,8 +15,11 @@ from otoorder.backends.otofaktur_otoport import OtofakturOtoportBackend
 from otoorder.backends.transports.files import ROOT_ENV
 from otoorder.orders import scans
 from otoorder.orders.choices import ScanFormat
+from otoorder.orders.documents import build_document
+from otoorder.orders.services import place_order
 from tests import scan_files
 from tests.documents import order_document
+from tests.factories import bte_item
 from tests.labs.sftp_lab import sftp_lab  # noqa: F401 - fixture
 
 
@@ -221,3 +224,27 @@ def test_otoport_uploads_the_scans_over_sftp(sftp_lab, tmp_path):
     out = sftp_lab.root / "out"
     assert sorted(p.name for p in out.iterdir()) == [f"{ORDER_ID}.left.stl", f"{ORDER_ID}.xml"]
     assert (out / f"{ORDER_ID}.left.stl").read_bytes() == data
+
+
+@pytest.mark.django_db
+def test_uploaded_scan_of_an_order_lands_in_otoport_outbox(
+    exchange_root, customer, alice, dreve, dreve_supplier, transaction_obj
+):
+    data = scan_files.ply_binary()
+    impression = scans.create_impression(
+        customer=customer, side="right", kind="scan", upload=SimpleUploadedFile("Erika R.ply", data), user=alice
+    )
+    order = place_order(
+        transaction_obj=transaction_obj,
+        company=dreve,
+        supplier=dreve_supplier,
+        items=[bte_item("right", impression=impression)],
+        user=alice,
+    )
+    otoport().send(build_document(order))
+    outbox = exchange_root / "otoport" / "out"
+    assert (outbox / f"{order.pk}.right.ply").read_bytes() == data
+    xml = etree.fromstring((outbox / f"{order.pk}.xml").read_bytes())
+    assert xml.findtext("items/item/scan-file") == f"{order.pk}.right.ply"
+    assert xml.findtext("items/item/scan-sha256") == hashlib.sha256(data).hexdigest()
+    assert "Erika" not in " ".join(p.name for p in outbox.iterdir())
