@@ -193,3 +193,24 @@ def test_form_offers_only_the_labs_catalogue_and_the_server_enforces_it(client_a
     assert "bietet" in " ".join(left.errors["style"])
     assert 'value="half_shell" selected' in response.content.decode()
     assert EarmouldOrder.objects.count() == 0
+
+
+def test_prescriber_is_offered_from_the_branch_and_stored(client_alice, dreve_txn, dreve_supplier, alice, carol, bob, dave):
+    forms = client_alice.get(url(dreve_txn)).context["forms"]
+    offered = set(forms.header.fields["prescriber"].queryset)
+    assert {alice, carol, dave} <= offered and bob not in offered
+    response = client_alice.post(
+        url(dreve_txn), post_data(dreve_supplier, ear("right", f.bte_item("right")), prescriber=str(carol.pk))
+    )
+    assert response.status_code == 302
+    assert EarmouldOrder.objects.get().prescriber == carol
+    response = client_alice.post(
+        url(dreve_txn), post_data(dreve_supplier, ear("right", f.bte_item("right")), prescriber=str(bob.pk))
+    )
+    assert "prescriber" in response.context["forms"].header.errors
+    assert EarmouldOrder.objects.count() == 1
+
+
+def test_prescriber_defaults_to_the_user(client_alice, dreve_txn, dreve_supplier, alice):
+    client_alice.post(url(dreve_txn), post_data(dreve_supplier, ear("right", f.bte_item("right")), prescriber=""))
+    assert EarmouldOrder.objects.get().prescriber == alice

@@ -7,6 +7,8 @@ of those rules) and the order itself is validated again by ``place_order``.
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Layout, Row
 from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
@@ -92,6 +94,9 @@ class OrderHeaderForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+    prescriber = forms.ModelChoiceField(
+        label=_("verantwortlicher Akustiker"), queryset=get_user_model().objects.none(), required=False
+    )
     original_order = forms.ChoiceField(
         label=_("ursprüngliche Bestellung"),
         required=False,
@@ -110,8 +115,19 @@ class OrderHeaderForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args, preview_url, previous_orders=(), default_date=None, **kwargs):
+    def __init__(self, *args, preview_url, previous_orders=(), default_date=None, branch=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if branch is not None:
+            # Staff of the branch and the chain's admins; empty = whoever places the order.
+            self.fields["prescriber"].queryset = (
+                get_user_model()
+                .objects.filter(is_active=True)
+                .filter(Q(memberships__branch=branch) | Q(memberships__branch__isnull=True, memberships__chain_id=branch.chain_id))
+                .distinct()
+                .order_by("last_name", "first_name", "username")
+            )
+            self.fields["prescriber"].label_from_instance = lambda user: user.get_full_name() or user.username
+            self.fields["prescriber"].empty_label = _("– ich selbst –")
         # The customer's earlier orders, for remakes and modifications (the service checks
         # that the chosen one belongs to the customer and reached the lab).
         self.fields["original_order"].choices = BLANK + [
@@ -142,7 +158,7 @@ class OrderHeaderForm(forms.Form):
     def header(self):
         return {
             name: self.cleaned_data[name]
-            for name in ("order_type", "priority", "date_required", "notes", "original_order", "reason")
+            for name in ("order_type", "priority", "date_required", "notes", "original_order", "reason", "prescriber")
         }
 
 
@@ -329,7 +345,12 @@ class OrderServiceForms:
         ears = ears or {}
         previous = customer.orders.select_related("supplier").order_by("-created_at") if customer else ()
         self.header = OrderHeaderForm(
-            data, preview_url=preview_url, initial=initial, previous_orders=previous, default_date=default_date
+            data,
+            preview_url=preview_url,
+            initial=initial,
+            previous_orders=previous,
+            default_date=default_date,
+            branch=customer.branch if customer else None,
         )
         by_side = _impressions_by_side(customer)
         self.ears = [
