@@ -242,6 +242,12 @@ class TestHeader:
         # Five working days are always a week: the weekend is skipped.
         assert order.date_required - timezone.localdate() == timedelta(days=7)
 
+    def test_unknown_priority_is_refused(self, transaction_obj, dreve, dreve_supplier, alice):
+        with pytest.raises(ValidationError) as caught:
+            place(transaction_obj, dreve, dreve_supplier, alice, [bte_item()], priority="overnight")
+        assert "Priorität" in caught.value.message_dict["priority"][0]
+        assert counts() == (0, 0, 0, 0)
+
     def test_working_days_skip_the_weekend(self):
         friday = date(2026, 11, 27)
         assert services.add_working_days(friday, 1) == date(2026, 11, 30)

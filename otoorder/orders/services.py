@@ -150,6 +150,10 @@ def clean_header(header, *, customer_id, supplier):
     if order_type not in choices.OrderType.values:
         errors["order_type"] = _("„%(value)s“ ist keine gültige Bestellart.") % {"value": order_type}
     header["order_type"] = order_type
+    priority = header.get("priority") or choices.Priority.STANDARD
+    if priority not in choices.Priority.values:
+        errors["priority"] = _("„%(value)s“ ist keine gültige Priorität (Standard oder Express).") % {"value": priority}
+    header["priority"] = priority
     header["reason"] = (header.get("reason") or "").strip()
     original = header.get("original_order")
     if original not in (None, "") and not isinstance(original, EarmouldOrder):
