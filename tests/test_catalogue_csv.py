@@ -118,3 +118,15 @@ def test_dry_run_changes_nothing(catalogue):
     outcome = import_csv(catalogue, ENTRIES, b"field,value,code\nstyle,cic,C\n", dry_run=True)
     assert outcome.ok and outcome.created == 1 and outcome.deleted == 3
     assert snapshot(catalogue) == before
+
+
+def test_header_only_empties_the_catalogue(catalogue):
+    assert import_csv(catalogue, ENTRIES, b"field,value,code\n").deleted == 3
+    assert import_csv(catalogue, RULES, b"max_vent_mm\n").deleted == 1
+    assert not CatalogueEntry.objects.exists() and not CatalogueRule.objects.exists()
+
+
+def test_windows_1252_from_an_old_spreadsheet(dreve_supplier):
+    outcome = import_csv(dreve_supplier, ENTRIES, "field;value;code;label\nstyle;canal;S1;Stöpsel\n".encode("cp1252"))
+    assert outcome.ok, outcome.errors
+    assert CatalogueEntry.objects.get().label == "Stöpsel"
