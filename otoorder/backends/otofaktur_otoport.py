@@ -247,6 +247,7 @@ class OtofakturOtoportBackend(BaseBackend):
         ),
     )
     supports_status_poll = True
+    accepts_scans = True
     status_table = STATUS_TABLE
 
     @classmethod

@@ -185,7 +185,12 @@ class Impression(models.Model):
         verbose_name_plural = _("Abdrücke/Scans")
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.get_side_display()} {self.reference}".strip()
+        """Tells several impressions of one ear apart: kind, ear, date, and label or file."""
+        parts = [self.get_kind_display(), self.get_side_display()]
+        if self.created_at:
+            parts.append(timezone.localtime(self.created_at).strftime("%d.%m.%Y"))
+        label = self.reference or self.original_name
+        return " ".join(parts) + (f" – {label}" if label else "")
 
 
 class OrderItem(models.Model):
