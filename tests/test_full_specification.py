@@ -1,5 +1,6 @@
 """The full earmould specification (issue [3], DOMAIN.md §5): every validation rule through the
-order service, the API and the Bestellservice form, each refusal creating nothing; the lab's
+order service, the API and the Bestellservice form (there the quantity and a value outside the
+choices are bounded by the fields themselves), each refusal creating nothing; the lab's
 catalogue; the header of remakes; the default date required; the order document, the lab
 codes arriving at an HTTP lab and the PDF order form."""
 
@@ -385,8 +386,12 @@ def form_post(client, txn, company, supplier, ears, **header):
     return client.post(reverse("transactions:order_service", kwargs={"pk": txn.pk}), data)
 
 
-#: The rules whose fields the form has today (the others are covered by the service and the API).
+#: The rules through the form's fields (quantity is bounded by the field itself, 1–10).
 FORM_RULES = [
+    pytest.param(bte_item(protection_filter="music_15"), "protection_filter", "nur bei Gehörschutz", id="filter-not-protection"),
+    pytest.param(bte_item(shore_hardness=40), "shore_hardness", "weichen Materialien", id="shore-hard-material"),
+    pytest.param(protection_item(shore_hardness=95), "shore_hardness", "zwischen 20 und 90", id="shore-range"),
+    pytest.param(bte_item(engraving="x" * 31), "engraving", "30", id="engraving"),
     pytest.param(ric_item(receiver_power=""), "receiver_power", "Hörerleistung", id="ric-power"),
     pytest.param(ric_item(receiver_length=""), "receiver_length", "Hörerlänge", id="ric-length"),
     pytest.param(bte_item(tube=""), "tube", "Schlauch", id="bte-tube"),
@@ -425,6 +430,41 @@ def test_form_remake_without_original_creates_nothing(client_alice, dreve_txn, d
     assert response.status_code == 200
     assert "braucht die ursprüngliche Bestellung" in response.text
     assert counts() == (0, 0, 0, 0)
+
+
+def test_form_remake_links_the_original(client_alice, dreve_txn, dreve, dreve_supplier, alice):
+    original = sent(place(dreve_txn, dreve, dreve_supplier, alice, [bte_item()]))
+    response = form_post(
+        client_alice, dreve_txn, dreve, dreve_supplier, [bte_item("right")],
+        order_type="remake", original_order=str(original.pk), reason="drückt",
+    )
+    assert response.status_code == 302
+    remake = EarmouldOrder.objects.exclude(pk=original.pk).get()
+    assert (remake.original_order, remake.reason, remake.order_type) == (original, "drückt", "remake")
+
+
+def test_form_remake_of_an_unsent_order_creates_nothing(client_alice, dreve_txn, dreve, dreve_supplier, alice):
+    queued = place(dreve_txn, dreve, dreve_supplier, alice, [bte_item()])
+    before = counts()
+    response = form_post(
+        client_alice, dreve_txn, dreve, dreve_supplier, [bte_item("right")],
+        order_type="remake", original_order=str(queued.pk), reason="drückt",
+    )
+    assert response.status_code == 200
+    assert "noch nicht an das Labor" in response.text
+    assert counts() == before
+
+
+def test_form_offers_each_ear_only_its_own_impressions(client_alice, dreve_txn, dreve, dreve_supplier, customer):
+    left = impression(customer, "left", reference="Box links")
+    right = impression(customer, "right", reference="Box rechts")
+    response = form_post(client_alice, dreve_txn, dreve, dreve_supplier, [bte_item("right", impression=left.pk)])
+    assert response.status_code == 200
+    assert response.context["forms"].ears[0].errors["impression"]
+    assert counts() == (0, 0, 0, 0)
+    response = form_post(client_alice, dreve_txn, dreve, dreve_supplier, [bte_item("right", impression=right.pk)])
+    assert response.status_code == 302
+    assert EarmouldOrder.objects.get().items.get().impression == right
 
 
 def test_form_order_gets_the_default_date_required(client_alice, dreve_txn, dreve, dreve_supplier):
