@@ -602,3 +602,13 @@ def test_api_date_required_in_the_past(transaction_obj, dreve, dreve_supplier, a
     assert response.status_code == 400
     assert "Vergangenheit" in response.json()["errors"]["date_required"][0]
     assert counts() == (0, 0, 0, 0)
+
+
+def test_api_names_catalogue_and_header_mistakes_in_one_answer(transaction_obj, dreve, dreve_supplier, alice):
+    CatalogueEntry.objects.create(supplier=dreve_supplier, field="tube", value="thin_0_9", code="D-DS")
+    response = api_post(api(alice), transaction_obj, dreve, dreve_supplier, [bte_item()], order_type="remake")
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert "standard_2_1" in errors["items"][0]["tube"][0]
+    assert set(errors) >= {"items", "original_order", "reason"}
+    assert counts() == (0, 0, 0, 0)

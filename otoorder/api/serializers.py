@@ -23,7 +23,7 @@ from branches.services import validate_definition
 from otoorder.backends import registry
 from otoorder.orders import choices
 from otoorder.orders.models import Attempt, EarmouldOrder, Impression, OrderEvent, OrderItem
-from otoorder.orders.services import resolve_for
+from otoorder.orders.services import clean_header, resolve_for
 from otoorder.orders.validation import ITEM_FIELDS, ItemsInvalid, check_item, duplicate_sides, validate_items
 from otoorder.transactions.models import Customer, Step, StepType, TemplateStep, Transaction, TransactionTemplate
 from otoorder.transactions.resolver import NO_ORDER, READY, SUPPLIER_REQUIRED
@@ -588,12 +588,19 @@ class OrderCreateSerializer(serializers.Serializer):
         # message lands on its ear and field (place_order checks the same again).
         resolution = resolve_for(transaction_obj, attrs["company"], attrs["supplier"])
         supplier = resolution.supplier if resolution.outcome == READY else None
+        errors = {}
         try:
             validate_items([dict(item) for item in attrs["items"]], supplier, customer=transaction_obj.customer)
         except ItemsInvalid as exc:
-            raise serializers.ValidationError(
-                {"items": [{field: [message] for field, message in errors.items()} for errors in exc.item_errors]}
-            ) from None
+            errors["items"] = [{field: [message] for field, message in item.items()} for item in exc.item_errors]
+        # The header's rules too, so that one answer names every mistake.
+        header = {name: attrs[name] for name in self.HEADER_FIELDS if name in attrs}
+        try:
+            clean_header(header, customer_id=transaction_obj.customer_id, supplier=supplier)
+        except DjangoValidationError as exc:
+            errors.update(_field_errors(exc))
+        if errors:
+            raise serializers.ValidationError(errors)
         return attrs
 
     @property

@@ -170,7 +170,7 @@ def clean_header(header, *, customer_id, supplier):
         )
     today = timezone.localdate()
     if header.get("date_required") in (None, ""):
-        header["date_required"] = default_date_required(supplier, today)
+        header["date_required"] = default_date_required(supplier, today) if supplier is not None else None
     elif header["date_required"] < today:
         errors["date_required"] = _("Das Datum „benötigt bis“ liegt in der Vergangenheit: bitte ein künftiges Datum wählen.")
     if errors:
