@@ -22,6 +22,7 @@ from branches.access import visible_branches
 from otoorder.backends import registry
 from otoorder.orders import lifecycle
 from otoorder.orders.choices import Side
+from otoorder.orders.impression_views import impressions_panel
 from otoorder.orders.models import EarmouldOrder, OrderItem
 from otoorder.orders.services import (
     NoCompany,
@@ -33,7 +34,12 @@ from otoorder.orders.services import (
 from otoorder.transactions.resolver import READY, SUPPLIER_REQUIRED, order_candidates
 from suppliers.models import Company, Supplier
 
-from .forms import CustomerForm, CustomerSearchForm, OrderServiceForms, StartTransactionForm
+from .forms import (
+    CustomerForm,
+    CustomerSearchForm,
+    OrderServiceForms,
+    StartTransactionForm,
+)
 from .models import Customer, Transaction, TransactionTemplate
 
 logger = logging.getLogger(__name__)
@@ -104,6 +110,7 @@ def customer_detail(request, pk):
             "orders": orders,
             "history": [(side, SIDE_TITLES[side], items) for side, items in history.items()],
             "reorderable": reorderable,
+            "by_side": impressions_panel(customer),
             "start_form": StartTransactionForm(templates=active_templates()),
         },
     )
