@@ -208,6 +208,9 @@ def test_api_receive_fit_close(order, alice):
     assert response.json()["warranty_until"] == lifecycle.add_months(today, 18).isoformat()
     response = client.post(f"/api/v1/orders/{order.pk}/close/", {}, format="json")
     assert response.status_code == 200 and response.json()["status"] == "closed"
+    detail = client.get(f"/api/v1/orders/{order.pk}/").json()
+    assert detail["fitted_on"] == today.isoformat() and detail["closed_at"]
+    assert {item["side"]: item["serial_number"] for item in detail["items"]} == {"right": "R-1", "left": "L-2"}
 
 
 def test_api_close_without_receipt_needs_reason(order, alice):

@@ -22,6 +22,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
 from otoorder.orders.services import InvalidTransition, OrderError, SupplierRequired
+from otoorder.orders.validation import ItemsInvalid
 
 
 class InvalidCredentials(exceptions.APIException):
@@ -80,6 +81,11 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, ItemsInvalid):
+        # One dict per ear, aligned with the items sent, like the serializer's own item errors.
+        exc = exceptions.ValidationError(
+            {"items": [{field: [message] for field, message in errors.items()} for errors in exc.item_errors]}
+        )
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     if not isinstance(exc, exceptions.APIException):

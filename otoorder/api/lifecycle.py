@@ -9,7 +9,6 @@ branch's order answers 404). A refused transition answers 409, invalid input 400
 from rest_framework import serializers
 
 from otoorder.orders import lifecycle
-from otoorder.orders.models import OrderItem
 
 from . import serializers as s
 
@@ -32,30 +31,6 @@ class FitSerializer(serializers.Serializer):
 
 class CloseSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-
-
-class LifecycleItemSerializer(s.OrderItemSerializer):
-    class Meta(s.OrderItemSerializer.Meta):
-        model = OrderItem
-        fields = [*s.OrderItemSerializer.Meta.fields, "serial_number"]
-
-
-class LifecycleOrderSerializer(s.OrderSerializer):
-    """The order as after a lifecycle step: with serial numbers and the receipt, fitting,
-    warranty and closing dates."""
-
-    items = LifecycleItemSerializer(many=True, read_only=True)
-
-    class Meta(s.OrderSerializer.Meta):
-        fields = [
-            *s.OrderSerializer.Meta.fields,
-            "received_at",
-            "fitted_on",
-            "warranty_until",
-            "closed_at",
-            "close_reason",
-        ]
-        read_only_fields = fields
 
 
 def _valid(serializer_class, request):
@@ -89,4 +64,4 @@ def close(view, request):
 def detail(view, order):
     """The order after the step, read again through the viewset's scoped queryset."""
     view.action = "retrieve"
-    return LifecycleOrderSerializer(view.get_queryset().get(pk=order.pk), context=view.get_serializer_context()).data
+    return s.OrderSerializer(view.get_queryset().get(pk=order.pk), context=view.get_serializer_context()).data

@@ -619,7 +619,7 @@ class OrderItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = OrderItem
-        fields = list(ITEM_FIELDS)
+        fields = [*ITEM_FIELDS, "serial_number"]
 
 
 class OrderEventSerializer(serializers.ModelSerializer):
@@ -692,6 +692,11 @@ class OrderSerializer(OrderListSerializer):
             "original_order_number",
             "reason",
             "prescriber",
+            "received_at",
+            "fitted_on",
+            "warranty_until",
+            "closed_at",
+            "close_reason",
             "items",
             "events",
             "attempts",

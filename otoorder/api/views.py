@@ -269,7 +269,7 @@ class OrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         request=lifecycle_api.ReceiveSerializer,
-        responses={200: lifecycle_api.LifecycleOrderSerializer, 400: ERROR, 409: ERROR},
+        responses={200: s.OrderSerializer, 400: ERROR, 409: ERROR},
         summary="Wareneingang (Seriennummer je Ohr)",
     )
     @action(detail=True, methods=["post"])
@@ -278,7 +278,7 @@ class OrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         request=lifecycle_api.FitSerializer,
-        responses={200: lifecycle_api.LifecycleOrderSerializer, 400: ERROR, 409: ERROR},
+        responses={200: s.OrderSerializer, 400: ERROR, 409: ERROR},
         summary="Anpassung (Datum, Gewährleistung)",
     )
     @action(detail=True, methods=["post"])
@@ -287,7 +287,7 @@ class OrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         request=lifecycle_api.CloseSerializer,
-        responses={200: lifecycle_api.LifecycleOrderSerializer, 400: ERROR, 409: ERROR},
+        responses={200: s.OrderSerializer, 400: ERROR, 409: ERROR},
         summary="Abschließen (ohne Wareneingang mit Grund)",
     )
     @action(detail=True, methods=["post"])
