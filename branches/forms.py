@@ -194,6 +194,7 @@ class SupplierForm(forms.ModelForm):
             "fax_number",
             "phone_number",
             "delivery_days",
+            "customer_reference_mode",
             "is_active",
         ]
 

@@ -397,6 +397,7 @@ def supplier_data(company, **overrides):
         "fax_number": "",
         "phone_number": "",
         "delivery_days": "7",
+        "customer_reference_mode": "initials_code",
         "is_active": "on",
     }
     data.update(overrides)

@@ -180,6 +180,7 @@ class SupplierSerializer(serializers.ModelSerializer):
             "fax_number",
             "phone_number",
             "delivery_days",
+            "customer_reference_mode",
             "is_active",
         ]
 
