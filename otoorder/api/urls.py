@@ -8,7 +8,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from . import callbacks, catalogue, impressions, views
+from . import attachments, callbacks, catalogue, impressions, views
 
 app_name = "api"
 
@@ -29,5 +29,6 @@ urlpatterns = [
     path("v1/callbacks/<str:definition_id>/", callbacks.CallbackView.as_view(), name="callback"),
     path("v1/catalogue/", catalogue.CatalogueView.as_view(), name="catalogue"),
     path("v1/impressions/", impressions.ImpressionListView.as_view(), name="impressions"),
+    path("v1/orders/<uuid:pk>/attachments/", attachments.OrderAttachmentListView.as_view(), name="order-attachments"),
     path("v1/", include(router.urls)),
 ]

@@ -41,6 +41,21 @@ class ScanDocument:
 
 
 @dataclass(frozen=True)
+class AttachmentDocument:
+    """A file staff attached to the order (PDF, PNG, JPEG), read from ``path`` when sent."""
+
+    name: str
+    content_type: str
+    path: str
+    sha256: str = ""
+
+    @property
+    def content(self):
+        with open(self.path, "rb") as handle:
+            return handle.read()
+
+
+@dataclass(frozen=True)
 class ItemDocument:
     side: str  # "left" | "right"
     side_label: str
@@ -108,6 +123,8 @@ class OrderDocument:
     reason: str = ""
     #: The stored scans of the items' digital impressions (``ScanDocument``), per ear.
     scans: tuple = field(default_factory=tuple)
+    #: Files staff attached to the order (``AttachmentDocument``), in upload order.
+    attachments: tuple = field(default_factory=tuple)
 
     @property
     def sides(self):
@@ -119,6 +136,9 @@ class OrderDocument:
         data["scans"] = [
             {"filename": s.filename, "side": s.side, "file_format": s.file_format, "sha256": s.sha256, "size": s.size}
             for s in self.scans
+        ]
+        data["attachments"] = [
+            {"name": a.name, "content_type": a.content_type, "sha256": a.sha256} for a in self.attachments
         ]
         data["created_at"] = self.created_at.isoformat()
         data["date_required"] = self.date_required.isoformat() if self.date_required else None

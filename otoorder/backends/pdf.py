@@ -176,6 +176,9 @@ def render_order_form(document):
     for item in document.items:
         form.heading(_("Ohr: %(side)s") % {"side": item.side_label}, size=13, space_before=6 * mm)
         form.table(item_rows(item))
+    if document.attachments:
+        form.heading(_("Anhänge"), size=13, space_before=6 * mm)
+        form.paragraph("\n".join(attachment.name for attachment in document.attachments))
     if document.notes:
         form.heading(_("Hinweise an das Labor"), size=13, space_before=6 * mm)
         form.paragraph(document.notes)

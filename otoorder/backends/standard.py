@@ -148,6 +148,8 @@ class StandardBackend(BaseBackend):
             },
         )
         message.attach(f"Bestellung-{document.order_number}.pdf", pdf, "application/pdf")
+        for attachment in document.attachments:
+            message.attach(attachment.name, attachment.content, attachment.content_type)
         return {"pdf": pdf, "message": message}
 
     def transmit(self, payload, document):

@@ -7,7 +7,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from branches.models import SupplierAccount
-from otoorder.backends.document import ItemDocument, OrderDocument, PartyDocument, ScanDocument
+from otoorder.backends.document import AttachmentDocument, ItemDocument, OrderDocument, PartyDocument, ScanDocument
 from suppliers.catalogue import CATALOGUE_FIELDS, lab_codes, offered
 from suppliers.models import CustomerReferenceMode
 
@@ -37,7 +37,7 @@ def build_document(order):
     order = (
         type(order)
         .objects.select_related("branch", "supplier__company", "customer", "prescriber", "original_order")
-        .prefetch_related("items__impression")
+        .prefetch_related("items__impression", "attachments")
         .annotate(account_number=Subquery(account.values("account_number")[:1]))
         .get(pk=order.pk)
     )
@@ -78,6 +78,10 @@ def build_document(order):
         original_order_number=order.original_order.number if order.original_order else "",
         reason=order.reason,
         scans=tuple(scan for scan in (scan_document(item) for item in order_items) if scan is not None),
+        attachments=tuple(
+            AttachmentDocument(name=a.original_name, content_type=a.content_type, path=a.file.path, sha256=a.sha256)
+            for a in order.attachments.all()
+        ),
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import impression_views, views
+from . import attachment_views, impression_views, views
 
 app_name = "orders"
 urlpatterns = [
@@ -24,4 +24,6 @@ urlpatterns = [
     ),
     path("abdruecke/<uuid:pk>/", impression_views.impression_detail, name="impression_detail"),
     path("abdruecke/<uuid:pk>/datei/", impression_views.impression_file, name="impression_file"),
+    path("<uuid:pk>/anhaenge/", attachment_views.attachment_upload, name="attachment_upload"),
+    path("anhaenge/<uuid:pk>/", attachment_views.attachment_download, name="attachment_download"),
 ]
