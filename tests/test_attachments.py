@@ -5,6 +5,7 @@ from io import BytesIO
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from pypdf import PdfReader
@@ -115,6 +116,16 @@ def test_refused_after_sending(client, alice, order):
     response = api_client(alice).post(api_url(order), {"file": SimpleUploadedFile("a.pdf", PDF)}, format="multipart")
     assert response.status_code == 400
     assert response.json()["code"] == attachments.NOT_ALLOWED
+
+
+def test_refused_when_the_order_was_sent_meanwhile(alice, order):
+    """The status is checked again under the row lock, not only on the object the view loaded."""
+    EarmouldOrder.objects.filter(pk=order.pk).update(status=OrderStatus.SENDING)
+    assert order.status == OrderStatus.QUEUED
+    with pytest.raises(ValidationError) as exc:
+        attachments.add_attachment(order, SimpleUploadedFile("a.pdf", PDF), user=alice)
+    assert exc.value.error_dict["file"][0].code == attachments.NOT_ALLOWED
+    assert not OrderAttachment.objects.exists()
 
 
 def test_download_headers(client, alice, order):

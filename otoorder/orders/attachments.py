@@ -69,12 +69,21 @@ def too_large(size):
     )
 
 
-def add_attachment(order, upload, *, user):
-    """Store ``upload`` as an attachment of ``order``; ``ValidationError`` on ``file`` if refused."""
+def _refuse_if_sent(order):
     if not can_attach(order):
         raise ValidationError(
-            {"file": ValidationError(_("Die Bestellung ist bereits versendet; Anhänge können nicht mehr hinzugefügt werden."), code=NOT_ALLOWED)}
+            {
+                "file": ValidationError(
+                    _("Die Bestellung ist bereits versendet; Anhänge können nicht mehr hinzugefügt werden."),
+                    code=NOT_ALLOWED,
+                )
+            }
         )
+
+
+def add_attachment(order, upload, *, user):
+    """Store ``upload`` as an attachment of ``order``; ``ValidationError`` on ``file`` if refused."""
+    _refuse_if_sent(order)
     if upload.size > max_bytes():
         raise ValidationError({"file": too_large(upload.size)})
     content = b"".join(upload.chunks())
@@ -90,21 +99,34 @@ def add_attachment(order, upload, *, user):
     attachment = OrderAttachment(
         id=pk,
         order=order,
-        original_name=(upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255] or f"{pk}.{extension}",
+        original_name=_base_name(upload.name) or f"{pk}.{extension}",
         content_type=content_type,
         file_size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
     )
     with transaction.atomic():
+        # The worker's move to "sending" writes the same row, so this lock orders the two: an
+        # attachment is either in the document the worker builds or refused, never left behind.
+        locked = type(order).objects.select_for_update().only("status").get(pk=order.pk)
+        _refuse_if_sent(locked)
         attachment.file.save(f"{pk}.{extension}", ContentFile(content), save=False)
-        attachment.save()
-        OrderEvent.objects.create(
-            order=order,
-            source=EventSource.STAFF,
-            message=_("Anhang hinzugefügt (%(type)s, %(size)s).")
-            % {"type": extension.upper(), "size": filesizeformat(len(content))},
-            actor=user,
-            data={"attachment": str(pk), "sha256": attachment.sha256},
-        )
+        try:
+            attachment.save()
+            OrderEvent.objects.create(
+                order=order,
+                source=EventSource.STAFF,
+                message=_("Anhang hinzugefügt (%(type)s, %(size)s).")
+                % {"type": extension.upper(), "size": filesizeformat(len(content))},
+                actor=user,
+                data={"attachment": str(pk), "sha256": attachment.sha256},
+            )
+        except Exception:
+            attachment.file.delete(save=False)
+            raise
     logger.info("attachment %s added to order %s by user %s", pk, order.pk, getattr(user, "pk", None))
     return attachment
+
+
+def _base_name(name):
+    """The uploader's file name without any directory part (kept only for display and e-mail)."""
+    return (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:255]
