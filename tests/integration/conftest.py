@@ -8,6 +8,7 @@ Services that are not reachable skip the tests locally and fail them in CI (``CI
 """
 
 import asyncio
+import contextlib
 import email
 import email.policy
 import os
@@ -109,20 +110,29 @@ def _drop_connections():
     kombu.pools.reset()
 
 
+@contextlib.contextmanager
+def broker_on(db):
+    """Redis ``db``, empty, as the broker of this process, for the block; yields a client on it."""
+    previous = os.environ.get("CELERY_BROKER_URL")
+    client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=db)
+    client.flushdb()
+    use_broker(f"redis://{REDIS_HOST}:{REDIS_PORT}/{db}")
+    try:
+        yield client
+    finally:
+        client.flushdb()
+        if previous is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = previous
+        _drop_connections()
+
+
 @pytest.fixture
 def broker(real_services):
     """Redis db 15, empty, as the broker of this process; returns a Redis client on it."""
-    previous = os.environ.get("CELERY_BROKER_URL")
-    client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB)
-    client.flushdb()
-    use_broker(BROKER_URL)
-    yield client
-    client.flushdb()
-    if previous is None:
-        os.environ.pop("CELERY_BROKER_URL", None)
-    else:
-        os.environ["CELERY_BROKER_URL"] = previous
-    _drop_connections()
+    with broker_on(REDIS_DB) as client:
+        yield client
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import redis
 import requests
 
 from otoorder.orders.models import EarmouldOrder
@@ -34,10 +33,9 @@ from .conftest import (
     REDIS_HOST,
     REDIS_PORT,
     Worker,
-    _drop_connections,
+    broker_on,
     free_port,
     test_database_url,
-    use_broker,
     wait_for,
 )
 
@@ -124,17 +122,8 @@ def lab_env(tmp_path, monkeypatch):
 @pytest.fixture
 def lab_broker(real_services):
     """Redis db ``LAB_REDIS_DB``, empty, as this process's broker."""
-    previous = os.environ.get("CELERY_BROKER_URL")
-    client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=LAB_REDIS_DB)
-    client.flushdb()
-    use_broker(LAB_BROKER_URL)
-    yield client
-    client.flushdb()
-    if previous is None:
-        os.environ.pop("CELERY_BROKER_URL", None)
-    else:
-        os.environ["CELERY_BROKER_URL"] = previous
-    _drop_connections()
+    with broker_on(LAB_REDIS_DB) as client:
+        yield client
 
 
 @pytest.fixture
