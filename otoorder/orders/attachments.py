@@ -16,7 +16,8 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from .choices import EventSource, OrderStatus
+from . import choices
+from .choices import EventSource
 from .models import OrderAttachment, OrderEvent
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg", "jpg"),
 )
 #: Attachments travel with the order, so they may be added only until it is sent.
-OPEN_STATUSES = {OrderStatus.DRAFT, OrderStatus.QUEUED, OrderStatus.FAILED, OrderStatus.REJECTED_BY_LAB}
+OPEN_STATUSES = choices.ATTACHABLE
 
 
 def max_bytes():

@@ -45,6 +45,8 @@ TRANSITIONS = {
     S.CLOSED: set(),
     S.CANCELLED: set(),
 }
+#: Statuses in which files may still be attached: the lab receives them with the order.
+ATTACHABLE = {S.DRAFT, S.QUEUED, S.FAILED, S.REJECTED_BY_LAB}
 #: Statuses in which the order page refreshes itself.
 IN_FLIGHT = {S.QUEUED, S.SENDING, S.AWAITING_PORTAL}
 

@@ -114,6 +114,10 @@ class EarmouldOrder(models.Model):
         return self.status == OrderStatus.FAILED
 
     @property
+    def can_attach(self):
+        return self.status in choices.ATTACHABLE
+
+    @property
     def can_confirm_manually(self):
         return self.status == OrderStatus.AWAITING_MANUAL
 
