@@ -19,7 +19,7 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 import kombu.pools
@@ -31,7 +31,10 @@ from otoorder import celery_app
 
 REPO = Path(__file__).resolve().parents[2]
 CELERY = REPO / ".venv" / "bin" / "celery"
-REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 15
+#: The Redis server of the tests: host and port of ``CELERY_BROKER_URL`` (``make test`` sets it),
+#: so that parallel test runs can each use a server of their own; the database numbers are ours.
+_BROKER = urlsplit(os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/15")
+REDIS_HOST, REDIS_PORT, REDIS_DB = _BROKER.hostname or "127.0.0.1", _BROKER.port or 6379, 15
 BROKER_URL = f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
