@@ -7,7 +7,7 @@ functions the CSV import uses, so a value is refused with the same German messag
 from django import forms
 from django.utils.translation import gettext_lazy
 
-from otoorder.orders import choices
+from otoorder import vocabulary
 from suppliers import catalogue
 from suppliers.models import CatalogueEntry, CatalogueRule
 from suppliers.resources import ENTRIES, RULES
@@ -98,11 +98,11 @@ class CatalogueRuleForm(_SupplierFormMixin, forms.ModelForm):
     )
     style = forms.ChoiceField(
         label=gettext_lazy("Bauform"), required=False,
-        choices=[("", gettext_lazy("jede Bauform"))] + list(choices.Style.choices),
+        choices=[("", gettext_lazy("jede Bauform"))] + list(vocabulary.Style.choices),
     )
     material = forms.ChoiceField(
         label=gettext_lazy("Material"), required=False,
-        choices=[("", gettext_lazy("jedes Material"))] + list(choices.Material.choices),
+        choices=[("", gettext_lazy("jedes Material"))] + list(vocabulary.Material.choices),
     )
 
     class Meta:

@@ -14,11 +14,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from otoorder.orders import choices
+from otoorder import vocabulary
 
 from .models import CatalogueEntry, CatalogueRule
 
-#: The item fields a catalogue may restrict (canonical values of ``otoorder.orders.choices``).
+#: The item fields a catalogue may restrict (canonical values of ``otoorder.vocabulary``).
 CATALOGUE_FIELDS = (
     "product_family",
     "style",
@@ -35,16 +35,16 @@ CATALOGUE_FIELDS = (
 
 #: The canonical values of each restrictable field; ``None``: free text (colour).
 FIELD_CHOICES = {
-    "product_family": choices.ProductFamily,
-    "style": choices.Style,
-    "material": choices.Material,
-    "vent_type": choices.VentType,
-    "tube": choices.Tube,
-    "receiver_power": choices.ReceiverPower,
-    "surface_finish": choices.SurfaceFinish,
-    "acoustic_modification": choices.AcousticModification,
-    "canal_length": choices.CanalLength,
-    "protection_filter": choices.ProtectionFilter,
+    "product_family": vocabulary.ProductFamily,
+    "style": vocabulary.Style,
+    "material": vocabulary.Material,
+    "vent_type": vocabulary.VentType,
+    "tube": vocabulary.Tube,
+    "receiver_power": vocabulary.ReceiverPower,
+    "surface_finish": vocabulary.SurfaceFinish,
+    "acoustic_modification": vocabulary.AcousticModification,
+    "canal_length": vocabulary.CanalLength,
+    "protection_filter": vocabulary.ProtectionFilter,
     "colour": None,
 }
 
@@ -98,12 +98,12 @@ def entry_errors(field, value, valid_from=None, valid_until=None):
 def rule_errors(style, material, valid_from=None, valid_until=None):
     """``{attribute: German message}`` for a rule naming an unknown style or material."""
     errors = _validity_errors(valid_from, valid_until)
-    if style and style not in choices.Style.values:
+    if style and style not in vocabulary.Style.values:
         errors["style"] = _("Unbekannte Bauform „%(value)s“. Möglich: %(values)s.") % {
-            "value": style, "values": ", ".join(choices.Style.values)}
-    if material and material not in choices.Material.values:
+            "value": style, "values": ", ".join(vocabulary.Style.values)}
+    if material and material not in vocabulary.Material.values:
         errors["material"] = _("Unbekanntes Material „%(value)s“. Möglich: %(values)s.") % {
-            "value": material, "values": ", ".join(choices.Material.values)}
+            "value": material, "values": ", ".join(vocabulary.Material.values)}
     return errors
 
 

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 from rest_framework.test import APIClient
 
-from otoorder.orders import choices
+from otoorder import vocabulary
 from suppliers.models import CatalogueEntry, CatalogueRule
 from tests.factories import SupplierFactory
 
@@ -56,7 +56,7 @@ def test_unrestricted_fields_list_every_canonical_value(api, catalogue):
     body = api.get(URL, {"supplier": str(catalogue.pk)}).json()
     material = body["fields"]["material"]  # titanium only from next week: unrestricted today
     assert material["restricted"] is False
-    assert [v["value"] for v in material["values"]] == list(choices.Material.values)
+    assert [v["value"] for v in material["values"]] == list(vocabulary.Material.values)
     assert all(v["code"] == "" for v in material["values"])
     assert set(body["fields"]) == {
         "product_family", "style", "material", "vent_type", "tube", "receiver_power", "surface_finish",

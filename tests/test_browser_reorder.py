@@ -4,7 +4,7 @@ history showing them all. No worker runs: new orders stay queued."""
 
 import pytest
 
-from otoorder.orders.choices import ImpressionKind
+from otoorder.vocabulary import ImpressionKind
 from otoorder.orders.models import EarmouldOrder, Impression
 from tests import factories as f
 from tests.browser import log_in, screenshot

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from otoorder.orders import lifecycle
-from otoorder.orders.choices import ImpressionKind
+from otoorder.vocabulary import ImpressionKind
 from otoorder.orders.models import EarmouldOrder, Impression
 from otoorder.transactions.models import Transaction
 from tests import factories as f

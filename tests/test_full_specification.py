@@ -22,7 +22,8 @@ from otoorder.backends import opentrans
 from otoorder.backends.audia_easy_order import order_xml
 from otoorder.backends.pdf import render_order_form
 from otoorder.orders import dispatch, services
-from otoorder.orders.choices import EventSource, ImpressionKind, OrderStatus
+from otoorder.orders.choices import EventSource, OrderStatus
+from otoorder.vocabulary import ImpressionKind
 from otoorder.orders.documents import build_document
 from otoorder.orders.models import Dispatch, EarmouldOrder, Impression, OrderEvent, OrderItem
 from otoorder.orders.validation import ItemsInvalid, check_item

@@ -4,7 +4,7 @@ errors that name the field and keep the input, and nothing created when invalid.
 import pytest
 from django.urls import reverse
 
-from otoorder.orders.choices import ImpressionKind
+from otoorder.vocabulary import ImpressionKind
 from otoorder.orders.models import EarmouldOrder, Impression, OrderItem
 from otoorder.transactions.forms import EarForm
 from tests import factories as f

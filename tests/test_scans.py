@@ -14,7 +14,7 @@ from otoorder.backends.exceptions import OrderRejected
 from otoorder.backends.otofaktur_otoport import OtofakturOtoportBackend
 from otoorder.backends.transports.files import ROOT_ENV
 from otoorder.orders import scans
-from otoorder.orders.choices import ScanFormat
+from otoorder.vocabulary import ScanFormat
 from otoorder.orders.documents import build_document
 from otoorder.orders.services import place_order
 from tests import scan_files

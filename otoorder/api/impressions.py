@@ -18,7 +18,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
-from otoorder.orders import choices, scans
+from otoorder import vocabulary
+from otoorder.orders import scans
 from otoorder.orders.impression_views import visible_impressions
 from otoorder.orders.models import Impression
 
@@ -58,8 +59,8 @@ class ImpressionUploadSerializer(serializers.Serializer):
     """The request fields (for validation of their shape and for the schema)."""
 
     customer = serializers.UUIDField()
-    side = serializers.ChoiceField(choices=choices.Side.choices)
-    kind = serializers.ChoiceField(choices=choices.ImpressionKind.choices)
+    side = serializers.ChoiceField(choices=vocabulary.Side.choices)
+    kind = serializers.ChoiceField(choices=vocabulary.ImpressionKind.choices)
     file = serializers.FileField(required=False, help_text=gettext_lazy("STL (binär/ASCII) oder PLY; nur bei kind=scan"))
     reference = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
     tracking_number = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
@@ -69,7 +70,7 @@ class ImpressionUploadSerializer(serializers.Serializer):
 @extend_schema(
     parameters=[
         OpenApiParameter("customer", str, description="Kunden-ID"),
-        OpenApiParameter("side", str, enum=choices.Side.values),
+        OpenApiParameter("side", str, enum=vocabulary.Side.values),
     ]
 )
 class ImpressionListView(generics.ListCreateAPIView):

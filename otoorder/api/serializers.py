@@ -21,6 +21,7 @@ from branches.access import visible_branches
 from branches.models import Branch, Chain, InterfaceDefinition, Membership
 from branches.services import validate_definition
 from otoorder.backends import registry
+from otoorder import vocabulary
 from otoorder.orders import choices
 from otoorder.orders.models import Attempt, EarmouldOrder, Impression, OrderEvent, OrderItem
 from otoorder.orders.services import clean_header, resolve_for
@@ -470,31 +471,31 @@ class AlignedListSerializer(serializers.ListSerializer):
 class OrderItemInputSerializer(serializers.Serializer):
     """One ear. Types and choices here; the lab rules in ``check_item`` (the one place)."""
 
-    side = serializers.ChoiceField(choices=choices.Side.choices)
-    product_family = serializers.ChoiceField(choices=choices.ProductFamily.choices)
-    style = serializers.ChoiceField(choices=choices.Style.choices)
-    material = serializers.ChoiceField(choices=choices.Material.choices)
+    side = serializers.ChoiceField(choices=vocabulary.Side.choices)
+    product_family = serializers.ChoiceField(choices=vocabulary.ProductFamily.choices)
+    style = serializers.ChoiceField(choices=vocabulary.Style.choices)
+    material = serializers.ChoiceField(choices=vocabulary.Material.choices)
     shore_hardness = serializers.IntegerField(
         **ITEM_NULLABLE, help_text=gettext_lazy("Shore-A-Härte (20–90), nur bei Silikon und Thermo-Tec.")
     )
     colour = serializers.CharField(max_length=50, **ITEM_BLANK)
-    surface_finish = serializers.ChoiceField(choices=choices.SurfaceFinish.choices, **ITEM_BLANK)
-    vent_type = serializers.ChoiceField(choices=choices.VentType.choices, required=False)
+    surface_finish = serializers.ChoiceField(choices=vocabulary.SurfaceFinish.choices, **ITEM_BLANK)
+    vent_type = serializers.ChoiceField(choices=vocabulary.VentType.choices, required=False)
     vent_diameter_mm = serializers.DecimalField(max_digits=3, decimal_places=1, **ITEM_NULLABLE)
     tube = serializers.ChoiceField(
-        choices=choices.Tube.choices, **ITEM_BLANK, help_text=gettext_lazy("Pflicht bei HdO und Dünnschlauch.")
+        choices=vocabulary.Tube.choices, **ITEM_BLANK, help_text=gettext_lazy("Pflicht bei HdO und Dünnschlauch.")
     )
-    acoustic_modification = serializers.ChoiceField(choices=choices.AcousticModification.choices, required=False)
-    canal_length = serializers.ChoiceField(choices=choices.CanalLength.choices, **ITEM_BLANK)
+    acoustic_modification = serializers.ChoiceField(choices=vocabulary.AcousticModification.choices, required=False)
+    canal_length = serializers.ChoiceField(choices=vocabulary.CanalLength.choices, **ITEM_BLANK)
     receiver_type = serializers.CharField(max_length=100, **ITEM_BLANK)
     receiver_power = serializers.ChoiceField(
-        choices=choices.ReceiverPower.choices, **ITEM_BLANK, help_text=gettext_lazy("Pflicht bei Ex-Hörer (RIC).")
+        choices=vocabulary.ReceiverPower.choices, **ITEM_BLANK, help_text=gettext_lazy("Pflicht bei Ex-Hörer (RIC).")
     )
     receiver_length = serializers.ChoiceField(
-        choices=choices.RECEIVER_LENGTHS, **ITEM_NULLABLE, help_text=gettext_lazy("Pflicht bei Ex-Hörer (RIC).")
+        choices=vocabulary.RECEIVER_LENGTHS, **ITEM_NULLABLE, help_text=gettext_lazy("Pflicht bei Ex-Hörer (RIC).")
     )
     protection_filter = serializers.ChoiceField(
-        choices=choices.ProtectionFilter.choices, **ITEM_BLANK, help_text=gettext_lazy("Nur bei Gehörschutz.")
+        choices=vocabulary.ProtectionFilter.choices, **ITEM_BLANK, help_text=gettext_lazy("Nur bei Gehörschutz.")
     )
     extraction_cord = serializers.BooleanField(required=False, default=False)
     # No max_length here: check_item says how long an engraving may be, in the staff's words.

@@ -8,10 +8,9 @@ from django.utils import timezone
 
 from branches.models import SupplierAccount
 from otoorder.backends.document import AttachmentDocument, ItemDocument, OrderDocument, PartyDocument, ScanDocument
+from otoorder.vocabulary import ImpressionKind
 from suppliers.catalogue import CATALOGUE_FIELDS, lab_codes, offered
 from suppliers.models import CustomerReferenceMode
-
-from .choices import ImpressionKind
 
 #: Media types of the scan formats (labs' multipart parts name them).
 SCAN_CONTENT_TYPES = {"stl_binary": "model/stl", "stl_ascii": "model/stl", "ply": "application/ply"}

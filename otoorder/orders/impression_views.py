@@ -19,9 +19,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from branches.access import visible_branches
+from otoorder import vocabulary
 from otoorder.transactions.models import Customer
 
-from . import choices, scans
+from . import scans
 from .models import Impression
 
 logger = logging.getLogger(__name__)
@@ -40,8 +41,8 @@ def _customer(request, pk):
 class ImpressionForm(forms.Form):
     kind = forms.ChoiceField(
         label=gettext_lazy("Art"),
-        choices=choices.ImpressionKind.choices,
-        initial=choices.ImpressionKind.SCAN,
+        choices=vocabulary.ImpressionKind.choices,
+        initial=vocabulary.ImpressionKind.SCAN,
         widget=forms.RadioSelect,
     )
     file = forms.FileField(
@@ -89,20 +90,20 @@ def customer_impressions(request, customer_pk):
 def impressions_panel(customer):
     """Context ``by_side`` of ``orders/impression_panel.html``: ``(side, label, impressions)`` per ear."""
     by_side = scans.impressions_by_side(customer)
-    return [(side, choices.Side(side).label, by_side[side]) for side in (choices.Side.RIGHT, choices.Side.LEFT)]
+    return [(side, vocabulary.Side(side).label, by_side[side]) for side in (vocabulary.Side.RIGHT, vocabulary.Side.LEFT)]
 
 
 @login_required
 def impression_create(request, customer_pk, side):
     customer = _customer(request, customer_pk)
-    if side not in choices.Side.values:
+    if side not in vocabulary.Side.values:
         raise Http404
     if request.method == "POST":
         try:
             scans.check_request_size(request)
         except ValidationError as exc:
             # The body is never read: a bound empty form only carries the refusal.
-            form = ImpressionForm({"kind": choices.ImpressionKind.SCAN})
+            form = ImpressionForm({"kind": vocabulary.ImpressionKind.SCAN})
             form.is_valid()
             form.add_error("file", exc)
             return _render_form(request, customer, side, form)
@@ -125,12 +126,12 @@ def _render_form(request, customer, side, form):
     return render(
         request,
         "orders/impression_form.html",
-        {"customer": customer, "side": side, "side_label": choices.Side(side).label, "form": form},
+        {"customer": customer, "side": side, "side_label": vocabulary.Side(side).label, "form": form},
     )
 
 
 def _side_adjective(side):
-    return _("rechte") if side == choices.Side.RIGHT else _("linke")
+    return _("rechte") if side == vocabulary.Side.RIGHT else _("linke")
 
 
 @login_required

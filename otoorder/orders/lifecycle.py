@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from otoorder.transactions.models import StepType, Transaction, TransactionTemplate
+from otoorder.vocabulary import ImpressionKind, Side
 
-from .choices import EventSource, ImpressionKind, OrderStatus, OrderType, Side
+from .choices import EventSource, OrderStatus, OrderType
 from .models import EarmouldOrder, OrderItem
 from .services import InvalidTransition, set_status
 from .validation import ITEM_FIELDS

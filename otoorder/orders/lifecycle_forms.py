@@ -5,7 +5,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import Side
+from otoorder.vocabulary import Side
 
 
 class ReceiveForm(forms.Form):

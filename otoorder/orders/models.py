@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from branches.models import Branch, InterfaceDefinition
+from otoorder import vocabulary
 from otoorder.transactions.models import Customer, Step, Transaction
 from suppliers.models import Company, Supplier
 
@@ -162,9 +163,9 @@ class Impression(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="impressions")
-    side = models.CharField(_("Seite"), max_length=10, choices=choices.Side.choices)
+    side = models.CharField(_("Seite"), max_length=10, choices=vocabulary.Side.choices)
     kind = models.CharField(
-        _("Art"), max_length=20, choices=choices.ImpressionKind.choices, default=choices.ImpressionKind.PHYSICAL
+        _("Art"), max_length=20, choices=vocabulary.ImpressionKind.choices, default=vocabulary.ImpressionKind.PHYSICAL
     )
     reference = models.CharField(
         _("Kennzeichnung"), max_length=100, blank=True, help_text=_("z. B. Etikett der Abdruckbox")
@@ -173,7 +174,7 @@ class Impression(models.Model):
     #: Digital scans only: kept in private storage, served only to staff of the branch.
     file = models.FileField(_("Scan-Datei"), upload_to="scans/%Y/%m/", blank=True, max_length=300)
     original_name = models.CharField(_("Dateiname"), max_length=255, blank=True)
-    file_format = models.CharField(_("Format"), max_length=20, choices=choices.ScanFormat.choices, blank=True)
+    file_format = models.CharField(_("Format"), max_length=20, choices=vocabulary.ScanFormat.choices, blank=True)
     file_size = models.PositiveIntegerField(_("Größe (Bytes)"), null=True, blank=True)
     sha256 = models.CharField(_("Prüfsumme (SHA-256)"), max_length=64, blank=True)
     triangle_count = models.PositiveIntegerField(_("Dreiecke"), null=True, blank=True)
@@ -201,40 +202,40 @@ class OrderItem(models.Model):
     """One ear of an order: binaural orders have two items, never a 'both'."""
 
     order = models.ForeignKey(EarmouldOrder, on_delete=models.CASCADE, related_name="items")
-    side = models.CharField(_("Seite"), max_length=10, choices=choices.Side.choices)
+    side = models.CharField(_("Seite"), max_length=10, choices=vocabulary.Side.choices)
     product_family = models.CharField(
-        _("Produktart"), max_length=30, choices=choices.ProductFamily.choices, default=choices.ProductFamily.BTE
+        _("Produktart"), max_length=30, choices=vocabulary.ProductFamily.choices, default=vocabulary.ProductFamily.BTE
     )
-    style = models.CharField(_("Bauform"), max_length=30, choices=choices.Style.choices)
-    material = models.CharField(_("Material"), max_length=30, choices=choices.Material.choices)
+    style = models.CharField(_("Bauform"), max_length=30, choices=vocabulary.Style.choices)
+    material = models.CharField(_("Material"), max_length=30, choices=vocabulary.Material.choices)
     colour = models.CharField(_("Farbe"), max_length=50, blank=True)
     vent_type = models.CharField(
-        _("Zusatzbohrung"), max_length=20, choices=choices.VentType.choices, default=choices.VentType.NONE
+        _("Zusatzbohrung"), max_length=20, choices=vocabulary.VentType.choices, default=vocabulary.VentType.NONE
     )
     vent_diameter_mm = models.DecimalField(
         _("Bohrung Ø (mm)"), max_digits=3, decimal_places=1, null=True, blank=True
     )
-    tube = models.CharField(_("Schlauch"), max_length=20, choices=choices.Tube.choices, blank=True)
+    tube = models.CharField(_("Schlauch"), max_length=20, choices=vocabulary.Tube.choices, blank=True)
     receiver_power = models.CharField(
-        _("Hörerleistung"), max_length=5, choices=choices.ReceiverPower.choices, blank=True
+        _("Hörerleistung"), max_length=5, choices=vocabulary.ReceiverPower.choices, blank=True
     )
     receiver_length = models.PositiveSmallIntegerField(
-        _("Hörerlänge"), choices=choices.RECEIVER_LENGTHS, null=True, blank=True
+        _("Hörerlänge"), choices=vocabulary.RECEIVER_LENGTHS, null=True, blank=True
     )
     shore_hardness = models.PositiveSmallIntegerField(_("Shore-A-Härte"), null=True, blank=True)
     surface_finish = models.CharField(
-        _("Oberfläche"), max_length=20, choices=choices.SurfaceFinish.choices, blank=True
+        _("Oberfläche"), max_length=20, choices=vocabulary.SurfaceFinish.choices, blank=True
     )
     acoustic_modification = models.CharField(
         _("Akustische Modifikation"),
         max_length=20,
-        choices=choices.AcousticModification.choices,
-        default=choices.AcousticModification.NONE,
+        choices=vocabulary.AcousticModification.choices,
+        default=vocabulary.AcousticModification.NONE,
     )
-    canal_length = models.CharField(_("Gehörgangslänge"), max_length=10, choices=choices.CanalLength.choices, blank=True)
+    canal_length = models.CharField(_("Gehörgangslänge"), max_length=10, choices=vocabulary.CanalLength.choices, blank=True)
     receiver_type = models.CharField(_("Hörertyp"), max_length=100, blank=True)
     protection_filter = models.CharField(
-        _("Filter"), max_length=20, choices=choices.ProtectionFilter.choices, blank=True
+        _("Filter"), max_length=20, choices=vocabulary.ProtectionFilter.choices, blank=True
     )
     extraction_cord = models.BooleanField(_("Rückholfaden"), default=False)
     engraving = models.CharField(_("Gravur"), max_length=30, blank=True)

@@ -23,7 +23,8 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from . import choices
+from otoorder import vocabulary
+
 from .models import Impression
 
 logger = logging.getLogger(__name__)
@@ -44,9 +45,9 @@ PLY_TYPES = {
 }  # fmt: skip
 PLY_BYTE_ORDER = {"binary_little_endian": "<", "binary_big_endian": ">"}
 FILE_SUFFIX = {
-    choices.ScanFormat.STL_BINARY: "stl",
-    choices.ScanFormat.STL_ASCII: "stl",
-    choices.ScanFormat.PLY: "ply",
+    vocabulary.ScanFormat.STL_BINARY: "stl",
+    vocabulary.ScanFormat.STL_ASCII: "stl",
+    vocabulary.ScanFormat.PLY: "ply",
 }
 
 
@@ -108,13 +109,13 @@ def inspect_scan(data):
     if not data.strip():
         raise invalid(_("Die Scan-Datei ist leer."))
     if data.startswith((b"ply\n", b"ply\r\n")):
-        file_format, triangles = choices.ScanFormat.PLY, ply_triangles(data)
+        file_format, triangles = vocabulary.ScanFormat.PLY, ply_triangles(data)
     elif is_binary_stl(data):
-        file_format, triangles = choices.ScanFormat.STL_BINARY, binary_stl_triangles(data)
+        file_format, triangles = vocabulary.ScanFormat.STL_BINARY, binary_stl_triangles(data)
     elif data.lstrip()[:5].lower() == b"solid":
-        file_format, triangles = choices.ScanFormat.STL_ASCII, ascii_stl_triangles(data)
+        file_format, triangles = vocabulary.ScanFormat.STL_ASCII, ascii_stl_triangles(data)
     else:
-        file_format, triangles = choices.ScanFormat.STL_BINARY, binary_stl_triangles(data)
+        file_format, triangles = vocabulary.ScanFormat.STL_BINARY, binary_stl_triangles(data)
     return ScanInfo(file_format, triangles, len(data), hashlib.sha256(data).hexdigest())
 
 
@@ -367,7 +368,7 @@ def impressions_for(customer, side):
 
 def impressions_by_side(customer):
     """``{"right": [...], "left": [...]}`` for the customer page, in one query."""
-    result = {side: [] for side in (choices.Side.RIGHT, choices.Side.LEFT)}
+    result = {side: [] for side in (vocabulary.Side.RIGHT, vocabulary.Side.LEFT)}
     for impression in Impression.objects.filter(customer=customer).order_by("-created_at"):
         result.setdefault(impression.side, []).append(impression)
     return result
@@ -379,12 +380,12 @@ def create_impression(*, customer, side, kind, user=None, upload=None, reference
     A scan's file errors are under ``file`` with code ``invalid_scan`` (or ``scan_too_large``).
     """
     errors = {}
-    if side not in choices.Side.values:
+    if side not in vocabulary.Side.values:
         errors["side"] = [ValidationError(_("Bitte die Seite wählen (rechts oder links)."), code="invalid_side")]
-    if kind not in choices.ImpressionKind.values:
+    if kind not in vocabulary.ImpressionKind.values:
         errors["kind"] = [ValidationError(_("Bitte „Abdruck“ oder „3D-Scan“ wählen."), code="invalid_kind")]
     info = data = None
-    if kind == choices.ImpressionKind.SCAN:
+    if kind == vocabulary.ImpressionKind.SCAN:
         if upload is None:
             errors["file"] = [ValidationError(_("Bitte die Scan-Datei (STL oder PLY) auswählen."), code="required")]
         else:

@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _, gettext_lazy
 
-from .choices import (
+from otoorder.vocabulary import (
     AcousticModification,
     CanalLength,
     Material,

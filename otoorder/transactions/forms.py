@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
+from otoorder import vocabulary
 from otoorder.orders import choices
 from otoorder.orders.validation import check_item
 from suppliers.models import Company, Supplier
@@ -167,15 +168,15 @@ class EarForm(forms.Form):
 
     order = forms.BooleanField(required=False)
     product_family = forms.ChoiceField(
-        label=_("Produktart"), choices=BLANK + choices.ProductFamily.choices, required=False
+        label=_("Produktart"), choices=BLANK + vocabulary.ProductFamily.choices, required=False
     )
-    style = forms.ChoiceField(label=_("Bauform"), choices=BLANK + choices.Style.choices, required=False)
+    style = forms.ChoiceField(label=_("Bauform"), choices=BLANK + vocabulary.Style.choices, required=False)
     material = forms.ChoiceField(
-        label=_("Material"), choices=BLANK + choices.Material.choices, required=False
+        label=_("Material"), choices=BLANK + vocabulary.Material.choices, required=False
     )
     colour = forms.CharField(label=_("Farbe"), max_length=50, required=False)
     vent_type = forms.ChoiceField(
-        label=_("Zusatzbohrung"), choices=choices.VentType.choices, initial=choices.VentType.NONE
+        label=_("Zusatzbohrung"), choices=vocabulary.VentType.choices, initial=vocabulary.VentType.NONE
     )
     vent_diameter_mm = forms.DecimalField(
         label=_("Bohrung Ø (mm)"),
@@ -186,14 +187,14 @@ class EarForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": _("z. B. 1,5")}),
     )
     tube = forms.ChoiceField(
-        label=_("Schlauch"), choices=BLANK + choices.Tube.choices, required=False
+        label=_("Schlauch"), choices=BLANK + vocabulary.Tube.choices, required=False
     )
     receiver_power = forms.ChoiceField(
-        label=_("Hörerleistung"), choices=BLANK + choices.ReceiverPower.choices, required=False
+        label=_("Hörerleistung"), choices=BLANK + vocabulary.ReceiverPower.choices, required=False
     )
     receiver_length = forms.TypedChoiceField(
         label=_("Hörerlänge"),
-        choices=BLANK + choices.RECEIVER_LENGTHS,
+        choices=BLANK + vocabulary.RECEIVER_LENGTHS,
         coerce=int,
         empty_value=None,
         required=False,
@@ -202,20 +203,20 @@ class EarForm(forms.Form):
         label=_("Shore-A-Härte"), required=False, widget=forms.NumberInput(attrs={"placeholder": _("z. B. 40")})
     )
     surface_finish = forms.ChoiceField(
-        label=_("Oberfläche"), choices=BLANK + choices.SurfaceFinish.choices, required=False
+        label=_("Oberfläche"), choices=BLANK + vocabulary.SurfaceFinish.choices, required=False
     )
     acoustic_modification = forms.ChoiceField(
         label=_("Akustische Modifikation"),
-        choices=choices.AcousticModification.choices,
-        initial=choices.AcousticModification.NONE,
+        choices=vocabulary.AcousticModification.choices,
+        initial=vocabulary.AcousticModification.NONE,
         required=False,
     )
     canal_length = forms.ChoiceField(
-        label=_("Gehörgangslänge"), choices=BLANK + choices.CanalLength.choices, required=False
+        label=_("Gehörgangslänge"), choices=BLANK + vocabulary.CanalLength.choices, required=False
     )
     receiver_type = forms.CharField(label=_("Hörertyp"), max_length=100, required=False)
     protection_filter = forms.ChoiceField(
-        label=_("Filter"), choices=BLANK + choices.ProtectionFilter.choices, required=False
+        label=_("Filter"), choices=BLANK + vocabulary.ProtectionFilter.choices, required=False
     )
     extraction_cord = forms.BooleanField(label=_("Rückholfaden"), required=False)
     engraving = forms.CharField(label=_("Gravur"), max_length=30, required=False)
@@ -235,8 +236,8 @@ class EarForm(forms.Form):
     MATERIAL_FIELDS = {"shore_hardness": "silicone thermotec"}
 
     SIDE_LABELS = {
-        choices.Side.RIGHT: _("rechts bestellen"),
-        choices.Side.LEFT: _("links bestellen"),
+        vocabulary.Side.RIGHT: _("rechts bestellen"),
+        vocabulary.Side.LEFT: _("links bestellen"),
     }
 
     def __init__(self, *args, side, impressions=(), **kwargs):
@@ -355,7 +356,7 @@ class OrderServiceForms:
         by_side = _impressions_by_side(customer)
         self.ears = [
             EarForm(data, side=side, initial=ears.get(side), impressions=by_side.get(side, ()))
-            for side in (choices.Side.RIGHT, choices.Side.LEFT)
+            for side in (vocabulary.Side.RIGHT, vocabulary.Side.LEFT)
         ]
         self.non_field_errors = []
 

@@ -21,7 +21,6 @@ from django.views.decorators.http import require_GET, require_POST
 from branches.access import visible_branches
 from otoorder.backends import registry
 from otoorder.orders import lifecycle
-from otoorder.orders.choices import Side
 from otoorder.orders.impression_views import impressions_panel
 from otoorder.orders.models import EarmouldOrder, OrderItem
 from otoorder.orders.services import (
@@ -32,6 +31,7 @@ from otoorder.orders.services import (
     resolve_for,
 )
 from otoorder.transactions.resolver import READY, SUPPLIER_REQUIRED, order_candidates
+from otoorder.vocabulary import Side
 from suppliers.models import Company, Supplier
 
 from .forms import (
