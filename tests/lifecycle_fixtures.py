@@ -3,7 +3,8 @@
 import pytest
 
 from otoorder.orders.choices import EventSource, OrderStatus
-from otoorder.orders.services import place_order, set_status
+from otoorder.orders.lifecycle import set_status
+from otoorder.orders.services import place_order
 from otoorder.transactions.models import Transaction
 from tests import factories as f
 

@@ -12,7 +12,7 @@ from branches.models import InterfaceDefinition, Role
 from otoorder.backends import registry
 from otoorder.backends.base import BaseBackend
 from otoorder.backends.options import Option
-from otoorder.orders import services
+from otoorder.orders import lifecycle, services
 from otoorder.orders.choices import AttemptOutcome, EventSource, OrderStatus
 from otoorder.orders.models import Attempt, Dispatch, EarmouldOrder, OrderEvent, OrderItem
 from otoorder.transactions.models import Customer, Transaction
@@ -509,12 +509,12 @@ class TestOrders:
 
     def test_detail_shows_events_and_attempts(self, alice, transaction_obj, dreve, dreve_supplier):
         order = place(transaction_obj, dreve, dreve_supplier, alice)
-        services.set_status(order, OrderStatus.SENDING, source=EventSource.WORKER)
+        lifecycle.set_status(order, OrderStatus.SENDING, source=EventSource.WORKER)
         Attempt.objects.create(
             order=order, number=1, started_at=order.created_at, duration_ms=120,
             outcome=AttemptOutcome.PERMANENT_ERROR, permanent=True, error="Adresse unbekannt",
         )
-        services.set_status(order, OrderStatus.FAILED, source=EventSource.WORKER, message="Adresse unbekannt")
+        lifecycle.set_status(order, OrderStatus.FAILED, source=EventSource.WORKER, message="Adresse unbekannt")
         body = client_for(alice).get(f"/api/v1/orders/{order.pk}/").json()
         assert [e["to_status"] for e in body["events"]] == ["queued", "sending", "failed"]
         assert set(body["events"][0]) == {"time", "from_status", "to_status", "source", "message"}
@@ -533,7 +533,7 @@ class TestOrders:
 
     def test_resend_a_failed_order(self, alice, transaction_obj, dreve, dreve_supplier):
         order = place(transaction_obj, dreve, dreve_supplier, alice)
-        services.set_status(order, OrderStatus.FAILED, source=EventSource.WORKER)
+        lifecycle.set_status(order, OrderStatus.FAILED, source=EventSource.WORKER)
         response = client_for(alice).post(f"/api/v1/orders/{order.pk}/resend/")
         assert response.status_code == 200
         assert response.json()["status"] == "queued"
@@ -550,8 +550,8 @@ class TestOrders:
         supplier = f.SupplierFactory(company=dreve, order_method=OrderMethod.PRINT)
         order = place(transaction_obj, dreve, supplier, alice)
         assert client_for(alice).post(f"/api/v1/orders/{order.pk}/confirm/").status_code == 409
-        services.set_status(order, OrderStatus.SENDING, source=EventSource.WORKER)
-        services.set_status(order, OrderStatus.AWAITING_MANUAL, source=EventSource.WORKER)
+        lifecycle.set_status(order, OrderStatus.SENDING, source=EventSource.WORKER)
+        lifecycle.set_status(order, OrderStatus.AWAITING_MANUAL, source=EventSource.WORKER)
         response = client_for(alice).post(f"/api/v1/orders/{order.pk}/confirm/")
         assert response.status_code == 200
         assert response.json()["status"] == "ordered"
@@ -565,7 +565,7 @@ class TestOrders:
 
     def test_cancel_while_sending_is_409(self, alice, transaction_obj, dreve, dreve_supplier):
         order = place(transaction_obj, dreve, dreve_supplier, alice)
-        services.set_status(order, OrderStatus.SENDING, source=EventSource.WORKER)
+        lifecycle.set_status(order, OrderStatus.SENDING, source=EventSource.WORKER)
         response = client_for(alice).post(f"/api/v1/orders/{order.pk}/cancel/")
         assert response.status_code == 409
         assert response.json()["code"] == "invalid_status"
@@ -582,8 +582,8 @@ class TestOrders:
         big = place(transaction_obj, dreve, dreve_supplier, alice, items=[bte_item("right"), ric_item("left")])
         for number in range(1, 6):
             Attempt.objects.create(order=big, number=number, started_at=big.created_at, outcome=AttemptOutcome.TRANSIENT_ERROR)
-            services.set_status(big, OrderStatus.SENDING, source=EventSource.WORKER)
-            services.set_status(big, OrderStatus.QUEUED, source=EventSource.WORKER)
+            lifecycle.set_status(big, OrderStatus.SENDING, source=EventSource.WORKER)
+            lifecycle.set_status(big, OrderStatus.QUEUED, source=EventSource.WORKER)
         with django_assert_max_num_queries(baseline):
             body = client.get(f"/api/v1/orders/{big.pk}/").json()
         assert len(body["events"]) == 11 and len(body["attempts"]) == 5 and len(body["items"]) == 2

@@ -9,7 +9,7 @@ import pytest
 
 from otoorder.orders.choices import EventSource, OrderStatus
 from otoorder.orders.models import EarmouldOrder
-from otoorder.orders.services import set_status
+from otoorder.orders.lifecycle import set_status
 from otoorder.transactions.models import Transaction
 from tests import factories as f
 from tests.browser import log_in, screenshot

@@ -15,7 +15,7 @@ from otoorder.backends import registry, signing
 from otoorder.backends.base import BaseBackend
 from otoorder.backends.labstatus import StatusUpdate
 from otoorder.backends.opentrans import OPENTRANS_NS
-from otoorder.orders import services
+from otoorder.orders import lifecycle, services
 from otoorder.orders.choices import OrderStatus
 from otoorder.orders.models import CallbackReceipt, EarmouldOrder
 from tests import factories as f
@@ -73,8 +73,8 @@ def ordered_order(transaction_obj, company, supplier, user):
     order = services.place_order(
         transaction_obj=transaction_obj, company=company, supplier=supplier, items=[bte_item()], user=user
     )
-    services.set_status(order, OrderStatus.SENDING, source="worker")
-    services.set_status(order, OrderStatus.ORDERED, source="worker")
+    lifecycle.set_status(order, OrderStatus.SENDING, source="worker")
+    lifecycle.set_status(order, OrderStatus.ORDERED, source="worker")
     return order
 
 
@@ -453,8 +453,8 @@ def test_portal_json_callback_confirms_the_order(client, chain, dreve, transacti
     order = services.place_order(
         transaction_obj=transaction_obj, company=dreve, supplier=dreve_supplier, items=[bte_item()], user=alice
     )
-    services.set_status(order, OrderStatus.SENDING, source="worker")
-    services.set_status(order, OrderStatus.AWAITING_PORTAL, source="worker")
+    lifecycle.set_status(order, OrderStatus.SENDING, source="worker")
+    lifecycle.set_status(order, OrderStatus.AWAITING_PORTAL, source="worker")
     body = json.dumps(
         {
             "order_id": str(order.pk),

@@ -15,7 +15,7 @@ from otoorder.backends import registry
 from otoorder.backends.base import BaseBackend
 from otoorder.backends.exceptions import PermanentError, TransientError
 from otoorder.backends.result import DispatchResult, ResultStatus
-from otoorder.orders import dispatch, services
+from otoorder.orders import dispatch, lifecycle, services
 from otoorder.orders.choices import DispatchState, OrderStatus
 from otoorder.orders.models import Dispatch, OrderEvent
 from tests import factories as f
@@ -108,7 +108,7 @@ def test_permanent_error_fails_at_once_and_resend_works(scripted, order, alice):
 
 
 def test_resend_only_for_failed_orders(scripted, order, alice):
-    with pytest.raises(services.InvalidTransition):
+    with pytest.raises(lifecycle.InvalidTransition):
         services.resend(order, user=alice)
 
 
@@ -130,7 +130,7 @@ def test_unavailable_interface_fails_with_reason(chain, transaction_obj, alice, 
 def test_sweeper_takes_back_rows_of_dead_workers(scripted, order):
     token = dispatch.claim(order.dispatch.pk)
     assert token
-    services.set_status(order, OrderStatus.SENDING, source="worker")
+    lifecycle.set_status(order, OrderStatus.SENDING, source="worker")
     long_ago = timezone.now() - timedelta(hours=1)
     Dispatch.objects.filter(order=order).update(claimed_at=long_ago)
     dispatch.sweep()

@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 from otoorder.backends import opentrans
 from otoorder.backends.audia_easy_order import order_xml
 from otoorder.backends.pdf import render_order_form
-from otoorder.orders import dispatch, services
+from otoorder.orders import dispatch, lifecycle, services
 from otoorder.orders.choices import EventSource, OrderStatus
 from otoorder.vocabulary import ImpressionKind
 from otoorder.orders.documents import build_document
@@ -56,8 +56,8 @@ def place(txn, company, supplier, user, items, **header):
 
 def sent(order):
     """Walk an order to 'ordered', as the worker does."""
-    services.set_status(order, OrderStatus.SENDING, source=EventSource.WORKER)
-    services.set_status(order, OrderStatus.ORDERED, source=EventSource.WORKER)
+    lifecycle.set_status(order, OrderStatus.SENDING, source=EventSource.WORKER)
+    lifecycle.set_status(order, OrderStatus.ORDERED, source=EventSource.WORKER)
     return order
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from otoorder.backends import signing
 from otoorder.backends.labstatus import StatusUpdate
-from otoorder.orders import services
+from otoorder.orders import lifecycle, services
 from otoorder.orders.choices import OrderStatus
 from otoorder.orders.lab_updates import apply_status_update
 from tests.factories import bte_item
@@ -15,8 +15,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def ordered(transaction_obj, dreve, dreve_supplier, alice):
     order = services.place_order(transaction_obj=transaction_obj, company=dreve, supplier=dreve_supplier, items=[bte_item()], user=alice)
-    services.set_status(order, OrderStatus.SENDING, source="worker")
-    services.set_status(order, OrderStatus.ORDERED, source="worker")
+    lifecycle.set_status(order, OrderStatus.SENDING, source="worker")
+    lifecycle.set_status(order, OrderStatus.ORDERED, source="worker")
     return order
 
 
@@ -73,8 +73,8 @@ def test_signature_round_trip_and_refusals():
 @pytest.mark.parametrize("lab_status", ["rejected_by_lab", "in_production", "shipped", "confirmed"])
 def test_portal_reports_move_an_order_waiting_for_the_portal(transaction_obj, dreve, dreve_supplier, alice, lab_status):
     order = services.place_order(transaction_obj=transaction_obj, company=dreve, supplier=dreve_supplier, items=[bte_item()], user=alice)
-    services.set_status(order, OrderStatus.SENDING, source="worker")
-    services.set_status(order, OrderStatus.AWAITING_PORTAL, source="worker")
+    lifecycle.set_status(order, OrderStatus.SENDING, source="worker")
+    lifecycle.set_status(order, OrderStatus.AWAITING_PORTAL, source="worker")
     apply_status_update(order, StatusUpdate(status=lab_status, external_reference="P-1"))
     order.refresh_from_db()
     assert order.status == lab_status

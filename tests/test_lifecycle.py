@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 
 from otoorder.orders import lifecycle
 from otoorder.orders.choices import OrderStatus
+from otoorder.orders.lifecycle import InvalidTransition
 from otoorder.orders.models import OrderEvent
-from otoorder.orders.services import InvalidTransition
 from tests.lifecycle_fixtures import client_alice, client_bob, dreve_template, dreve_txn, ordered_order, walk  # noqa: F401
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 from django.db import connections
 
 from otoorder.backends.transports.files import ROOT_ENV
-from otoorder.orders import polling, services
+from otoorder.orders import lifecycle, polling, services
 from otoorder.orders.choices import OrderStatus
 from otoorder.orders.models import EarmouldOrder
 from otoorder.orders.tasks import poll_labs
@@ -34,8 +34,8 @@ def placed(transaction_obj, company, supplier, user, *, status=OrderStatus.CONFI
     order = services.place_order(
         transaction_obj=transaction_obj, company=company, supplier=supplier, items=[f.bte_item()], user=user
     )
-    services.set_status(order, OrderStatus.SENDING, source="worker")
-    services.set_status(order, status, source="worker")
+    lifecycle.set_status(order, OrderStatus.SENDING, source="worker")
+    lifecycle.set_status(order, status, source="worker")
     if reference:
         EarmouldOrder.objects.filter(pk=order.pk).update(external_reference=reference)
     order.refresh_from_db()

@@ -6,7 +6,8 @@ from django.urls import reverse
 
 from otoorder.orders.choices import EventSource, OrderStatus
 from otoorder.orders.models import Attempt, Dispatch, EarmouldOrder, OrderItem
-from otoorder.orders.services import place_order, set_status
+from otoorder.orders.lifecycle import set_status
+from otoorder.orders.services import place_order
 from otoorder.transactions.models import Customer, Transaction
 from suppliers.models import OrderMethod
 from tests import factories as f

@@ -21,7 +21,8 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
-from otoorder.orders.services import InvalidTransition, OrderError, SupplierRequired
+from otoorder.orders.lifecycle import InvalidTransition, OrderError
+from otoorder.orders.services import SupplierRequired
 from otoorder.orders.validation import ItemsInvalid
 
 

@@ -1,6 +1,6 @@
 """The values of an earmould order itself: its status, type, priority and the records of its
 sending (DOMAIN.md §6). The earmould vocabulary of an item is in ``otoorder.vocabulary``; the
-status machine (which status may follow which) in ``lifecycle``.
+status machine (which status may follow which, ``TRANSITIONS``) in ``lifecycle``.
 """
 
 from django.db import models
@@ -26,25 +26,6 @@ class OrderStatus(models.TextChoices):
 
 
 S = OrderStatus
-#: The lifecycle as data: which status may follow which. "Abschließen" (closed) is possible
-#: without a goods receipt, with a reason, once the order has left the branch or failed.
-TRANSITIONS = {
-    S.DRAFT: {S.QUEUED, S.CANCELLED},
-    S.QUEUED: {S.SENDING, S.CANCELLED, S.FAILED},
-    S.SENDING: {S.QUEUED, S.ORDERED, S.CONFIRMED, S.AWAITING_MANUAL, S.AWAITING_PORTAL, S.FAILED, S.REJECTED_BY_LAB},
-    S.AWAITING_MANUAL: {S.ORDERED, S.CANCELLED},
-    S.AWAITING_PORTAL: {S.ORDERED, S.CONFIRMED, S.IN_PRODUCTION, S.SHIPPED, S.REJECTED_BY_LAB, S.CANCELLED, S.FAILED},
-    S.ORDERED: {S.CONFIRMED, S.IN_PRODUCTION, S.SHIPPED, S.REJECTED_BY_LAB, S.RECEIVED, S.CANCELLED, S.CLOSED},
-    S.CONFIRMED: {S.IN_PRODUCTION, S.SHIPPED, S.REJECTED_BY_LAB, S.RECEIVED, S.CANCELLED, S.CLOSED},
-    S.IN_PRODUCTION: {S.SHIPPED, S.RECEIVED, S.CLOSED},
-    S.SHIPPED: {S.RECEIVED, S.CLOSED},
-    S.RECEIVED: {S.FITTED, S.CLOSED},
-    S.FITTED: {S.CLOSED},
-    S.FAILED: {S.QUEUED, S.CANCELLED, S.CLOSED},
-    S.REJECTED_BY_LAB: {S.QUEUED, S.CANCELLED, S.CLOSED},
-    S.CLOSED: set(),
-    S.CANCELLED: set(),
-}
 #: Statuses in which files may still be attached: the lab receives them with the order.
 ATTACHABLE = {S.DRAFT, S.QUEUED, S.FAILED, S.REJECTED_BY_LAB}
 #: Statuses in which the order page refreshes itself.

@@ -25,6 +25,7 @@ import time
 import uuid
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -37,6 +38,7 @@ from otoorder.backends.result import ResultStatus
 
 from .choices import AttemptOutcome, DispatchState, EventSource, OrderStatus
 from .documents import build_document
+from .lifecycle import set_status
 from .models import Attempt, Dispatch, EarmouldOrder, OrderEvent
 
 logger = logging.getLogger(__name__)
@@ -58,6 +60,10 @@ RESULT_MESSAGES = {
     ResultStatus.REJECTED: gettext_lazy("Vom Labor abgelehnt."),
 }
 
+#: The Celery task that runs ``run`` (``tasks.dispatch_order``). It is published by name, so
+#: this module does not import the task module, which imports it.
+DISPATCH_TASK = "otoorder.orders.tasks.dispatch_order"
+
 
 def policy():
     return settings.OTOORDER_DISPATCH
@@ -65,10 +71,8 @@ def policy():
 
 def enqueue(dispatch_id, countdown=None):
     """Publish the task; a broker that is down leaves the row to the sweeper."""
-    from .tasks import dispatch_order
-
     try:
-        dispatch_order.apply_async((dispatch_id,), countdown=countdown)
+        current_app.send_task(DISPATCH_TASK, args=(dispatch_id,), countdown=countdown)
     except Exception:  # noqa: BLE001 - any broker failure: the outbox row is the truth
         logger.warning("could not publish dispatch %s; the sweeper will retry", dispatch_id, exc_info=True)
         return False
@@ -257,8 +261,6 @@ def _fail(dispatch, token, order, error, started_at, duration_ms):
 
 def _transition(order, new_status, *, message, data=None, save_fields=()):
     """A worker's status change; callers hold the transaction (and the order's lock)."""
-    from .services import set_status
-
     return set_status(order, new_status, source=EventSource.WORKER, message=message, data=data, save_fields=save_fields)
 
 

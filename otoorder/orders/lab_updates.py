@@ -13,7 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .choices import TRANSITIONS, EventSource, OrderStatus
+from .choices import EventSource, OrderStatus
+from .lifecycle import TRANSITIONS, set_status
 from .models import EarmouldOrder, OrderEvent
 
 EXTERNAL_FIELDS = ("external_reference", "external_status", "tracking_number")
@@ -49,8 +50,6 @@ def apply_status_update(order, update, *, source=EventSource.LAB, key=""):
             if target in (OrderStatus.ORDERED, OrderStatus.CONFIRMED) and not order.ordered_at:
                 order.ordered_at = timezone.now()
                 fields.append("ordered_at")
-            from .services import set_status
-
             set_status(order, target, source=source, message=message, data=data, save_fields=fields)
         else:
             if fields:

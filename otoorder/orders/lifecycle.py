@@ -1,7 +1,10 @@
-"""After the lab: goods receipt, fitting, closing — and the follow-up orders (re-order, remake).
+"""The order's lifecycle: the status machine (``TRANSITIONS``, ``set_status``) and the steps after
+the lab — goods receipt, fitting, closing — and the follow-up orders (re-order, remake).
 
-Every step goes through ``services.set_status`` (the lifecycle is data in ``TRANSITIONS``)
-and so leaves an event with its actor. Views and the API call these functions and map
+Every status change of an order, by staff, worker or lab, goes through ``set_status`` (the
+lifecycle is data in ``TRANSITIONS``) and so leaves an event with its actor. Placing, sending
+and lab reports (``services``, ``dispatch``, ``lab_updates``) all build on this module, which
+imports none of them. Views and the API call these functions and map
 ``ValidationError``/``InvalidTransition`` to their messages.
 """
 
@@ -19,11 +22,66 @@ from otoorder.transactions.models import StepType, Transaction, TransactionTempl
 from otoorder.vocabulary import ImpressionKind, Side
 
 from .choices import EventSource, OrderStatus, OrderType
-from .models import EarmouldOrder, OrderItem
-from .services import InvalidTransition, set_status
+from .models import EarmouldOrder, OrderEvent, OrderItem
 from .validation import ITEM_FIELDS
 
 logger = logging.getLogger(__name__)
+
+S = OrderStatus
+#: The lifecycle as data: which status may follow which. "Abschließen" (closed) is possible
+#: without a goods receipt, with a reason, once the order has left the branch or failed.
+TRANSITIONS = {
+    S.DRAFT: {S.QUEUED, S.CANCELLED},
+    S.QUEUED: {S.SENDING, S.CANCELLED, S.FAILED},
+    S.SENDING: {S.QUEUED, S.ORDERED, S.CONFIRMED, S.AWAITING_MANUAL, S.AWAITING_PORTAL, S.FAILED, S.REJECTED_BY_LAB},
+    S.AWAITING_MANUAL: {S.ORDERED, S.CANCELLED},
+    S.AWAITING_PORTAL: {S.ORDERED, S.CONFIRMED, S.IN_PRODUCTION, S.SHIPPED, S.REJECTED_BY_LAB, S.CANCELLED, S.FAILED},
+    S.ORDERED: {S.CONFIRMED, S.IN_PRODUCTION, S.SHIPPED, S.REJECTED_BY_LAB, S.RECEIVED, S.CANCELLED, S.CLOSED},
+    S.CONFIRMED: {S.IN_PRODUCTION, S.SHIPPED, S.REJECTED_BY_LAB, S.RECEIVED, S.CANCELLED, S.CLOSED},
+    S.IN_PRODUCTION: {S.SHIPPED, S.RECEIVED, S.CLOSED},
+    S.SHIPPED: {S.RECEIVED, S.CLOSED},
+    S.RECEIVED: {S.FITTED, S.CLOSED},
+    S.FITTED: {S.CLOSED},
+    S.FAILED: {S.QUEUED, S.CANCELLED, S.CLOSED},
+    S.REJECTED_BY_LAB: {S.QUEUED, S.CANCELLED, S.CLOSED},
+    S.CLOSED: set(),
+    S.CANCELLED: set(),
+}
+
+
+class OrderError(Exception):
+    code = "order_error"
+
+    def __init__(self, message, **context):
+        super().__init__(message)
+        self.message = message
+        self.context = context
+
+
+class InvalidTransition(OrderError):
+    code = "invalid_status"
+
+
+def set_status(order, new_status, *, source, actor=None, message="", data=None, save_fields=()):
+    """Move ``order`` to ``new_status`` and append the event (the lifecycle is data)."""
+    old = order.status
+    if new_status not in TRANSITIONS.get(old, set()):
+        raise InvalidTransition(
+            _("Eine Bestellung im Status „%(old)s“ kann nicht „%(new)s“ werden.")
+            % {"old": OrderStatus(old).label, "new": OrderStatus(new_status).label}
+        )
+    order.status = new_status
+    order.save(update_fields=["status", "updated_at", *save_fields])
+    return OrderEvent.objects.create(
+        order=order,
+        from_status=old,
+        to_status=new_status,
+        source=source,
+        actor=actor if actor and actor.is_authenticated else None,
+        message=message,
+        data=data or {},
+    )
+
 
 #: Statuses from which the earmoulds can arrive at the branch (Wareneingang).
 RECEIVABLE = {OrderStatus.ORDERED, OrderStatus.CONFIRMED, OrderStatus.IN_PRODUCTION, OrderStatus.SHIPPED}

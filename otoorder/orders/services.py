@@ -19,20 +19,12 @@ from suppliers.models import OrderMethod, Supplier
 
 from . import choices
 from .choices import EventSource, OrderStatus
+from .dispatch import enqueue
+from .lifecycle import InvalidTransition, OrderError, set_status
 from .models import Dispatch, EarmouldOrder, OrderEvent, OrderItem
 from .validation import validate_items
 
 logger = logging.getLogger(__name__)
-
-
-class OrderError(Exception):
-    code = "order_error"
-
-    def __init__(self, message, **context):
-        super().__init__(message)
-        self.message = message
-        self.context = context
-
 
 class NoCompany(OrderError):
     """R1: without a company no order is created."""
@@ -46,10 +38,6 @@ class SupplierRequired(OrderError):
     code = "supplier_required"
 
 
-class InvalidTransition(OrderError):
-    code = "invalid_status"
-
-
 def resolve_for(transaction_obj, company, supplier=None):
     """Run the resolver for a transaction's branch (the preview and the submission)."""
     return resolve(
@@ -59,27 +47,6 @@ def resolve_for(transaction_obj, company, supplier=None):
         definitions=definitions_for_branch(transaction_obj.branch),
         suppliers=Supplier.objects.filter(is_active=True).select_related("company"),
         today=timezone.localdate(),
-    )
-
-
-def set_status(order, new_status, *, source, actor=None, message="", data=None, save_fields=()):
-    """Move ``order`` to ``new_status`` and append the event (the lifecycle is data)."""
-    old = order.status
-    if new_status not in choices.TRANSITIONS.get(old, set()):
-        raise InvalidTransition(
-            _("Eine Bestellung im Status „%(old)s“ kann nicht „%(new)s“ werden.")
-            % {"old": OrderStatus(old).label, "new": OrderStatus(new_status).label}
-        )
-    order.status = new_status
-    order.save(update_fields=["status", "updated_at", *save_fields])
-    return OrderEvent.objects.create(
-        order=order,
-        from_status=old,
-        to_status=new_status,
-        source=source,
-        actor=actor if actor and actor.is_authenticated else None,
-        message=message,
-        data=data or {},
     )
 
 
@@ -233,8 +200,6 @@ def place_order(*, transaction_obj, company, supplier=None, items, user=None, st
         )
     header = clean_header(header, customer_id=transaction_obj.customer_id, supplier=supplier)
     cleaned_items = validate_items(items, supplier, customer=transaction_obj.customer)
-    from .dispatch import enqueue
-
     for attempt in range(3):
         try:
             with transaction.atomic():
@@ -276,8 +241,6 @@ def place_order(*, transaction_obj, company, supplier=None, items, user=None, st
 
 def resend(order, *, user):
     """'Erneut senden': a failed or rejected order goes back to the outbox."""
-    from .dispatch import enqueue
-
     if order.status not in (OrderStatus.FAILED, OrderStatus.REJECTED_BY_LAB):
         raise InvalidTransition(_("Nur fehlgeschlagene oder abgelehnte Bestellungen können erneut gesendet werden."))
     with transaction.atomic():

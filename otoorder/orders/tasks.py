@@ -2,10 +2,10 @@
 
 from celery import shared_task
 
-from . import dispatch
+from . import dispatch, polling
 
 
-@shared_task(name="otoorder.orders.tasks.dispatch_order", acks_late=True, ignore_result=True)
+@shared_task(name=dispatch.DISPATCH_TASK, acks_late=True, ignore_result=True)
 def dispatch_order(dispatch_id):
     status = dispatch.run(dispatch_id)
     return str(status) if status else None
@@ -19,6 +19,4 @@ def sweep_dispatches():
 @shared_task(name="otoorder.orders.tasks.poll_labs", ignore_result=True)
 def poll_labs():
     """Ask the labs about orders in flight and read their inboxes (``polling.poll_all``)."""
-    from . import polling
-
     return polling.poll_all()

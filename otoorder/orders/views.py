@@ -21,9 +21,10 @@ from branches.access import visible_branches
 from otoorder.backends.pdf import render_order_form
 
 from . import handoff, lifecycle, services
-from .choices import TRANSITIONS, OrderStatus
+from .choices import OrderStatus
 from .documents import build_document
 from .forms import CancelForm, OrderFilterForm
+from .lifecycle import TRANSITIONS
 from .lifecycle_forms import CloseForm, FitForm, ReceiveForm
 from .models import EarmouldOrder
 
@@ -111,7 +112,7 @@ def _lifecycle_action(request, order, form_name, form, action, success_message):
     if form.is_valid():
         try:
             order = action(form)
-        except services.InvalidTransition as exc:
+        except lifecycle.InvalidTransition as exc:
             messages.error(request, exc.message)
             return redirect("orders:order_detail", pk=order.pk)
         except ValidationError as exc:
@@ -198,7 +199,7 @@ def _run_action(request, action, success_message):
     order = _get_order(request, request.resolver_match.kwargs["pk"])
     try:
         order = action(order)
-    except services.InvalidTransition as exc:
+    except lifecycle.InvalidTransition as exc:
         messages.error(request, exc.message)
     else:
         logger.info("order %s: %s by user %s", order.pk, action.__name__, request.user.pk)
