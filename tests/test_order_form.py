@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from otoorder.vocabulary import ImpressionKind
 from otoorder.orders.models import EarmouldOrder, Impression, OrderItem
-from otoorder.transactions.forms import EarForm
+from otoorder.orders.order_forms import EarForm
 from tests import factories as f
 from tests.lifecycle_fixtures import client_alice, client_bob, dreve_template, dreve_txn, ordered_order  # noqa: F401
 

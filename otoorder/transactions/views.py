@@ -23,6 +23,7 @@ from otoorder.backends import registry
 from otoorder.orders import lifecycle
 from otoorder.orders.impression_views import impressions_panel
 from otoorder.orders.models import EarmouldOrder, OrderItem
+from otoorder.orders.order_forms import OrderServiceForms
 from otoorder.orders.services import (
     NoCompany,
     SupplierRequired,
@@ -34,12 +35,7 @@ from otoorder.transactions.resolver import READY, SUPPLIER_REQUIRED, order_candi
 from otoorder.vocabulary import Side
 from suppliers.models import Company, Supplier
 
-from .forms import (
-    CustomerForm,
-    CustomerSearchForm,
-    OrderServiceForms,
-    StartTransactionForm,
-)
+from .forms import CustomerForm, CustomerSearchForm, StartTransactionForm
 from .models import Customer, Transaction, TransactionTemplate
 
 logger = logging.getLogger(__name__)
