@@ -5,9 +5,9 @@ from django.utils.translation import gettext as _
 
 from otoorder.backends import registry
 from otoorder.backends.exceptions import ConfigurationError
-from otoorder.transactions.resolver import find_tie
 
 from .models import InterfaceDefinition
+from .resolver import find_tie
 
 
 def definitions_for_branch(branch):

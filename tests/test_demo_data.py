@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from branches.access import admin_scope, visible_branches
+from branches.resolver import READY, SUPPLIER_REQUIRED
 from otoorder.backends import registry
 from branches.models import Branch, Chain, InterfaceDefinition, Membership, SupplierAccount
 from otoorder.orders.management.commands.demo_mail_sink import MaildirHandler
@@ -22,7 +23,6 @@ from otoorder.backends.transports.subprocess import ALLOWLIST_ENV
 from otoorder.orders.management.commands.load_demo_data import DEMO_PASSWORD, INTERFACE_LABS, SANDBOX_BIN
 from otoorder.orders.services import resolve_for
 from otoorder.transactions.models import Customer, TemplateStep, Transaction, TransactionTemplate
-from otoorder.transactions.resolver import READY, SUPPLIER_REQUIRED
 from suppliers.models import Company, Supplier
 
 DEMO_MODELS = [

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from otoorder.transactions.resolver import NO_ORDER, READY, SUPPLIER_REQUIRED, find_tie, resolve
+from branches.resolver import NO_ORDER, READY, SUPPLIER_REQUIRED, find_tie, resolve
 
 TODAY = date(2026, 11, 24)
 MITTE, NORD = "branch-mitte", "branch-nord"

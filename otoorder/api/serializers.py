@@ -19,6 +19,7 @@ from rest_framework.settings import api_settings
 
 from branches.access import visible_branches
 from branches.models import Branch, Chain, InterfaceDefinition, Membership
+from branches.resolver import NO_ORDER, READY, SUPPLIER_REQUIRED
 from branches.services import validate_definition
 from otoorder.backends import registry
 from otoorder import vocabulary
@@ -27,7 +28,6 @@ from otoorder.orders.models import Attempt, EarmouldOrder, Impression, OrderEven
 from otoorder.orders.services import clean_header, resolve_for
 from otoorder.orders.validation import ITEM_FIELDS, ItemsInvalid, check_item, duplicate_sides, validate_items
 from otoorder.transactions.models import Customer, Step, StepType, TemplateStep, Transaction, TransactionTemplate
-from otoorder.transactions.resolver import NO_ORDER, READY, SUPPLIER_REQUIRED
 from suppliers.models import Company, OrderMethod, Supplier
 
 from .permissions import request_admin_scope

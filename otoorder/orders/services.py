@@ -13,8 +13,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from branches.resolver import NO_ORDER, SUPPLIER_REQUIRED, resolve
 from branches.services import definitions_for_branch
-from otoorder.transactions.resolver import NO_ORDER, SUPPLIER_REQUIRED, resolve
 from suppliers.models import OrderMethod, Supplier
 
 from . import choices

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from branches.access import visible_branches
+from branches.resolver import READY, SUPPLIER_REQUIRED, order_candidates
 from otoorder.backends import registry
 from otoorder.orders import lifecycle
 from otoorder.orders.impression_views import impressions_panel
@@ -31,7 +32,6 @@ from otoorder.orders.services import (
     place_order,
     resolve_for,
 )
-from otoorder.transactions.resolver import READY, SUPPLIER_REQUIRED, order_candidates
 from otoorder.vocabulary import Side
 from suppliers.models import Company, Supplier
 

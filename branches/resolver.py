@@ -25,6 +25,8 @@ two with the same start would tie and are refused when saved (see ``find_tie``).
 from dataclasses import dataclass, field
 from datetime import date
 
+from otoorder.backends.registry import STANDARD
+
 NO_ORDER = "no_order"
 SUPPLIER_REQUIRED = "supplier_required"
 READY = "ready"
@@ -39,8 +41,6 @@ class Resolution:
 
     @property
     def backend_key(self):
-        from otoorder.backends.registry import STANDARD
-
         return self.definition.backend if self.definition is not None else STANDARD
 
     @property
