@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "otoorder.transactions",
     "otoorder.orders",
     "otoorder.api",
+    "otoorder.sandbox",
 ]
 
 MIDDLEWARE = [

@@ -17,10 +17,10 @@ from branches.access import admin_scope, visible_branches
 from branches.resolver import READY, SUPPLIER_REQUIRED
 from otoorder.backends import registry
 from branches.models import Branch, Chain, InterfaceDefinition, Membership, SupplierAccount
-from otoorder.orders.management.commands.demo_mail_sink import MaildirHandler
+from otoorder.sandbox.management.commands.demo_mail_sink import MaildirHandler
 from otoorder.backends.transports.files import ROOT_ENV
 from otoorder.backends.transports.subprocess import ALLOWLIST_ENV
-from otoorder.orders.management.commands.load_demo_data import DEMO_PASSWORD, INTERFACE_LABS, SANDBOX_BIN
+from otoorder.sandbox.management.commands.load_demo_data import DEMO_PASSWORD, INTERFACE_LABS, SANDBOX_BIN
 from otoorder.orders.services import resolve_for
 from otoorder.transactions.models import Customer, TemplateStep, Transaction, TransactionTemplate
 from suppliers.models import Company, Supplier

@@ -12,6 +12,10 @@ import json
 import logging
 from urllib.parse import parse_qs
 
+from otoorder.backends.portal import verify_handoff
+from otoorder.backends.signing import SignatureError
+
+from .answers import Answer, is_loopback, post_signed
 
 logger = logging.getLogger("otoorder.sandbox")
 
@@ -37,7 +41,6 @@ CONFIRMED = ("style", "material", "colour", "vent_type", "vent_diameter_mm", "tu
 
 
 def handle(lab, name, method, subpath, query, body):
-    from .server import Answer
 
     secret = lab.config.section("portals").get(name, {}).get("shared_secret", "")
     if method == "GET" and not subpath:
@@ -57,9 +60,6 @@ def handle(lab, name, method, subpath, query, body):
 
 
 def _verified(secret, query):
-    from otoorder.backends.portal import verify_handoff
-    from otoorder.backends.signing import SignatureError
-
     try:
         return verify_handoff(secret, query), ""
     except SignatureError as exc:
@@ -90,8 +90,6 @@ def callback_body(name, params):
 
 def order(lab, name, secret, params):
     """Press "Bestellen": call otoorder back, then send the browser home."""
-    from .server import Answer, is_loopback, post_signed
-
     callback_url, return_url = params.get("callback_url", ""), params.get("return_url", "")
     if not is_loopback(callback_url) or not is_loopback(return_url):
         return Answer.html(_page(name, '<p class="error">Die Sandbox ruft nur 127.0.0.1 auf.</p>'), 400)

@@ -25,23 +25,19 @@ import json
 import logging
 import threading
 import time
-import urllib.error
-import urllib.request
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 from lxml import etree
 
-from otoorder.backends import signing
-
 from . import egger, portal
+from .answers import LOOPBACK_HOSTS, Answer, post_signed
 from .config import SandboxConfig
 from .exchange import OtoportLab
 
 logger = logging.getLogger("otoorder.sandbox")
 
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_BODY = 8 * 1024 * 1024
 #: Answers remembered per lab (idempotency) and pushes queued: bounded, whatever arrives.
 MAX_REMEMBERED = 10_000
@@ -52,34 +48,8 @@ TICK_SECONDS = 0.5
 STAMP = "%Y%m%d%H%M%S"
 
 
-def is_loopback(url):
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and (parts.hostname or "") in LOOPBACK_HOSTS
-
-
 def short_hash(value, length=4):
     return hashlib.sha256(value.encode("utf-8")).hexdigest()[:length].upper()
-
-
-class Answer:
-    def __init__(self, status, body=b"", content_type="", headers=None):
-        self.status, self.body, self.content_type = status, body, content_type
-        self.headers = headers or {}
-
-    @classmethod
-    def json(cls, data, status=200):
-        return cls(status, json.dumps(data, ensure_ascii=False).encode(), "application/json; charset=utf-8")
-
-    @classmethod
-    def xml(cls, body, status=200):
-        return cls(status, body, "application/xml; charset=utf-8")
-
-    @classmethod
-    def html(cls, text, status=200):
-        return cls(status, text.encode("utf-8"), "text/html; charset=utf-8")
 
 
 UNAUTHORIZED = Answer.json({"message": "Zugangsdaten falsch (Sandbox)."}, 401)
@@ -351,27 +321,6 @@ class SandboxLab:
                 self.tick()
             except Exception:  # noqa: BLE001 - the sandbox keeps serving whatever one tick did
                 logger.exception("sandbox: background tick failed")
-
-
-def post_signed(url, body, secret, content_type):
-    """POST ``body`` signed to a loopback ``url``; the HTTP status, or None without an answer."""
-    if not is_loopback(url):
-        logger.warning("sandbox: refusing to call a non-loopback address")
-        return None
-    request = urllib.request.Request(
-        url,
-        data=body,
-        method="POST",
-        headers={"Content-Type": content_type, signing.HEADER: signing.sign(secret, body)},
-    )
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(request, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except (urllib.error.URLError, OSError):
-        return None
 
 
 def _multipart(content_type, body):
