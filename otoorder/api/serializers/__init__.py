@@ -1,0 +1,44 @@
+"""Serializers of the REST API, one module per resource. Field names are a contract (issue #2);
+rules are not made here but called: ``check_item`` for order items, ``validate_definition`` for
+interface definitions, ``Supplier.clean`` for suppliers.
+
+The views use the serializers by their names in this package (``serializers.OrderSerializer``).
+"""
+
+from .auth import TokenRequestSerializer, TokenSerializer
+from .common import SupplierCandidateSerializer, visible_customers, visible_orders, visible_transactions
+from .customers import CustomerSerializer
+from .interfaces import BackendSerializer, InterfaceDefinitionSerializer
+from .master_data import BranchSerializer, CompanySerializer, SupplierFilterSerializer, SupplierSerializer
+from .orders import CancelSerializer, OrderCreateSerializer, OrderFilterSerializer, OrderListSerializer, OrderSerializer
+from .transactions import (
+    PreviewRequestSerializer,
+    PreviewSerializer,
+    TransactionSerializer,
+    TransactionTemplateSerializer,
+)
+
+__all__ = [
+    "BackendSerializer",
+    "BranchSerializer",
+    "CancelSerializer",
+    "CompanySerializer",
+    "CustomerSerializer",
+    "InterfaceDefinitionSerializer",
+    "OrderCreateSerializer",
+    "OrderFilterSerializer",
+    "OrderListSerializer",
+    "OrderSerializer",
+    "PreviewRequestSerializer",
+    "PreviewSerializer",
+    "SupplierCandidateSerializer",
+    "SupplierFilterSerializer",
+    "SupplierSerializer",
+    "TokenRequestSerializer",
+    "TokenSerializer",
+    "TransactionSerializer",
+    "TransactionTemplateSerializer",
+    "visible_customers",
+    "visible_orders",
+    "visible_transactions",
+]

@@ -1,0 +1,311 @@
+"""Orders: the order to place (``check_item`` for each ear, ``clean_header`` for the header), the
+order as the API returns it, its filter and its cancellation.
+"""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
+from django.utils.translation import gettext as _, gettext_lazy
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from branches.access import visible_branches
+from branches.models import Membership
+from branches.resolver import READY
+from otoorder import vocabulary
+from otoorder.orders import choices
+from otoorder.orders.models import Attempt, EarmouldOrder, Impression, OrderEvent, OrderItem
+from otoorder.orders.services import clean_header, resolve_for
+from otoorder.orders.validation import ITEM_FIELDS, ItemsInvalid, check_item, duplicate_sides, validate_items
+from otoorder.transactions.models import Transaction
+from suppliers.models import Company, Supplier
+
+from .common import (
+    BackendChoiceField,
+    CompanyRefSerializer,
+    DefinitionRefSerializer,
+    ScopedRelatedField,
+    SupplierRefSerializer,
+    active_companies,
+    active_suppliers,
+    field_errors,
+    visible_orders,
+    visible_transactions,
+)
+
+
+def _visible_transactions(request):
+    return visible_transactions(request.user).select_related("branch").prefetch_related("steps")
+
+
+def _visible_impressions(request):
+    return Impression.objects.filter(customer__branch__in=visible_branches(request.user))
+
+
+ITEM_NULLABLE = {"allow_null": True, "required": False}
+ITEM_BLANK = {"allow_blank": True, "required": False}
+
+
+class AlignedListSerializer(serializers.ListSerializer):
+    """Errors of a list as a list aligned with the input (``{}`` for a valid entry), the
+    format clients rely on, whatever DRF's ``LIST_SERIALIZER_ERRORS_AS_DICT`` says."""
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if isinstance(exc.detail, dict) and exc.detail and all(isinstance(k, int) for k in exc.detail):
+                raise serializers.ValidationError([exc.detail.get(i, {}) for i in range(len(data))]) from None
+            raise
+
+
+class OrderItemInputSerializer(serializers.Serializer):
+    """One ear. Types and choices here; the lab rules in ``check_item`` (the one place)."""
+
+    side = serializers.ChoiceField(choices=vocabulary.Side.choices)
+    product_family = serializers.ChoiceField(choices=vocabulary.ProductFamily.choices)
+    style = serializers.ChoiceField(choices=vocabulary.Style.choices)
+    material = serializers.ChoiceField(choices=vocabulary.Material.choices)
+    shore_hardness = serializers.IntegerField(
+        **ITEM_NULLABLE, help_text=gettext_lazy("Shore-A-Härte (20–90), nur bei Silikon und Thermo-Tec.")
+    )
+    colour = serializers.CharField(max_length=50, **ITEM_BLANK)
+    surface_finish = serializers.ChoiceField(choices=vocabulary.SurfaceFinish.choices, **ITEM_BLANK)
+    vent_type = serializers.ChoiceField(choices=vocabulary.VentType.choices, required=False)
+    vent_diameter_mm = serializers.DecimalField(max_digits=3, decimal_places=1, **ITEM_NULLABLE)
+    tube = serializers.ChoiceField(
+        choices=vocabulary.Tube.choices, **ITEM_BLANK, help_text=gettext_lazy("Pflicht bei HdO und Dünnschlauch.")
+    )
+    acoustic_modification = serializers.ChoiceField(choices=vocabulary.AcousticModification.choices, required=False)
+    canal_length = serializers.ChoiceField(choices=vocabulary.CanalLength.choices, **ITEM_BLANK)
+    receiver_type = serializers.CharField(max_length=100, **ITEM_BLANK)
+    receiver_power = serializers.ChoiceField(
+        choices=vocabulary.ReceiverPower.choices, **ITEM_BLANK, help_text=gettext_lazy("Pflicht bei Ex-Hörer (RIC).")
+    )
+    receiver_length = serializers.ChoiceField(
+        choices=vocabulary.RECEIVER_LENGTHS, **ITEM_NULLABLE, help_text=gettext_lazy("Pflicht bei Ex-Hörer (RIC).")
+    )
+    protection_filter = serializers.ChoiceField(
+        choices=vocabulary.ProtectionFilter.choices, **ITEM_BLANK, help_text=gettext_lazy("Nur bei Gehörschutz.")
+    )
+    extraction_cord = serializers.BooleanField(required=False, default=False)
+    # No max_length here: check_item says how long an engraving may be, in the staff's words.
+    engraving = serializers.CharField(**ITEM_BLANK, help_text=gettext_lazy("höchstens 30 Zeichen"))
+    quantity = serializers.IntegerField(required=False, default=1)
+    impression = ScopedRelatedField(scope=_visible_impressions, queryset=Impression.objects.all(), **ITEM_NULLABLE)
+    notes = serializers.CharField(max_length=500, **ITEM_BLANK)
+
+    class Meta:
+        list_serializer_class = AlignedListSerializer
+
+    def validate(self, attrs):
+        errors = check_item(attrs)
+        if errors:
+            raise serializers.ValidationError({name: [message] for name, message in errors.items()})
+        return attrs
+
+
+def _visible_orders(request):
+    return visible_orders(request.user)
+
+
+def _visible_staff(request):
+    """Users who may be named as prescriber: members of the branches (and chains) one sees."""
+    branches = visible_branches(request.user)
+    members = Membership.objects.filter(branch__in=branches) | Membership.objects.filter(
+        branch__isnull=True, chain__in=branches.values("chain")
+    )
+    return get_user_model().objects.filter(pk__in=members.values("user")).distinct()
+
+
+class OrderCreateSerializer(serializers.Serializer):
+    transaction = ScopedRelatedField(
+        scope=_visible_transactions, missing_is_404=True, queryset=Transaction.objects.all()
+    )
+    company = ScopedRelatedField(
+        scope=active_companies, required=False, allow_null=True, default=None, queryset=Company.objects.all()
+    )
+    supplier = ScopedRelatedField(
+        scope=active_suppliers, required=False, allow_null=True, default=None, queryset=Supplier.objects.all()
+    )
+    items = OrderItemInputSerializer(
+        many=True, allow_empty=False, max_length=2,
+        error_messages={"empty": gettext_lazy("Bitte mindestens ein Ohr bestellen.")},
+    )
+    notes = serializers.CharField(required=False, allow_blank=True)
+    priority = serializers.ChoiceField(choices=choices.Priority.choices, required=False)
+    date_required = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text=gettext_lazy("Ohne Angabe: heute plus die Lieferzeit des Lieferanten in Werktagen."),
+    )
+    order_type = serializers.ChoiceField(choices=choices.OrderType.choices, required=False)
+    original_order = ScopedRelatedField(
+        scope=_visible_orders,
+        queryset=EarmouldOrder.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=gettext_lazy("Pflicht bei Reklamation/Nachfertigung und Änderung: die ursprüngliche Bestellung."),
+    )
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text=gettext_lazy("Pflicht bei Reklamation/Nachfertigung und Änderung."),
+    )
+    prescriber = ScopedRelatedField(
+        scope=_visible_staff,
+        queryset=get_user_model().objects.all(),
+        pk_field=serializers.IntegerField(),
+        required=False,
+        allow_null=True,
+        help_text=gettext_lazy("Verantwortlicher Akustiker (Benutzer-ID); ohne Angabe der anfragende Benutzer."),
+    )
+
+    HEADER_FIELDS = ("notes", "priority", "date_required", "order_type", "original_order", "reason", "prescriber")
+
+    def validate_items(self, items):
+        per_item = [{field: [message] for field, message in errors.items()} for errors in duplicate_sides(items)]
+        if any(per_item):
+            raise serializers.ValidationError(per_item)
+        return items
+
+    def validate(self, attrs):
+        transaction_obj = attrs["transaction"]
+        prescriber = attrs.get("prescriber")
+        if prescriber is not None and not _is_member(prescriber, transaction_obj.branch):
+            raise serializers.ValidationError(
+                {"prescriber": [_("Der verantwortliche Akustiker gehört nicht zu dieser Filiale.")]}
+            )
+        # The lab's catalogue and the impressions' customer: checked here too, so that each
+        # message lands on its ear and field (place_order checks the same again).
+        resolution = resolve_for(transaction_obj, attrs["company"], attrs["supplier"])
+        supplier = resolution.supplier if resolution.outcome == READY else None
+        errors = {}
+        try:
+            validate_items([dict(item) for item in attrs["items"]], supplier, customer=transaction_obj.customer)
+        except ItemsInvalid as exc:
+            errors["items"] = [{field: [message] for field, message in item.items()} for item in exc.item_errors]
+        # The header's rules too, so that one answer names every mistake.
+        header = {name: attrs[name] for name in self.HEADER_FIELDS if name in attrs}
+        try:
+            clean_header(header, customer_id=transaction_obj.customer_id, supplier=supplier)
+        except DjangoValidationError as exc:
+            errors.update(field_errors(exc))
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+    @property
+    def header(self):
+        return {name: self.validated_data[name] for name in self.HEADER_FIELDS if name in self.validated_data}
+
+
+def _is_member(user, branch):
+    return Membership.objects.filter(user=user).filter(
+        Q(branch=branch) | Q(branch__isnull=True, chain_id=branch.chain_id)
+    ).exists()
+
+
+class OrderItemSerializer(serializers.ModelSerializer):
+    impression = serializers.UUIDField(source="impression_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = OrderItem
+        fields = [*ITEM_FIELDS, "serial_number"]
+
+
+class OrderEventSerializer(serializers.ModelSerializer):
+    time = serializers.DateTimeField(source="created_at", read_only=True)
+
+    class Meta:
+        model = OrderEvent
+        fields = ["time", "from_status", "to_status", "source", "message"]
+
+
+class AttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Attempt
+        fields = ["number", "started_at", "duration_ms", "outcome", "error", "permanent"]
+
+
+class OrderListSerializer(serializers.ModelSerializer):
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    backend = BackendChoiceField(read_only=True)
+    backend_label = serializers.CharField(read_only=True)
+    company = CompanyRefSerializer(read_only=True)
+    supplier = SupplierRefSerializer(read_only=True)
+    interface_definition = DefinitionRefSerializer(read_only=True, allow_null=True)
+    transaction = serializers.UUIDField(source="transaction_id", read_only=True)
+    customer = serializers.UUIDField(source="customer_id", read_only=True)
+    branch = serializers.UUIDField(source="branch_id", read_only=True)
+
+    class Meta:
+        model = EarmouldOrder
+        fields = [
+            "id",
+            "number",
+            "status",
+            "status_label",
+            "backend",
+            "backend_label",
+            "company",
+            "supplier",
+            "interface_definition",
+            "transaction",
+            "customer",
+            "branch",
+            "order_type",
+            "priority",
+            "date_required",
+            "external_reference",
+            "external_status",
+            "failure_reason",
+            "created_at",
+            "ordered_at",
+        ]
+        read_only_fields = fields
+
+
+class OrderSerializer(OrderListSerializer):
+    items = OrderItemSerializer(many=True, read_only=True)
+    original_order = serializers.UUIDField(source="original_order_id", read_only=True, allow_null=True)
+    original_order_number = serializers.SerializerMethodField()
+    prescriber = serializers.IntegerField(source="prescriber_id", read_only=True, allow_null=True)
+    events = OrderEventSerializer(many=True, read_only=True)
+    attempts = AttemptSerializer(many=True, read_only=True)
+
+    class Meta(OrderListSerializer.Meta):
+        fields = [
+            *OrderListSerializer.Meta.fields,
+            "tracking_number",
+            "lab_properties",
+            "notes",
+            "original_order",
+            "original_order_number",
+            "reason",
+            "prescriber",
+            "received_at",
+            "fitted_on",
+            "warranty_until",
+            "closed_at",
+            "close_reason",
+            "items",
+            "events",
+            "attempts",
+        ]
+        read_only_fields = fields
+
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_original_order_number(self, order):
+        return order.original_order.number if order.original_order_id else None
+
+
+class OrderFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=choices.OrderStatus.choices, required=False)
+    customer = serializers.UUIDField(required=False)
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000)
