@@ -8,6 +8,7 @@ wholesaler); the resolver lists the company's own suppliers first.
 
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -83,8 +84,6 @@ class Supplier(models.Model):
         return self.name or self.company.name
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         if self.order_method == OrderMethod.EMAIL and not self.order_email:
             raise ValidationError(
                 {"order_email": _("Für die Bestellform E-Mail wird eine Bestell-E-Mail-Adresse benötigt.")}

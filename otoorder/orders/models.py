@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from branches.models import Branch, InterfaceDefinition
 from otoorder import vocabulary
+from otoorder.backends import registry
 from otoorder.transactions.models import Customer, Step, Transaction
 from suppliers.models import Company, Supplier
 
@@ -153,9 +154,7 @@ class EarmouldOrder(models.Model):
 
     @property
     def backend_label(self):
-        from otoorder.backends.registry import label
-
-        return label(self.backend)
+        return registry.label(self.backend)
 
 
 class Impression(models.Model):

@@ -20,6 +20,9 @@ from otoorder.vocabulary import (
     Tube,
     VentType,
 )
+from suppliers.catalogue import catalogue_errors, offered, rules
+
+from .models import Impression
 
 ITEM_FIELDS = (
     "side",
@@ -256,8 +259,6 @@ def validate_items(items, supplier=None, on=None, *, customer=None):
         errors.update(duplicate)
         errors.update(impression_error)
     if supplier is not None:
-        from suppliers.catalogue import catalogue_errors, offered, rules
-
         catalogue, limits = offered(supplier, on), rules(supplier, on)
         for errors, item in zip(per_item, items):
             for field, message in catalogue_errors(supplier, item, on, catalogue=catalogue, limits=limits).items():
@@ -269,8 +270,6 @@ def validate_items(items, supplier=None, on=None, *, customer=None):
 
 def _resolve_impressions(items, customer):
     """Replace impression ids by the impressions (one query); ``{field: message}`` per item."""
-    from .models import Impression
-
     ids = {
         item["impression"]
         for item in items
