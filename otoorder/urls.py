@@ -8,7 +8,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("kunden/", include("otoorder.transactions.urls")),
+    path("kunden/", include("otoorder.desk.urls")),
     path("bestellungen/", include("otoorder.orders.urls")),
     path("filialverwaltung/", include("branches.urls")),
     path("api/", include("otoorder.api.urls")),

@@ -32,11 +32,11 @@ from otoorder.orders.services import (
     place_order,
     resolve_for,
 )
+from otoorder.transactions.models import Customer, Transaction, TransactionTemplate
 from otoorder.vocabulary import Side
 from suppliers.models import Company, Supplier
 
 from .forms import CustomerForm, CustomerSearchForm, StartTransactionForm
-from .models import Customer, Transaction, TransactionTemplate
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Forms of the staff UI for customers and transactions (the order form is ``orders.order_forms``)."""
+"""Forms of the customer and transaction pages (the order form is ``orders.order_forms``)."""
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Customer
+from otoorder.transactions.models import Customer
 
 
 class CustomerSearchForm(forms.Form):
