@@ -82,6 +82,7 @@ run: $(REQUIREMENTS_STAMP) $(ASSETS_STAMP)
 	exec honcho start --procfile Procfile --port $(PORT)
 
 test: $(TEST_REQUIREMENTS_STAMP) $(ASSETS_STAMP)
+	$(BIN)/lint-imports --config .importlinter --no-cache
 	DJANGO_ENV=development DATABASE_URL="$(TEST_DATABASE_URL)" CELERY_BROKER_URL="$(TEST_REDIS_URL)" \
 		CI="$(CI)" $(BIN)/pytest $(PYTEST_ARGS)
 
