@@ -1,74 +1,95 @@
-"""Who may see and administer what.
+"""Who may see what: the one access rule of otoorder, as queryset methods.
 
-Health data: staff see only the customers and orders of their own branches. Branch admins
-administer their branch (definitions restricted to it, its account numbers); chain admins
-administer the whole chain (chain-wide definitions, companies, suppliers). Every view and
-API endpoint scopes its querysets through these functions.
+Health data: staff see only the customers, transactions, orders, impressions and attachments
+of their own branches; a chain admin sees every branch of the chain; a superuser everything;
+an anonymous user nothing. Administration is narrower: branch admins administer their branch
+(definitions restricted to it, its account numbers), chain admins the whole chain.
+
+Every model whose rows belong to a branch gets its manager from ``VisibleQuerySet`` (or
+``AdministeredQuerySet``) with the path from the row to its branch, so that every view, API
+endpoint, serializer field and form asks the same question:
+``Customer.objects.visible_to(user)``. This module imports no model: the rule is written over
+the relations of ``Membership`` (``memberships`` of a branch, a chain and a user), which is why
+the models can be built on it.
 """
 
-from dataclasses import dataclass
-
+from django.db import models
 from django.db.models import Q
-
-from .models import Branch, Chain, Membership, Role
-
-
-def visible_branches(user):
-    """Branches whose customers and orders ``user`` may see."""
-    if not user.is_authenticated:
-        return Branch.objects.none()
-    if user.is_superuser:
-        return Branch.objects.all()
-    memberships = Membership.objects.filter(user=user)
-    return Branch.objects.filter(
-        Q(pk__in=memberships.filter(branch__isnull=False).values("branch"))
-        | Q(chain__in=memberships.filter(role=Role.CHAIN_ADMIN).values("chain"))
-    ).distinct()
+from django.utils.translation import gettext_lazy as _
 
 
-@dataclass(frozen=True)
-class AdminScope:
-    """What a user administers in branch administration."""
-
-    chain_ids: frozenset
-    branch_ids: frozenset
-
-    @property
-    def exists(self):
-        return bool(self.chain_ids or self.branch_ids)
-
-    def is_chain_admin(self, chain_id=None):
-        return bool(self.chain_ids) if chain_id is None else chain_id in self.chain_ids
-
-    def can_admin_branch(self, branch):
-        return branch.pk in self.branch_ids or branch.chain_id in self.chain_ids
-
-    def branches(self):
-        return Branch.objects.filter(Q(pk__in=self.branch_ids) | Q(chain__in=self.chain_ids))
-
-    def chains(self):
-        """Chains the user works in as an administrator of the chain or one of its branches."""
-        return Chain.objects.filter(
-            Q(pk__in=self.chain_ids) | Q(branches__pk__in=self.branch_ids)
-        ).distinct()
-
-    def can_admin_definition(self, definition):
-        if definition.branch_id is None:
-            return definition.chain_id in self.chain_ids
-        return definition.branch_id in self.branch_ids or definition.chain_id in self.chain_ids
+class Role(models.TextChoices):
+    STAFF = "staff", _("Mitarbeiter")
+    BRANCH_ADMIN = "branch_admin", _("Filialadministrator")
+    CHAIN_ADMIN = "chain_admin", _("Kettenadministrator")
 
 
-def admin_scope(user):
-    if not user.is_authenticated:
-        return AdminScope(frozenset(), frozenset())
-    if user.is_superuser:
-        return AdminScope(
-            frozenset(Chain.objects.values_list("pk", flat=True)),
-            frozenset(Branch.objects.values_list("pk", flat=True)),
+def _at(path, lookup):
+    return f"{path}__{lookup}" if path else lookup
+
+
+def member_filter(user, branch_path):
+    """The branch at ``branch_path`` is one ``user`` may see: a membership of the branch
+    (staff, branch admin) or the administration of its chain."""
+    return Q(**{_at(branch_path, "memberships__user"): user}) | Q(
+        **{
+            _at(branch_path, "chain__memberships__user"): user,
+            _at(branch_path, "chain__memberships__role"): Role.CHAIN_ADMIN,
+        }
+    )
+
+
+def admin_filter(user, branch_path):
+    """The branch at ``branch_path`` is one ``user`` administers (branch or chain admin)."""
+    return Q(
+        **{
+            _at(branch_path, "memberships__user"): user,
+            _at(branch_path, "memberships__role"): Role.BRANCH_ADMIN,
+        }
+    ) | Q(
+        **{
+            _at(branch_path, "chain__memberships__user"): user,
+            _at(branch_path, "chain__memberships__role"): Role.CHAIN_ADMIN,
+        }
+    )
+
+
+class _ScopedQuerySet(models.QuerySet):
+    #: The path from a row to its ``Branch`` ("" for a branch itself).
+    branch_path = "branch"
+
+    def _rows_where(self, user, condition):
+        if user is None or not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        # The joins over memberships stay inside the subquery: no duplicate rows, no DISTINCT.
+        return self.filter(pk__in=self.model._base_manager.filter(condition).values("pk"))
+
+
+class VisibleQuerySet(_ScopedQuerySet):
+    """Rows of a branch; ``visible_to(user)`` keeps those of the branches the user may see."""
+
+    def visible_to(self, user):
+        return self._rows_where(user, member_filter(user, self.branch_path))
+
+
+class AdministeredQuerySet(_ScopedQuerySet):
+    """Rows of branch administration (account numbers): ``visible_to(user)`` keeps those of
+    the branches the user administers."""
+
+    def visible_to(self, user):
+        return self._rows_where(user, admin_filter(user, self.branch_path))
+
+
+class DefinitionQuerySet(_ScopedQuerySet):
+    """Interface definitions: ``visible_to(user)`` keeps the definitions of the chains the user
+    administers (or administers a branch of) that are chain-wide or restricted to a branch the
+    user administers."""
+
+    def visible_to(self, user):
+        chain_administered = Q(chain__memberships__user=user, chain__memberships__role=Role.CHAIN_ADMIN) | Q(
+            chain__branches__memberships__user=user, chain__branches__memberships__role=Role.BRANCH_ADMIN
         )
-    rows = Membership.objects.filter(
-        user=user, role__in=[Role.BRANCH_ADMIN, Role.CHAIN_ADMIN]
-    ).values_list("role", "chain_id", "branch_id")
-    chains = frozenset(chain for role, chain, _branch in rows if role == Role.CHAIN_ADMIN)
-    branches = frozenset(branch for role, _chain, branch in rows if role == Role.BRANCH_ADMIN)
-    return AdminScope(chains, branches)
+        for_them = Q(branch__isnull=True) | admin_filter(user, "branch")
+        return self._rows_where(user, chain_administered & for_them)

@@ -15,6 +15,8 @@ from encrypted_fields.fields import EncryptedJSONField
 from otoorder.backends import registry
 from suppliers.models import Company, Supplier
 
+from .access import AdministeredQuerySet, DefinitionQuerySet, Role, VisibleQuerySet
+
 
 class Chain(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -29,6 +31,10 @@ class Chain(models.Model):
         return self.name
 
 
+class BranchQuerySet(VisibleQuerySet):
+    branch_path = ""
+
+
 class Branch(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     chain = models.ForeignKey(
@@ -41,6 +47,8 @@ class Branch(models.Model):
     city = models.CharField(_("Ort"), max_length=100, blank=True)
     phone = models.CharField(_("Telefon"), max_length=50, blank=True)
     email = models.EmailField(_("E-Mail"), blank=True)
+
+    objects = BranchQuerySet.as_manager()
 
     class Meta:
         ordering = ["chain__name", "name"]
@@ -57,12 +65,6 @@ class Branch(models.Model):
     def address_lines(self):
         lines = [self.name, self.street, f"{self.postal_code} {self.city}".strip()]
         return [line for line in lines if line]
-
-
-class Role(models.TextChoices):
-    STAFF = "staff", _("Mitarbeiter")
-    BRANCH_ADMIN = "branch_admin", _("Filialadministrator")
-    CHAIN_ADMIN = "chain_admin", _("Kettenadministrator")
 
 
 class Membership(models.Model):
@@ -112,6 +114,8 @@ class SupplierAccount(models.Model):
     )
     account_number = models.CharField(_("Kundennummer"), max_length=50)
 
+    objects = AdministeredQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["branch", "supplier"], name="account_unique_per_branch")
@@ -124,7 +128,7 @@ class SupplierAccount(models.Model):
         return f"{self.branch} @ {self.supplier}: {self.account_number}"
 
 
-class InterfaceDefinitionQuerySet(models.QuerySet):
+class InterfaceDefinitionQuerySet(DefinitionQuerySet):
     def for_branch(self, branch):
         return self.filter(chain_id=branch.chain_id, is_active=True).filter(
             models.Q(branch__isnull=True) | models.Q(branch=branch)

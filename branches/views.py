@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
@@ -23,7 +22,7 @@ from django.views.generic import CreateView, DeleteView, ListView, TemplateView,
 from otoorder.backends.exceptions import ConfigurationError
 from suppliers.models import Company, Supplier
 
-from .access import admin_scope
+from .scope import admin_scope
 from .forms import (
     CompanyForm,
     InterfaceDefinitionForm,
@@ -60,20 +59,13 @@ class HomeView(AdminAccessMixin, TemplateView):
         return super().get_context_data(
             is_chain_admin=self.scope.is_chain_admin(),
             branches=self.scope.branches().select_related("chain"),
-            definition_count=visible_definitions(self.scope).count(),
-            account_count=SupplierAccount.objects.filter(branch__in=self.scope.branches()).count(),
+            definition_count=InterfaceDefinition.objects.visible_to(self.request.user).count(),
+            account_count=SupplierAccount.objects.visible_to(self.request.user).count(),
             **kwargs,
         )
 
 
 # --- interface definitions ------------------------------------------------------------
-
-
-def visible_definitions(scope):
-    """Definitions of the user's branches and the chain-wide ones of their chains."""
-    return InterfaceDefinition.objects.filter(chain__in=scope.chains()).filter(
-        Q(branch__isnull=True) | Q(branch__in=scope.branches())
-    )
 
 
 class DefinitionListView(AdminAccessMixin, ListView):
@@ -82,7 +74,7 @@ class DefinitionListView(AdminAccessMixin, ListView):
 
     def get_queryset(self):
         return (
-            visible_definitions(self.scope)
+            InterfaceDefinition.objects.visible_to(self.request.user)
             .select_related("branch", "supplier__company", "chain")
             .prefetch_related("companies")
             .order_by("name")
@@ -121,15 +113,15 @@ class DefinitionCreateView(DefinitionFormMixin, CreateView):
 
 class DefinitionUpdateView(DefinitionFormMixin, UpdateView):
     def get_object(self, queryset=None):
-        return editable_definition(self.scope, self.kwargs["pk"])
+        return editable_definition(self.request.user, self.scope, self.kwargs["pk"])
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(title=self.object.name, **kwargs)
 
 
-def editable_definition(scope, pk):
+def editable_definition(user, scope, pk):
     """404 outside what the user sees; 403 for what they see but may not change (chain-wide)."""
-    definition = get_object_or_404(visible_definitions(scope), pk=pk)
+    definition = get_object_or_404(InterfaceDefinition.objects.visible_to(user), pk=pk)
     if not scope.can_admin_definition(definition):
         raise PermissionDenied(_("Definitionen für alle Filialen kann nur ein Kettenadministrator ändern."))
     return definition
@@ -145,7 +137,7 @@ class DefinitionOptionsView(AdminAccessMixin, View):
                 pk = uuid.UUID(request.GET["definition"])
             except ValueError:
                 raise Http404 from None
-            instance = editable_definition(self.scope, pk)
+            instance = editable_definition(self.request.user, self.scope, pk)
         form = InterfaceDefinitionForm(
             instance=instance, scope=self.scope, backend_key=request.GET.get("backend")
         )
@@ -156,7 +148,7 @@ class DefinitionTestConnectionView(AdminAccessMixin, View):
     """'Verbindung testen': reach the lab with the stored configuration, order nothing."""
 
     def post(self, request, pk):
-        definition = editable_definition(self.scope, pk)
+        definition = editable_definition(self.request.user, self.scope, pk)
         try:
             backend = definition.backend_class(definition.configured_options())
             check = backend.test_connection()
@@ -238,7 +230,7 @@ class AccountScopeMixin(AdminAccessMixin):
     success_url = reverse_lazy("branches:account_list")
 
     def get_queryset(self):
-        return SupplierAccount.objects.filter(branch__in=self.scope.branches()).select_related(
+        return SupplierAccount.objects.visible_to(self.request.user).select_related(
             "branch", "supplier__company"
         )
 

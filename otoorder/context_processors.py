@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from branches.access import admin_scope
+from branches.scope import admin_scope
 
 
 def otoorder(request):

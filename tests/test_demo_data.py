@@ -13,10 +13,10 @@ from django.core.mail import EmailMessage, get_connection
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from branches.access import admin_scope, visible_branches
-from branches.resolver import READY, SUPPLIER_REQUIRED
-from otoorder.backends import registry
 from branches.models import Branch, Chain, InterfaceDefinition, Membership, SupplierAccount
+from branches.resolver import READY, SUPPLIER_REQUIRED
+from branches.scope import admin_scope
+from otoorder.backends import registry
 from otoorder.sandbox.management.commands.demo_mail_sink import MaildirHandler
 from otoorder.backends.transports.files import ROOT_ENV
 from otoorder.backends.transports.subprocess import ALLOWLIST_ENV
@@ -93,7 +93,7 @@ def test_demo_chain_and_branches(demo):
 def test_demo_logins_work(demo, client):
     staff = get_user_model().objects.get(username="demo-staff")
     admin = get_user_model().objects.get(username="demo-admin")
-    assert [b.name for b in visible_branches(staff)] == ["Filiale Mitte"]
+    assert [b.name for b in Branch.objects.visible_to(staff)] == ["Filiale Mitte"]
     assert not admin_scope(staff).exists
     assert admin_scope(admin).is_chain_admin()
     assert not staff.is_staff and not admin.is_superuser

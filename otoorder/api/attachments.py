@@ -18,8 +18,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
 from otoorder.orders import attachments
-from otoorder.orders.models import OrderAttachment
-from otoorder.orders.views import visible_orders
+from otoorder.orders.models import EarmouldOrder, OrderAttachment
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +47,7 @@ class OrderAttachmentListView(generics.ListCreateAPIView):
     pagination_class = None
 
     def _order(self):
-        return get_object_or_404(visible_orders(self.request.user), pk=self.kwargs["pk"])
+        return get_object_or_404(EarmouldOrder.objects.visible_to(self.request.user), pk=self.kwargs["pk"])
 
     def get_queryset(self):
         return OrderAttachment.objects.filter(order=self._order()).order_by("created_at")

@@ -20,10 +20,8 @@ from rest_framework.serializers import as_serializer_error
 
 from otoorder import vocabulary
 from otoorder.orders import scans
-from otoorder.orders.impression_views import visible_impressions
 from otoorder.orders.models import Impression
-
-from .serializers import visible_customers
+from otoorder.transactions.models import Customer
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +76,7 @@ class ImpressionListView(generics.ListCreateAPIView):
     parser_classes = [MultiPartParser, FormParser]
 
     def get_queryset(self):
-        impressions = visible_impressions(self.request.user).order_by("-created_at")
+        impressions = Impression.objects.visible_to(self.request.user).select_related("customer").order_by("-created_at")
         params = self.request.query_params
         if params.get("customer"):
             customer = self._customer(params["customer"])
@@ -92,7 +90,7 @@ class ImpressionListView(generics.ListCreateAPIView):
             pk = serializers.UUIDField().to_internal_value(value)
         except serializers.ValidationError:
             raise serializers.ValidationError({"customer": [_("Bitte eine gültige Kunden-ID angeben.")]}) from None
-        return get_object_or_404(visible_customers(self.request.user), pk=pk)
+        return get_object_or_404(Customer.objects.visible_to(self.request.user), pk=pk)
 
     @extend_schema(request={"multipart/form-data": ImpressionUploadSerializer}, responses={201: ImpressionSerializer})
     def post(self, request, *args, **kwargs):

@@ -1,11 +1,12 @@
 """Who may call what. Scoping of data (which rows a user sees) lives in the querysets of the
-views, through ``branches.access``; these classes only gate whole endpoints and objects.
+views, through ``visible_to(user)`` of ``branches.access``; these classes only gate whole
+endpoints and objects.
 """
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from branches.access import admin_scope
+from branches.scope import admin_scope
 
 
 def request_admin_scope(request):

@@ -1,6 +1,6 @@
 """Views of the REST API under /api/v1/.
 
-Thin by design: every queryset is scoped through ``branches.access``, every rule is a call
+Thin by design: every queryset is scoped by ``visible_to(user)`` (``branches.access``), every rule is a call
 into the services (``place_order``, ``resolve_for``, ``Transaction.objects.start``, ...), and
 their exceptions become JSON errors in ``exceptions.py``. Staff see only their branches' data:
 another branch's customer, transaction or order answers 404, exactly like an unknown id.
@@ -10,7 +10,7 @@ import logging
 
 from django.contrib.auth import authenticate
 from django.db import transaction as db_transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
@@ -19,18 +19,17 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from branches.access import visible_branches
-from branches.models import InterfaceDefinition
+from branches.models import Branch, InterfaceDefinition
 from otoorder.backends import registry
 from otoorder.orders import services
-from otoorder.orders.models import OrderEvent
-from otoorder.transactions.models import Transaction, TransactionTemplate
+from otoorder.orders.models import EarmouldOrder, OrderEvent
+from otoorder.transactions.models import Customer, Transaction, TransactionTemplate
 from suppliers.models import Company, Supplier
 
 from . import lifecycle as lifecycle_api
 from . import serializers as s
 from .exceptions import InvalidCredentials
-from .permissions import CanAdminDefinition, ChainAdminCanWrite, IsAdministrator, request_admin_scope
+from .permissions import CanAdminDefinition, ChainAdminCanWrite, IsAdministrator
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +81,7 @@ class BranchViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.BranchSerializer
 
     def get_queryset(self):
-        return visible_branches(self.request.user).select_related("chain").order_by("chain__name", "name")
+        return Branch.objects.visible_to(self.request.user).select_related("chain").order_by("chain__name", "name")
 
 
 class BackendListView(APIView):
@@ -127,10 +126,8 @@ class InterfaceDefinitionViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        scope = request_admin_scope(self.request)
         return (
-            InterfaceDefinition.objects.filter(chain__in=scope.chains())
-            .filter(Q(branch__isnull=True) | Q(branch__in=scope.branches()))
+            InterfaceDefinition.objects.visible_to(self.request.user)
             .select_related("chain", "branch", "supplier")
             .prefetch_related("companies")
         )
@@ -150,7 +147,7 @@ class CustomerViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = s.CustomerSerializer
 
     def get_queryset(self):
-        return s.visible_customers(self.request.user)
+        return Customer.objects.visible_to(self.request.user)
 
 
 class TransactionTemplateViewSet(viewsets.ReadOnlyModelViewSet):
@@ -164,7 +161,7 @@ class TransactionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
     serializer_class = s.TransactionSerializer
 
     def get_queryset(self):
-        return s.visible_transactions(self.request.user).prefetch_related("steps")
+        return Transaction.objects.visible_to(self.request.user).prefetch_related("steps")
 
     def perform_create(self, serializer):
         data = serializer.validated_data
@@ -199,7 +196,7 @@ class OrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = s.OrderSerializer
 
     def get_queryset(self):
-        queryset = s.visible_orders(self.request.user).select_related(
+        queryset = EarmouldOrder.objects.visible_to(self.request.user).select_related(
             "company", "supplier__company", "interface_definition"
         )
         if self.action == "list":

@@ -1,7 +1,7 @@
 """Staff views: customers, their transactions and the Bestellservice step.
 
-Every queryset goes through ``visible_branches``: a customer, transaction or order of
-another branch answers 404, as if it did not exist.
+Every queryset is scoped with ``visible_to(user)`` (the rule of ``branches.access``): a
+customer, transaction or order of another branch answers 404, as if it did not exist.
 """
 
 import logging
@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from branches.access import visible_branches
+from branches.models import Branch
 from branches.resolver import READY, SUPPLIER_REQUIRED, order_candidates
 from otoorder.backends import registry
 from otoorder.orders import lifecycle
@@ -41,14 +41,12 @@ from .forms import CustomerForm, CustomerSearchForm, StartTransactionForm
 logger = logging.getLogger(__name__)
 
 
-def visible_customers(user):
-    return Customer.objects.filter(branch__in=visible_branches(user)).select_related("branch")
+def _customers(user):
+    return Customer.objects.visible_to(user).select_related("branch")
 
 
-def visible_transactions(user):
-    return Transaction.objects.filter(branch__in=visible_branches(user)).select_related(
-        "customer", "branch", "template"
-    )
+def _transactions(user):
+    return Transaction.objects.visible_to(user).select_related("customer", "branch", "template")
 
 
 def active_templates():
@@ -59,7 +57,7 @@ def active_templates():
 @require_GET
 def customer_list(request):
     search = CustomerSearchForm(request.GET)
-    customers = visible_customers(request.user)
+    customers = _customers(request.user)
     query = search.data.get("q", "").strip()
     for term in query.split():
         match = Q(first_name__icontains=term) | Q(last_name__icontains=term)
@@ -76,7 +74,7 @@ def customer_list(request):
 
 @login_required
 def customer_create(request):
-    branches = visible_branches(request.user)
+    branches = Branch.objects.visible_to(request.user)
     form = CustomerForm(request.POST or None, branches=branches)
     if request.method == "POST" and form.is_valid():
         customer = form.save()
@@ -89,7 +87,7 @@ def customer_create(request):
 @login_required
 @require_GET
 def customer_detail(request, pk):
-    customer = get_object_or_404(visible_customers(request.user), pk=pk)
+    customer = get_object_or_404(_customers(request.user), pk=pk)
     transactions = customer.transactions.prefetch_related("steps").order_by("-created_at")
     orders = customer.orders.select_related("supplier__company", "company").order_by("-created_at")
     history = ear_history(customer)
@@ -133,7 +131,7 @@ def ear_history(customer):
 @login_required
 @require_POST
 def transaction_start(request, pk):
-    customer = get_object_or_404(visible_customers(request.user), pk=pk)
+    customer = get_object_or_404(_customers(request.user), pk=pk)
     form = StartTransactionForm(request.POST, templates=active_templates())
     if not form.is_valid():
         messages.error(request, _("Bitte eine aktive Vorlage wählen."))
@@ -148,7 +146,7 @@ def transaction_start(request, pk):
 @require_GET
 def transaction_detail(request, pk):
     txn = get_object_or_404(
-        visible_transactions(request.user).prefetch_related(
+        _transactions(request.user).prefetch_related(
             "steps__predefined_company",
             Prefetch("orders", queryset=EarmouldOrder.objects.select_related("supplier__company")),
         ),
@@ -221,7 +219,7 @@ def _order_forms(txn, data=None, *, initial=None, ears=None):
 
 @login_required
 def order_service(request, pk):
-    txn = get_object_or_404(visible_transactions(request.user), pk=pk)
+    txn = get_object_or_404(_transactions(request.user), pk=pk)
     step = _order_service_step(txn)
     if request.method == "POST":
         forms = _order_forms(txn, request.POST)
@@ -283,7 +281,7 @@ def order_service(request, pk):
 @require_GET
 def order_service_preview(request, pk):
     """The htmx partial: the resolution of the company (and supplier) currently selected."""
-    txn = get_object_or_404(visible_transactions(request.user), pk=pk)
+    txn = get_object_or_404(_transactions(request.user), pk=pk)
     _order_service_step(txn)
     company = _selected(Company.objects.filter(is_active=True), request.GET.get("company"))
     supplier = _selected(Supplier.objects.filter(is_active=True), request.GET.get("supplier"))
@@ -311,7 +309,7 @@ def _selected(queryset, value):
 def customer_reorder(request, pk):
     """„Nachbestellen“: a new transaction, then the order form prefilled with the last
     earmould of the chosen ear(s) (``side`` = right, left or both)."""
-    customer = get_object_or_404(visible_customers(request.user), pk=pk)
+    customer = get_object_or_404(_customers(request.user), pk=pk)
     side = request.POST.get("side")
     sides = [Side.RIGHT, Side.LEFT] if side == "both" else [side] if side in Side.values else []
     last = lifecycle.last_items(customer, sides) if sides else {}

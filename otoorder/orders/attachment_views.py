@@ -1,7 +1,8 @@
 """Staff views of order attachments: upload on the order page, download for the order's branch.
 
-Orders are found through ``visible_orders``: another branch's order answers 404. Files reach
-the browser only through :func:`attachment_download`, as a download that is never cached.
+Orders and attachments are found through ``visible_to(user)`` (``branches.access``): another
+branch's order answers 404. Files reach the browser only through :func:`attachment_download`,
+as a download that is never cached.
 """
 
 from django import forms
@@ -16,8 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from . import attachments
-from .models import OrderAttachment
-from .views import visible_orders
+from .models import EarmouldOrder, OrderAttachment
 
 
 class AttachmentForm(forms.Form):
@@ -30,7 +30,7 @@ class AttachmentForm(forms.Form):
 @login_required
 @require_POST
 def attachment_upload(request, pk):
-    order = get_object_or_404(visible_orders(request.user), pk=pk)
+    order = get_object_or_404(EarmouldOrder.objects.visible_to(request.user), pk=pk)
     try:
         attachments.check_request_size(request)
         form = AttachmentForm(request.POST, request.FILES)
@@ -50,7 +50,7 @@ def attachment_upload(request, pk):
 @never_cache
 def attachment_download(request, pk):
     attachment = get_object_or_404(
-        OrderAttachment.objects.filter(order__in=visible_orders(request.user)), pk=pk
+        OrderAttachment.objects.visible_to(request.user), pk=pk
     )
     response = FileResponse(
         attachment.file.open("rb"),

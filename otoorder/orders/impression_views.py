@@ -1,8 +1,8 @@
 """Staff views of impressions and 3D scans: record one per ear, list them, view a scan in 3D.
 
-Every queryset goes through ``visible_branches``: another branch's customer or scan answers
-404. Scan files live in private storage and reach the browser only through
-:func:`impression_file`, never through a public URL.
+Every queryset is scoped with ``visible_to(user)`` (``branches.access``): another branch's
+customer or scan answers 404. Scan files live in private storage and reach the browser only
+through :func:`impression_file`, never through a public URL.
 """
 
 import logging
@@ -18,7 +18,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from branches.access import visible_branches
 from otoorder import vocabulary
 from otoorder.transactions.models import Customer
 
@@ -28,14 +27,14 @@ from .models import Impression
 logger = logging.getLogger(__name__)
 
 
-def visible_impressions(user):
-    return Impression.objects.filter(customer__branch__in=visible_branches(user)).select_related(
+def _impressions(user):
+    return Impression.objects.visible_to(user).select_related(
         "customer", "customer__branch", "uploaded_by"
     )
 
 
 def _customer(request, pk):
-    return get_object_or_404(Customer.objects.filter(branch__in=visible_branches(request.user)), pk=pk)
+    return get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
 
 
 class ImpressionForm(forms.Form):
@@ -137,7 +136,7 @@ def _side_adjective(side):
 @login_required
 @require_GET
 def impression_detail(request, pk):
-    impression = get_object_or_404(visible_impressions(request.user), pk=pk)
+    impression = get_object_or_404(_impressions(request.user), pk=pk)
     return render(request, "orders/impression_detail.html", {"impression": impression})
 
 
@@ -146,7 +145,7 @@ def impression_detail(request, pk):
 @never_cache
 def impression_file(request, pk):
     """The scan file itself, only for staff of the customer's branch, never cached."""
-    impression = get_object_or_404(visible_impressions(request.user).exclude(file=""), pk=pk)
+    impression = get_object_or_404(_impressions(request.user).exclude(file=""), pk=pk)
     try:
         handle = impression.file.open("rb")
     except FileNotFoundError:

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from branches.access import VisibleQuerySet
 from branches.models import Branch, InterfaceDefinition
 from otoorder import vocabulary
 from otoorder.backends import registry
@@ -98,6 +99,8 @@ class EarmouldOrder(models.Model):
     #: When the lab was last asked about this order (status polls take the longest unasked first).
     last_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    objects = VisibleQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("Otoplastikbestellung")
@@ -157,6 +160,10 @@ class EarmouldOrder(models.Model):
         return registry.label(self.backend)
 
 
+class ImpressionQuerySet(VisibleQuerySet):
+    branch_path = "customer__branch"
+
+
 class Impression(models.Model):
     """Abdruck (physical, shipped by post) or 3D scan (STL/PLY file) of one ear."""
 
@@ -182,6 +189,8 @@ class Impression(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ImpressionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -357,6 +366,10 @@ class CallbackReceipt(models.Model):
         verbose_name_plural = _("Rückmeldungen der Labore")
 
 
+class AttachmentQuerySet(VisibleQuerySet):
+    branch_path = "order__branch"
+
+
 class OrderAttachment(models.Model):
     """A file sent with the order (a photo, an audiogram excerpt): private storage."""
 
@@ -368,6 +381,8 @@ class OrderAttachment(models.Model):
     file_size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AttachmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at"]

@@ -361,7 +361,7 @@ def read_ascii_ply(body, elements):
 def impressions_for(customer, side):
     """The customer's impressions (physical and scans) of one ear, newest first.
 
-    ``customer`` must already be one the user may see (scoped by ``visible_branches``).
+    ``customer`` must already be one the user may see (scoped by ``Customer.objects.visible_to``).
     """
     return Impression.objects.filter(customer=customer, side=side).order_by("-created_at")
 

@@ -1,7 +1,7 @@
 """Staff views of earmould orders: list, detail with live status, actions and the PDF.
 
-Every queryset is scoped with ``visible_branches``; the actions call the order services and
-turn their refusals into messages.
+Every queryset is scoped with ``visible_to(user)`` (``branches.access``); the actions call the
+order services and turn their refusals into messages.
 """
 
 import logging
@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from branches.access import visible_branches
 from otoorder.backends.pdf import render_order_form
 
 from . import handoff, lifecycle, services
@@ -31,14 +30,14 @@ from .models import EarmouldOrder
 logger = logging.getLogger(__name__)
 
 
-def visible_orders(user):
-    return EarmouldOrder.objects.filter(branch__in=visible_branches(user)).select_related(
+def _orders(user):
+    return EarmouldOrder.objects.visible_to(user).select_related(
         "customer", "branch", "company", "supplier__company", "interface_definition"
     )
 
 
 def _get_order(request, pk):
-    return get_object_or_404(visible_orders(request.user), pk=pk)
+    return get_object_or_404(_orders(request.user), pk=pk)
 
 
 def can_cancel(order):
@@ -49,7 +48,7 @@ def can_cancel(order):
 @require_GET
 def order_list(request):
     form = OrderFilterForm(request.GET)
-    orders = visible_orders(request.user).order_by("-created_at")
+    orders = _orders(request.user).order_by("-created_at")
     if form.is_valid() and form.cleaned_data["status"]:
         orders = orders.filter(status=form.cleaned_data["status"])
     page = Paginator(orders, 50).get_page(request.GET.get("page"))

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
+from branches.access import VisibleQuerySet
 from branches.models import Branch
 from suppliers.models import Company, Supplier
 
@@ -24,6 +25,8 @@ class Customer(models.Model):
     last_name = models.CharField(_("Nachname"), max_length=100)
     birth_date = models.DateField(_("Geburtsdatum"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = VisibleQuerySet.as_manager()
 
     class Meta:
         ordering = ["last_name", "first_name"]
@@ -112,7 +115,7 @@ class TemplateStep(AbstractStep):
         verbose_name_plural = _("Vorlagenschritte")
 
 
-class TransactionQuerySet(models.QuerySet):
+class TransactionQuerySet(VisibleQuerySet):
     def start(self, *, customer, template, user=None):
         """Start a transaction from a template, copying its steps (one atomic write)."""
         with transaction.atomic():

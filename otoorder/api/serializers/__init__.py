@@ -6,7 +6,7 @@ The views use the serializers by their names in this package (``serializers.Orde
 """
 
 from .auth import TokenRequestSerializer, TokenSerializer
-from .common import SupplierCandidateSerializer, visible_customers, visible_orders, visible_transactions
+from .common import SupplierCandidateSerializer
 from .customers import CustomerSerializer
 from .interfaces import BackendSerializer, InterfaceDefinitionSerializer
 from .master_data import BranchSerializer, CompanySerializer, SupplierFilterSerializer, SupplierSerializer
@@ -38,7 +38,4 @@ __all__ = [
     "TokenSerializer",
     "TransactionSerializer",
     "TransactionTemplateSerializer",
-    "visible_customers",
-    "visible_orders",
-    "visible_transactions",
 ]

@@ -1,8 +1,10 @@
-"""What the serializers of every resource share: the user's scoped querysets, the related field
-that looks an id up in them, and the small references to companies, suppliers and definitions.
+"""What the serializers of every resource share: the related field that looks an id up in a
+queryset scoped to the requesting user, and the small references to companies, suppliers and
+definitions.
 
-Every related field takes a UUID and looks it up in a queryset scoped to the requesting user,
-so that an id of another branch's customer is indistinguishable from an unknown one.
+Every related field takes a UUID and looks it up in ``<Model>.objects.visible_to(user)`` (the
+rule of ``branches.access``), so that an id of another branch's customer is indistinguishable
+from an unknown one.
 """
 
 from django.utils.translation import gettext_lazy
@@ -10,23 +12,8 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.settings import api_settings
 
-from branches.access import visible_branches
 from otoorder.backends import registry
-from otoorder.orders.models import EarmouldOrder
-from otoorder.transactions.models import Customer, Transaction
 from suppliers.models import Company, Supplier
-
-
-def visible_customers(user):
-    return Customer.objects.filter(branch__in=visible_branches(user))
-
-
-def visible_transactions(user):
-    return Transaction.objects.filter(branch__in=visible_branches(user))
-
-
-def visible_orders(user):
-    return EarmouldOrder.objects.filter(branch__in=visible_branches(user))
 
 
 class ScopedRelatedField(serializers.PrimaryKeyRelatedField):

@@ -3,7 +3,6 @@
 
 from rest_framework import serializers
 
-from branches.access import visible_branches
 from branches.models import Branch
 from otoorder.transactions.models import Customer
 
@@ -11,7 +10,7 @@ from .common import ScopedRelatedField
 
 
 def _visible_branches(request):
-    return visible_branches(request.user)
+    return Branch.objects.visible_to(request.user)
 
 
 class CustomerSerializer(serializers.ModelSerializer):

@@ -9,8 +9,7 @@ from django.utils.translation import gettext as _, gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from branches.access import visible_branches
-from branches.models import Membership
+from branches.models import Branch, Membership
 from branches.resolver import READY
 from otoorder import vocabulary
 from otoorder.orders import choices
@@ -29,17 +28,15 @@ from .common import (
     active_companies,
     active_suppliers,
     field_errors,
-    visible_orders,
-    visible_transactions,
 )
 
 
 def _visible_transactions(request):
-    return visible_transactions(request.user).select_related("branch").prefetch_related("steps")
+    return Transaction.objects.visible_to(request.user).select_related("branch").prefetch_related("steps")
 
 
 def _visible_impressions(request):
-    return Impression.objects.filter(customer__branch__in=visible_branches(request.user))
+    return Impression.objects.visible_to(request.user)
 
 
 ITEM_NULLABLE = {"allow_null": True, "required": False}
@@ -106,12 +103,12 @@ class OrderItemInputSerializer(serializers.Serializer):
 
 
 def _visible_orders(request):
-    return visible_orders(request.user)
+    return EarmouldOrder.objects.visible_to(request.user)
 
 
 def _visible_staff(request):
     """Users who may be named as prescriber: members of the branches (and chains) one sees."""
-    branches = visible_branches(request.user)
+    branches = Branch.objects.visible_to(request.user)
     members = Membership.objects.filter(branch__in=branches) | Membership.objects.filter(
         branch__isnull=True, chain__in=branches.values("chain")
     )

@@ -16,7 +16,6 @@ from .common import (
     SupplierRefSerializer,
     active_companies,
     active_suppliers,
-    visible_customers,
 )
 
 
@@ -54,7 +53,7 @@ def _active_templates(request):
 
 
 def _visible_customers(request):
-    return visible_customers(request.user).select_related("branch")
+    return Customer.objects.visible_to(request.user).select_related("branch")
 
 
 class TransactionSerializer(serializers.ModelSerializer):
