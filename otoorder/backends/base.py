@@ -4,6 +4,7 @@
 validate → build payload → transmit → parse result. A backend overrides the hooks only.
 """
 
+import inspect
 import logging
 import time
 from dataclasses import dataclass, fields
@@ -17,6 +18,7 @@ from .options import OptionsSchema
 from .result import DispatchResult
 
 logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class ConnectionCheck:
@@ -44,8 +46,13 @@ ITEM_FIELDS = tuple(item_field.name for item_field in fields(ItemDocument))
 
 
 def overrides(cls, hook):
-    """Whether ``cls`` implements ``hook`` itself (or a base between it and ``BaseBackend``)."""
-    return any(hook in vars(klass) for klass in cls.__mro__ if klass is not BaseBackend and klass is not object)
+    """Whether ``cls`` (or a base between it and ``BaseBackend``) implements ``hook``."""
+
+    def function(owner):
+        found = inspect.getattr_static(owner, hook)
+        return getattr(found, "__func__", found)  # a classmethod's function
+
+    return function(cls) is not function(BaseBackend)
 
 
 def _not_implemented(cls, hook, flag=None):

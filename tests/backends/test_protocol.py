@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from otoorder.backends import registry
-from otoorder.backends.base import BaseBackend
+from otoorder.backends.base import BaseBackend, overrides
 from otoorder.backends.exceptions import OrderRejected
 from otoorder.backends.result import DispatchResult, ResultStatus
 from otoorder.orders import dispatch, services
@@ -104,6 +104,11 @@ def test_the_registry_refuses_what_is_no_backend(register, monkeypatch):
     registry.get_backend_class.cache_clear()
     with pytest.raises(ImproperlyConfigured, match="not a subclass of BaseBackend"):
         registry.get_backend_class("test_not_a_backend")
+
+
+def test_a_hook_counts_as_implemented_only_when_it_is_not_the_bases():
+    assert overrides(Complete, "parse_result") and not overrides(Forgetful, "parse_result")
+    assert overrides(PollsWithoutHook, "transmit") and not overrides(PollsWithoutHook, "poll_status")
 
 
 def test_a_forgotten_hook_raises_not_implemented_naming_the_class():
