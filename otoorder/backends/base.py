@@ -7,7 +7,7 @@ validate → build payload → transmit → parse result. A backend overrides th
 import inspect
 import logging
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -151,7 +151,16 @@ class BaseBackend:
         self.validate(document)
         payload = self.build_payload(document)
         response = self.transmit(payload, document)
-        return self.parse_result(response, payload, document)
+        return self._with_attachment_notice(self.parse_result(response, payload, document), document)
+
+    def _with_attachment_notice(self, result, document):
+        """Say in the result what an interface without attachments did not carry."""
+        if not document.attachments or self.accepts_attachments:
+            return result
+        notice = _(
+            "Anhänge übermittelt die Schnittstelle „%(label)s“ nicht: %(names)s – bitte dem Labor gesondert senden."
+        ) % {"label": self.label, "names": ", ".join(attachment.name for attachment in document.attachments)}
+        return replace(result, message=f"{result.message} {notice}".strip())
 
     def validate(self, document):
         """Refuse an order this backend cannot carry (raise ``OrderRejected``).
