@@ -117,12 +117,12 @@ def setting(http_lab, tmp_path, monkeypatch, settings):
 # --- demo options: from the option schema, plus what no schema can guess ------------------
 
 
-def SPECIAL_OPTIONS(setting):
-    """Options whose valid value depends on the machine (folders, allow-listed programs)."""
-    return {
-        "otofaktur_otoport": {"outbox_dir": "otoport/out", "inbox_dir": "otoport/in"},
-        "command_line": {"executable": str(DEMO_PROGRAM), "arguments": ["--mode", "ok", "{order_file}"]},
-    }
+#: Options whose valid value no schema can guess (folders inside the exchange root that the
+#: ``setting`` fixture sets, a program inside its allow-list).
+SPECIAL_OPTIONS = {
+    "otofaktur_otoport": {"outbox_dir": "otoport/out", "inbox_dir": "otoport/in"},
+    "command_line": {"executable": str(DEMO_PROGRAM), "arguments": ["--mode", "ok", "{order_file}"]},
+}
 
 
 def generic_value(option, setting):
@@ -140,7 +140,7 @@ def generic_value(option, setting):
 
 
 def demo_options(backend_class, setting):
-    special = SPECIAL_OPTIONS(setting).get(backend_class.key)
+    special = SPECIAL_OPTIONS.get(backend_class.key)
     if special is not None:
         return dict(special)
     return {
