@@ -172,7 +172,9 @@ class BaseBackend:
             raise OrderRejected(_("Die Bestellung enthält keine Position."))
         defaults = ItemDocument(side="", side_label="")
         for item in document.items:
-            refused = [name for name in sorted(self.refused_item_fields) if getattr(item, name) != getattr(defaults, name)]
+            refused = [
+                name for name in sorted(self.refused_item_fields) if getattr(item, name) != getattr(defaults, name)
+            ]
             if refused:
                 raise OrderRejected(
                     _("Die Schnittstelle „%(label)s“ kann diese Angaben nicht übermitteln (%(side)s): %(fields)s.")

@@ -287,12 +287,14 @@ class OtofakturOtoportBackend(BaseBackend):
 
     def scan_files(self, document):
         """``(name, bytes, content type)`` of each scan: ``<order uuid>.<side>.<ext>`` beside the order."""
-        return [(outbox_scan_name(document, scan.filename), scan_content(scan), scan.content_type) for scan in document.scans]
+        return [
+            (outbox_scan_name(document, scan.filename), scan_content(scan), scan.content_type) for scan in document.scans
+        ]
 
     def build_payload(self, document):
         """The files for the outbox: the scans first, the order file last."""
-        files_out = [(name, content) for name, content, _type in self.scan_files(document)]
-        return ExchangePayload(order_file=(f"{document.order_id}{ORDER_SUFFIX}", build_order_xml(document)), scans=tuple(files_out))
+        scans = tuple((name, content) for name, content, _type in self.scan_files(document))
+        return ExchangePayload(order_file=(f"{document.order_id}{ORDER_SUFFIX}", build_order_xml(document)), scans=scans)
 
     def transmit(self, payload, document):
         # Scans first: the order file is what the lab picks up, its scans must already be there.

@@ -75,12 +75,15 @@ def check_backend_class(backend_class, key, registered_label):
         raise ImproperlyConfigured(f"Backend {key!r}: {name}.key is {backend_class.key!r}.")
     if str(backend_class.label) != str(registered_label):
         raise ImproperlyConfigured(
-            f"Backend {key!r}: {name}.label {str(backend_class.label)!r} differs from the registry's {registered_label!r}."
+            f"Backend {key!r}: {name}.label {str(backend_class.label)!r} differs from the registry's "
+            f"{registered_label!r}."
         )
     for flag, hooks in CAPABILITIES.items():
         missing = [hook for hook in hooks if getattr(backend_class, flag) and not overrides(backend_class, hook)]
         if missing:
-            raise ImproperlyConfigured(f"Backend {key!r}: {name} declares {flag} but does not implement {', '.join(missing)}().")
+            raise ImproperlyConfigured(
+                f"Backend {key!r}: {name} declares {flag} but does not implement {', '.join(missing)}()."
+            )
     unknown = set(backend_class.refused_item_fields) - set(ITEM_FIELDS)
     if unknown:
         raise ImproperlyConfigured(f"Backend {key!r}: refused_item_fields names no item field: {sorted(unknown)}.")
