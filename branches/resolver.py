@@ -43,10 +43,6 @@ class Resolution:
     def backend_key(self):
         return self.definition.backend if self.definition is not None else STANDARD
 
-    @property
-    def is_ready(self):
-        return self.outcome == READY
-
 
 def _level(definition, branch_id, company_id):
     """Lower is more specific; None when the definition does not serve this case."""

@@ -218,14 +218,3 @@ def test_invalid_items_create_nothing(transaction_obj, dreve, dreve_supplier, al
     assert set(left) == {"receiver_power", "receiver_length"}
     assert Dispatch.objects.count() == 0
 
-
-def test_staff_notice_says_what_happened_and_what_to_do(scripted, order, alice):
-    assert order.staff_notice == ""
-    Dispatch.objects.filter(order=order).update(due_at=timezone.now() - timedelta(minutes=10))
-    order.refresh_from_db()
-    assert "länger als üblich" in order.staff_notice and "nicht doppelt" in order.staff_notice
-    make_due(order)
-    scripted.script = [PermanentError("Kundennummer unbekannt")]
-    dispatch.run(order.dispatch.pk)
-    order.refresh_from_db()
-    assert "Kundennummer unbekannt" in order.staff_notice and "Erneut senden" in order.staff_notice

@@ -12,9 +12,10 @@ import requests
 from otoorder.backends import opentrans, signing
 from otoorder.backends.audia_easy_order import AudiaEasyOrderBackend
 from otoorder.backends.command_line import CommandLineBackend
+from otoorder.backends.document import ScanDocument
 from otoorder.backends.dreve_smartorder import DreveSmartOrderBackend
 from otoorder.backends.egger_erp import EggerErpBackend
-from otoorder.backends.hoerluchs_partner import HoerluchsPartnerBackend, ScanFile
+from otoorder.backends.hoerluchs_partner import HoerluchsPartnerBackend
 from otoorder.backends.otofaktur_otoport import OtofakturOtoportBackend
 from otoorder.backends.result import ResultStatus
 from otoorder.backends.transports.files import ROOT_ENV
@@ -79,11 +80,12 @@ def test_dreve_refuses_a_wrong_key_and_an_unknown_order(sandbox):
         backend.poll_status("nonsense")
 
 
-def test_hoerluchs_order_with_scans_is_confirmed(sandbox):
+def test_hoerluchs_order_with_scans_is_confirmed(sandbox, tmp_path):
     backend = HoerluchsPartnerBackend({"endpoint_url": f"{sandbox.url}/hoerluchs/api", "username": "hl", "password": "hl-pw"})
     assert backend.test_connection().ok
-    document = order_document()
-    object.__setattr__(document, "scans", (ScanFile("rechts.stl", b"solid scan", "model/stl", "right"),))
+    (tmp_path / "rechts.stl").write_bytes(b"solid scan")
+    scan = ScanDocument("rechts.stl", str(tmp_path / "rechts.stl"), side="right", content_type="model/stl")
+    document = order_document(scans=(scan,))
     result = backend.send(document)
     assert result.status == ResultStatus.CONFIRMED and result.external_reference.startswith("HL-")
     bad = HoerluchsPartnerBackend({"endpoint_url": f"{sandbox.url}/hoerluchs/api", "username": "hl", "password": "x"})

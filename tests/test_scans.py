@@ -198,7 +198,7 @@ def test_otoport_writes_each_scan_next_to_the_order_file(exchange_root, tmp_path
     assert (outbox / f"{ORDER_ID}.right.stl").read_bytes() == right
     assert (outbox / f"{ORDER_ID}.left.ply").read_bytes() == left
     item = ItemDocument(side="right", side_label="rechts", scan_file_name="right.stl", scan_format="stl_binary")
-    xml = etree.fromstring(otoport().build_payload(order_document(order_id=ORDER_ID, items=(item,))))
+    xml = etree.fromstring(otoport().build_payload(order_document(order_id=ORDER_ID, items=(item,))).order_file[1])
     # The order file names its scan as it lies next to it.
     assert xml.findtext("items/item/scan-file") == f"{ORDER_ID}.right.stl"
     # A resend replaces the files, never a second copy or a temporary left behind.

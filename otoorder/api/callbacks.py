@@ -94,7 +94,7 @@ def callback_definition(definition_id):
         backend_class = definition.backend_class
     except ConfigurationError:
         raise exceptions.NotFound() from None
-    if not getattr(backend_class, "supports_callback", False) or not hasattr(backend_class, "parse_callback"):
+    if not backend_class.supports_callback:
         raise exceptions.NotFound()
     return definition
 

@@ -116,9 +116,9 @@ def order_xml(document):
     items = etree.SubElement(root, "Items")
     for item in document.items:
         element = etree.SubElement(items, "Item", side=item.side, sideLabel=item.side_label)
-        codes = getattr(item, "lab_codes", {}) or {}
+        codes = item.lab_codes
         for field, tag, label_field in ITEM_ELEMENTS:
-            value = getattr(item, field, "")
+            value = getattr(item, field)
             if isinstance(value, bool):
                 value = "true" if value else ""
             # ``code``: the lab's own code of the value, from its catalogue.
@@ -130,11 +130,14 @@ def order_xml(document):
 
 
 def _add_impression(element, item):
-    if not getattr(item, "impression_kind", ""):
+    if not item.impression_kind:
         return
-    impression = etree.SubElement(element, "ImpressionDetails", kind=item.impression_kind)
+    attributes = {"kind": item.impression_kind}
+    if item.impression_kind_label:
+        attributes["label"] = item.impression_kind_label
+    impression = etree.SubElement(element, "ImpressionDetails", attributes)
     for field, tag in IMPRESSION_ELEMENTS:
-        _add(impression, tag, getattr(item, field, ""))
+        _add(impression, tag, getattr(item, field))
 
 
 def _snake(tag):

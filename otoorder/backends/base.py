@@ -4,15 +4,20 @@
 validate → build payload → transmit → parse result. A backend overrides the hooks only.
 """
 
+import inspect
+import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from .document import ItemDocument
 from .exceptions import BackendError, ConfigurationError, OrderRejected
 from .options import OptionsSchema
 from .result import DispatchResult
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -22,10 +27,49 @@ class ConnectionCheck:
     duration_ms: int = 0
 
 
+#: The hooks of the fixed pipeline and of "Verbindung testen"; every backend overrides them.
+REQUIRED_HOOKS = ("build_payload", "transmit", "parse_result", "check_connection")
+
+#: Optional capabilities: the flag a backend declares → the hooks it then implements.
+#: Callers choose by the flag (``backend.supports_status_poll``), never by ``hasattr``.
+CAPABILITIES = {
+    "supports_status_poll": ("poll_status",),
+    "supports_callback": ("parse_callback",),
+    "supports_inbox": ("read_inbox",),
+    "needs_browser_handoff": ("handoff_url",),
+    "accepts_scans": ("scan_files",),
+    "supports_cancellation": ("cancel",),
+}
+
+#: The fields of an ear's specification (``ItemDocument``).
+ITEM_FIELDS = tuple(item_field.name for item_field in fields(ItemDocument))
+
+
+def overrides(cls, hook):
+    """Whether ``cls`` (or a base between it and ``BaseBackend``) implements ``hook``."""
+
+    def function(owner):
+        found = inspect.getattr_static(owner, hook)
+        return getattr(found, "__func__", found)  # a classmethod's function
+
+    return function(cls) is not function(BaseBackend)
+
+
+def _not_implemented(cls, hook, flag=None):
+    if flag:
+        return NotImplementedError(
+            f"{cls.__name__}.{hook}() is not implemented: {cls.__name__} declares {flag} = "
+            f"{getattr(cls, flag)!r} and must implement it (docs/interfaces/README.md)."
+        )
+    return NotImplementedError(
+        f"{cls.__name__}.{hook}() is not implemented: every backend overrides it (docs/interfaces/README.md)."
+    )
+
+
 class BaseBackend:
-    #: Registry key, stored on interface definitions.
+    #: Registry key, stored on interface definitions (required).
     key = ""
-    #: Name shown to administrators.
+    #: Name shown to administrators (required; the registry's label of ``key``).
     label = ""
     description = ""
     #: Options as a tuple of ``Option``; see ``options.py``.
@@ -34,14 +78,30 @@ class BaseBackend:
     notice = ""
     #: Superseded by another interface: still usable, marked in branch administration.
     legacy = False
+    #: ``False``: registered, but definitions cannot be saved and ``send`` refuses.
+    available = True
     #: Templates read class attributes of backends; they must never instantiate one.
     do_not_call_in_templates = True
 
-    # Capabilities.
+    # --- optional capabilities (see ``CAPABILITIES``) -------------------------------------
+    #: ``poll_status(external_reference)`` → ``StatusUpdate`` (the beat task asks the lab).
     supports_status_poll = False
+    #: ``parse_callback(body)`` (classmethod) → reports (the signed callback endpoint).
     supports_callback = False
+    #: ``read_inbox(apply=None)`` → entries applied (the beat task reads the lab's files).
+    supports_inbox = False
+    #: ``handoff_url(document, *, return_url, callback_url, ...)``: staff finish in a portal.
     needs_browser_handoff = False
+    #: ``scan_files(document)`` → ``(name, bytes, content type)`` of the scans sent along.
     accepts_scans = False
+    #: ``cancel(document)`` → ``DispatchResult``: cancellation at the lab (not built yet).
+    supports_cancellation = False
+    #: The payload carries the order's attachments (``document.attachments``).
+    accepts_attachments = False
+
+    #: Item fields this interface cannot carry: ``validate`` refuses an ear that sets one
+    #: (rather than dropping it silently). Every other field of ``ItemDocument`` is carried.
+    refused_item_fields = frozenset()
 
     def __init__(self, options=None, *, timeout=30.0):
         try:
@@ -91,21 +151,73 @@ class BaseBackend:
         self.validate(document)
         payload = self.build_payload(document)
         response = self.transmit(payload, document)
-        return self.parse_result(response, payload, document)
+        return self._with_attachment_notice(self.parse_result(response, payload, document), document)
+
+    def _with_attachment_notice(self, result, document):
+        """Say in the result what an interface without attachments did not carry."""
+        if not document.attachments or self.accepts_attachments:
+            return result
+        notice = _(
+            "Anhänge übermittelt die Schnittstelle „%(label)s“ nicht: %(names)s – bitte dem Labor gesondert senden."
+        ) % {"label": self.label, "names": ", ".join(attachment.name for attachment in document.attachments)}
+        return replace(result, message=f"{result.message} {notice}".strip())
 
     def validate(self, document):
-        """Refuse an order this backend cannot carry (raise ``OrderRejected``)."""
+        """Refuse an order this backend cannot carry (raise ``OrderRejected``).
+
+        The base refuses an order without items and an ear that sets a field of
+        ``refused_item_fields``; a backend that overrides this calls ``super().validate``.
+        """
         if not document.items:
             raise OrderRejected(_("Die Bestellung enthält keine Position."))
+        defaults = ItemDocument(side="", side_label="")
+        for item in document.items:
+            refused = [
+                name for name in sorted(self.refused_item_fields) if getattr(item, name) != getattr(defaults, name)
+            ]
+            if refused:
+                raise OrderRejected(
+                    _("Die Schnittstelle „%(label)s“ kann diese Angaben nicht übermitteln (%(side)s): %(fields)s.")
+                    % {"label": self.label, "side": item.side_label or item.side, "fields": ", ".join(refused)}
+                )
 
     def build_payload(self, document):
-        raise ConfigurationError(_("Die Schnittstelle „%(label)s“ kann nicht senden.") % {"label": self.label})
+        """The request, message or file for ``document``; nothing is sent yet."""
+        raise _not_implemented(type(self), "build_payload")
 
     def transmit(self, payload, document):
-        raise ConfigurationError(_("Die Schnittstelle „%(label)s“ kann nicht senden.") % {"label": self.label})
+        """Send ``payload`` (the only hook that talks to the lab); return the lab's answer."""
+        raise _not_implemented(type(self), "transmit")
 
     def parse_result(self, response, payload, document) -> DispatchResult:
-        raise ConfigurationError(_("Die Schnittstelle „%(label)s“ kann nicht senden.") % {"label": self.label})
+        """The ``DispatchResult`` of the lab's answer."""
+        raise _not_implemented(type(self), "parse_result")
+
+    # --- optional capabilities: a backend declaring the flag implements the hook ----------
+
+    @classmethod
+    def capabilities(cls):
+        """``{flag: bool}`` of every optional capability (the API publishes it)."""
+        return {flag: bool(getattr(cls, flag)) for flag in (*CAPABILITIES, "accepts_attachments")}
+
+    def poll_status(self, external_reference):
+        raise _not_implemented(type(self), "poll_status", "supports_status_poll")
+
+    @classmethod
+    def parse_callback(cls, body):
+        raise _not_implemented(cls, "parse_callback", "supports_callback")
+
+    def read_inbox(self, apply=None):
+        raise _not_implemented(type(self), "read_inbox", "supports_inbox")
+
+    def handoff_url(self, document, *, return_url, callback_url, now=None, ttl=None):
+        raise _not_implemented(type(self), "handoff_url", "needs_browser_handoff")
+
+    def scan_files(self, document):
+        raise _not_implemented(type(self), "scan_files", "accepts_scans")
+
+    def cancel(self, document):
+        raise _not_implemented(type(self), "cancel", "supports_cancellation")
 
     # --- "Verbindung testen" ------------------------------------------------------------
 
@@ -119,7 +231,18 @@ class BaseBackend:
 
     def check_connection(self):
         """Reach the lab without ordering; return a message or raise ``BackendError``."""
-        raise ConfigurationError(_("Für diese Schnittstelle gibt es keinen Verbindungstest."))
+        raise _not_implemented(type(self), "check_connection")
+
+
+def scan_content(scan):
+    """The bytes of a ``ScanDocument``; a file gone from storage refuses the order."""
+    try:
+        return scan.content
+    except OSError:
+        logger.error("scan file %s is missing from storage", scan.path)
+        raise OrderRejected(
+            _("Die Scan-Datei %(name)s fehlt im Speicher; bitte den Scan erneut hochladen.") % {"name": scan.filename}
+        ) from None
 
 
 def _elapsed_ms(started):

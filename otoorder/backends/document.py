@@ -22,8 +22,8 @@ class PartyDocument:
 class ScanDocument:
     """A stored scan of a digital impression, as backends that send files need it.
 
-    Shaped like ``hoerluchs_partner.ScanFile`` (filename, content, content_type, side) plus
-    where the file lies and its checksum; ``content`` is read from ``path`` on first use.
+    The name it travels under, the ear, its type, where the file lies and its checksum;
+    ``content`` is read from ``path`` when a backend's ``scan_files`` asks for it.
     """
 
     filename: str

@@ -9,10 +9,9 @@
 Wire format: ``docs/interfaces/hoerluchs_partner.md``.
 """
 
-from dataclasses import dataclass
-
 from django.utils.translation import gettext_lazy
 
+from .base import scan_content
 from .labstatus import StatusTable
 from .transports.http import (
     BASIC_AUTH_OPTIONS,
@@ -78,17 +77,8 @@ LABEL_FIELDS = {
     "acoustic_modification_label": "akustik_modifikation_text",
     "canal_length_label": "gehoergangslaenge_text",
     "protection_filter_label": "filter_text",
+    "impression_kind_label": "abdruck_art_text",
 }
-
-
-@dataclass(frozen=True)
-class ScanFile:
-    """One scan of a digital impression, as the multipart carries it."""
-
-    filename: str
-    content: bytes
-    content_type: str = "application/octet-stream"
-    side: str = ""
 
 
 def order_body(document, scans=()):
@@ -104,8 +94,8 @@ def order_body(document, scans=()):
         "kundenreferenz": document.customer_reference,
         "verordner": document.prescriber,
         "bemerkung": document.notes,
-        "ursprungsauftrag": getattr(document, "original_order_number", ""),
-        "grund": getattr(document, "reason", ""),
+        "ursprungsauftrag": document.original_order_number,
+        "grund": document.reason,
         "filiale": {
             "name": document.branch.name,
             "anschrift": list(document.branch.address_lines),
@@ -123,7 +113,7 @@ def order_body(document, scans=()):
             {
                 "dateiname": scan.filename,
                 "seite": scan.side,
-                **({"sha256": scan.sha256} if getattr(scan, "sha256", "") else {}),
+                **({"sha256": scan.sha256} if scan.sha256 else {}),
             }
             for scan in scans
         ],
@@ -148,18 +138,14 @@ class HoerluchsPartnerBackend(BasicAuthHttpBackend):
         return {"Accept": "application/json"}
 
     def scan_files(self, document):
-        """The scans sent with the order: a sequence of :class:`ScanFile`.
-
-        Read from ``document.scans`` when the order document carries scans of digital
-        impressions; a document without that attribute sends the order part alone.
-        """
-        return tuple(getattr(document, "scans", ()))
+        """``(file name, bytes, content type)`` of each scan of the order's digital impressions."""
+        return [(scan.filename, scan_content(scan), scan.content_type) for scan in document.scans]
 
     def build_payload(self, document):
-        scans = self.scan_files(document)
-        body = json_bytes(order_body(document, scans))
+        files = self.scan_files(document)
+        body = json_bytes(order_body(document, document.scans))
         parts = [("order", ("order.json", body, "application/json; charset=utf-8"))]
-        parts += [("scan", (scan.filename, scan.content, scan.content_type)) for scan in scans]
+        parts += [("scan", scan_file) for scan_file in files]
         return HttpRequest(
             url=self.url("auftraege"),
             headers={},
@@ -167,8 +153,8 @@ class HoerluchsPartnerBackend(BasicAuthHttpBackend):
             summary={
                 "order_bytes": len(body),
                 "items": len(document.items),
-                "scans": len(scans),
-                "scan_bytes": sum(len(scan.content) for scan in scans),
+                "scans": len(files),
+                "scan_bytes": sum(len(content) for _name, content, _type in files),
             },
         )
 

@@ -133,8 +133,8 @@ def build_order(document, *, buyer_id, supplier_account):
         (REMARK_PRIORITY, document.priority),
         (REMARK_CUSTOMER_REFERENCE, document.customer_reference),
         (REMARK_PRESCRIBER, document.prescriber),
-        (REMARK_ORIGINAL_ORDER, getattr(document, "original_order_number", "")),
-        (REMARK_REASON, getattr(document, "reason", "")),
+        (REMARK_ORIGINAL_ORDER, document.original_order_number),
+        (REMARK_REASON, document.reason),
         ("general", document.notes),
     ):
         if _clean(value):
@@ -174,7 +174,7 @@ def _add_party(parties, party, role, party_id, *, id_type="supplier_specific", e
 
 
 def _feature_value(item, attr):
-    value = getattr(item, attr, "")
+    value = getattr(item, attr)
     if isinstance(value, bool):
         # A yes/no field is sent only when set (an extraction cord is ordered, not "not ordered").
         return "true" if value else ""
@@ -185,7 +185,7 @@ def _add_item(items, number, item):
     element = _add(items, "ORDER_ITEM")
     _add(element, "LINE_ITEM_ID", str(number))
     product = _add(element, "PRODUCT_ID")
-    codes = getattr(item, "lab_codes", {}) or {}
+    codes = item.lab_codes
     main = ("product_family", "style", "material")
     if any(field in codes for field in main):
         # The lab's own article code: its codes where its catalogue names them, ours otherwise.
@@ -213,7 +213,7 @@ def _add_item(items, number, item):
         if lab_code and lab_code != value:
             _add(feature, "bmecat:FDESCR", value, 250)
         label = _clean(getattr(item, label_attr), 250) if label_attr else ""
-        if value_attr == "scan_format" and getattr(item, "scan_sha256", ""):
+        if value_attr == "scan_format" and item.scan_sha256:
             label = f"SHA-256 {item.scan_sha256}"
         if label and label != value:
             _add(feature, "bmecat:FVALUE_DETAILS", label)

@@ -17,13 +17,14 @@ Wire format: ``docs/interfaces/otofaktur_otoport.md``.
 import logging
 import os
 import re
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from lxml import etree
 
-from .base import BaseBackend
+from .base import BaseBackend, scan_content
 from .exceptions import ConfigurationError, OrderRejected
 from .labstatus import StatusTable, StatusUpdate
 from .options import Option, OptionsSchema
@@ -81,6 +82,14 @@ ITEM_FIELDS = (
 )
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+@dataclass(frozen=True)
+class ExchangePayload:
+    """What goes into the outbox: ``(name, bytes)`` of the order file and of each scan."""
+
+    order_file: tuple
+    scans: tuple = ()
 
 
 class InvalidStatusFile(ValueError):
@@ -246,7 +255,7 @@ class OtofakturOtoportBackend(BaseBackend):
             ),
         ),
     )
-    supports_status_poll = True
+    supports_inbox = True
     accepts_scans = True
     status_table = STATUS_TABLE
 
@@ -276,25 +285,33 @@ class OtofakturOtoportBackend(BaseBackend):
             # The file name is the order's UUID; anything else could name a path.
             raise OrderRejected(_("Die Bestellung hat keine gültige Kennung (UUID)."))
 
+    def scan_files(self, document):
+        """``(name, bytes, content type)`` of each scan: ``<order uuid>.<side>.<ext>`` beside the order."""
+        return [
+            (outbox_scan_name(document, scan.filename), scan_content(scan), scan.content_type) for scan in document.scans
+        ]
+
     def build_payload(self, document):
-        return build_order_xml(document)
+        """The files for the outbox: the scans first, the order file last."""
+        scans = tuple((name, content) for name, content, _type in self.scan_files(document))
+        return ExchangePayload(order_file=(f"{document.order_id}{ORDER_SUFFIX}", build_order_xml(document)), scans=scans)
 
     def transmit(self, payload, document):
-        name = f"{document.order_id}{ORDER_SUFFIX}"
         # Scans first: the order file is what the lab picks up, its scans must already be there.
-        scans = scan_files(document)
+        name, content = payload.order_file
         if self.uses_sftp:
             with self._session() as session:
-                for scan_name, content in scans:
-                    session.upload_atomic(self.config["remote_outbox"], scan_name, content)
-                return session.upload_atomic(self.config["remote_outbox"], name, payload)
+                for scan_name, scan_bytes in payload.scans:
+                    session.upload_atomic(self.config["remote_outbox"], scan_name, scan_bytes)
+                return session.upload_atomic(self.config["remote_outbox"], name, content)
         outbox = files.folder(self.config["outbox_dir"], create=True)
-        for scan_name, content in scans:
-            files.atomic_write(outbox, scan_name, content)
-        return files.atomic_write(outbox, name, payload)
+        for scan_name, scan_bytes in payload.scans:
+            files.atomic_write(outbox, scan_name, scan_bytes)
+        return files.atomic_write(outbox, name, content)
 
     def parse_result(self, response, payload, document):
         name = os.path.basename(response)
+        size = len(payload.order_file[1])
         if self.uses_sftp:
             address = f"{self.config['sftp_host']}:{self.config['sftp_port']}"
             return DispatchResult(
@@ -305,14 +322,14 @@ class OtofakturOtoportBackend(BaseBackend):
                     "sftp_host": address,
                     "remote_outbox": self.config["remote_outbox"],
                     "file": name,
-                    "bytes": len(payload),
+                    "bytes": size,
                 },
                 raw_response=_("Datei hochgeladen: %(path)s") % {"path": response},
             )
         return DispatchResult(
             ResultStatus.ORDERED,
             message=_("Bestelldatei %(name)s im Ausgangsordner abgelegt.") % {"name": name},
-            request_summary={"outbox_dir": self.config["outbox_dir"], "file": name, "bytes": len(payload)},
+            request_summary={"outbox_dir": self.config["outbox_dir"], "file": name, "bytes": size},
             raw_response=_("Datei geschrieben: %(name)s") % {"name": name},
         )
 
@@ -420,21 +437,6 @@ def outbox_scan_name(document, filename):
     return f"{document.order_id}.{filename}"
 
 
-def scan_files(document):
-    """``(name, bytes)`` of each scan: ``<order uuid>.<side>.<ext>`` next to the order file."""
-    result = []
-    for scan in getattr(document, "scans", ()):
-        name = outbox_scan_name(document, scan.filename)
-        try:
-            result.append((name, scan.content))
-        except OSError:
-            logger.error("scan file %s of order %s is missing from storage", scan.filename, document.order_id)
-            raise OrderRejected(
-                _("Die Scan-Datei %(name)s fehlt im Speicher; bitte den Scan erneut hochladen.") % {"name": name}
-            ) from None
-    return result
-
-
 def build_order_xml(document):
     """The ``otoport-order`` file for ``document`` as UTF-8 bytes."""
     root = etree.Element("otoport-order", version=FORMAT_VERSION)
@@ -448,8 +450,8 @@ def build_order_xml(document):
         ("customer-reference", document.customer_reference),
         ("supplier-account", document.supplier_account),
         ("prescriber", document.prescriber),
-        ("original-order-number", getattr(document, "original_order_number", "")),
-        ("reason", getattr(document, "reason", "")),
+        ("original-order-number", document.original_order_number),
+        ("reason", document.reason),
     ):
         _add(root, tag, value)
     for tag, party in (("branch", document.branch), ("supplier", document.supplier)):
@@ -458,17 +460,17 @@ def build_order_xml(document):
         for line in party.address_lines:
             if _clean(line) != _clean(party.name):
                 _add(element, "address-line", line)
-        for field_name in ("email", "phone", "fax"):
-            _add(element, field_name, getattr(party, field_name))
+        for tag_name, value in (("email", party.email), ("phone", party.phone), ("fax", party.fax)):
+            _add(element, tag_name, value)
     _add(root, "notes", document.notes)
     items = etree.SubElement(root, "items")
     for item in document.items:
         element = etree.SubElement(items, "item", side=item.side)
         _add(element, "side", item.side, label=item.side_label)
-        codes = getattr(item, "lab_codes", {}) or {}
+        codes = item.lab_codes
         for tag, value_attr, label_attr in ITEM_FIELDS:
             label = getattr(item, label_attr) if label_attr else ""
-            value = getattr(item, value_attr, "")
+            value = getattr(item, value_attr)
             if isinstance(value, bool):
                 value = "true" if value else ""
             if value_attr == "scan_file_name" and value:
@@ -476,12 +478,6 @@ def build_order_xml(document):
             # ``code``: the lab's own code of the value, from its catalogue.
             _add(element, tag, value, label=label, code=codes.get(value_attr, ""))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-
-
-def read_status_file(path):
-    """``(order_id, StatusUpdate)`` of one ``otoport-status`` file; ``InvalidStatusFile`` if not one."""
-    with open(path, "rb") as handle:
-        return parse_status_file(os.path.basename(path), handle.read(STATUS_MAX_BYTES + 1))
 
 
 def parse_status_file(name, raw):

@@ -21,7 +21,7 @@ ORDER_TYPE_LABELS = {
 
 def _with_code(item, field, text):
     """The value as staff read it, plus the lab's own code where its catalogue names one."""
-    code = (getattr(item, "lab_codes", {}) or {}).get(field)
+    code = item.lab_codes.get(field)
     return f"{text} [{code}]" if text and code else text
 
 
@@ -65,7 +65,7 @@ def item_rows(item):
 
 def impression_text(item):
     """What the lab needs to find the ear's impression: the box label and parcel, or the file."""
-    lines = [item.impression_kind_label or item.impression]
+    lines = [item.impression_kind_label, item.impression]
     if item.impression_reference:
         lines.append(_("Etikett: %(label)s") % {"label": item.impression_reference})
     if item.impression_tracking_number:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import signing
+from .base import ITEM_FIELDS as ITEM_FIELD_NAMES
 from .exceptions import ConfigurationError
 from .labstatus import StatusTable, StatusUpdate
 from .options import Option
@@ -36,19 +37,13 @@ HANDOFF_VERSION = "1"
 HANDOFF_TTL_SECONDS = 900
 #: Name of the signature parameter; every other parameter is signed.
 SIGNATURE_PARAMETER = "sig"
-#: Item fields sent per ear as ``<side>_<field>`` (our canonical codes, not the labels).
-ITEM_FIELDS = (
-    "product_family",
-    "style",
-    "material",
-    "colour",
-    "vent_type",
-    "vent_diameter_mm",
-    "tube",
-    "receiver_power",
-    "receiver_length",
-    "quantity",
+#: Item fields sent per ear as ``<side>_<field>``: every field of the specification, our
+#: canonical codes (a portal shows its own texts; the German ``*_label`` fields stay home).
+ITEM_FIELDS = tuple(
+    name for name in ITEM_FIELD_NAMES if name not in ("side", "lab_codes") and not name.endswith("_label")
 )
+#: The lab's own code of a value travels as ``<side>_<field>_code`` (from its catalogue).
+CODE_SUFFIX = "_code"
 SIDES = ("right", "left")
 
 #: The portals' status words → our order statuses (the one table of both portals).
@@ -113,8 +108,8 @@ def ordered_sides(document):
     return [side for side in SIDES if side in document.sides]
 
 
-def handoff_params(document, *, return_url, callback_url, expires):
-    """The order context a portal receives; empty values are left out."""
+def order_params(document):
+    """The order context a portal receives (without the addresses and expiry of one link)."""
     params = {
         "version": HANDOFF_VERSION,
         "order_id": document.order_id,
@@ -125,14 +120,30 @@ def handoff_params(document, *, return_url, callback_url, expires):
         "account": document.supplier_account,
         "branch": document.branch.name,
         "customer_reference": document.customer_reference,
+        "prescriber": document.prescriber,
+        "original_order_number": document.original_order_number,
+        "reason": document.reason,
+        "notes": document.notes,
         "sides": ",".join(ordered_sides(document)),
-        "return_url": return_url,
-        "callback_url": callback_url,
-        "expires": str(expires),
     }
     for item in document.items:
         for name in ITEM_FIELDS:
-            params[f"{item.side}_{name}"] = str(getattr(item, name) or "")
+            params[f"{item.side}_{name}"] = _param_value(getattr(item, name))
+        for name, code in item.lab_codes.items():
+            params[f"{item.side}_{name}{CODE_SUFFIX}"] = _param_value(code)
+    return {name: value for name, value in params.items() if value != ""}
+
+
+def _param_value(value):
+    if isinstance(value, bool):
+        return "true" if value else ""  # a yes/no field is sent only when set
+    return "" if value is None else str(value)
+
+
+def handoff_params(document, *, return_url, callback_url, expires):
+    """The whole signed query of one hand-off link; empty values are left out."""
+    params = order_params(document)
+    params.update({"return_url": return_url, "callback_url": callback_url, "expires": str(expires)})
     return {name: value for name, value in params.items() if value != ""}
 
 
@@ -198,10 +209,17 @@ class PortalBackend(HttpBackend):
     #: A portal the lab replaced; branch administration shows ``notice`` as a warning.
     legacy = False
 
-    # --- send: nothing to transmit ----------------------------------------------------------
+    # --- send: the same pipeline, nothing goes over the network -------------------------
 
-    def send(self, document):
-        self.validate(document)
+    def build_payload(self, document):
+        """The order context the hand-off link will carry (``order_params``)."""
+        return order_params(document)
+
+    def transmit(self, payload, document):
+        """Nothing to transmit: staff open the portal with the signed link later."""
+        return None
+
+    def parse_result(self, response, payload, document):
         portal = urlsplit(self.config["portal_url"])
         return DispatchResult(
             ResultStatus.AWAITING_PORTAL,

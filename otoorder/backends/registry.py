@@ -6,8 +6,10 @@ Model choices derive from it. Adding an interface is one module and one line her
 
 from functools import cache
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
+from .base import CAPABILITIES, ITEM_FIELDS, BaseBackend, overrides
 from .exceptions import ConfigurationError
 
 BACKENDS = {
@@ -48,11 +50,43 @@ def label(key):
 
 @cache
 def get_backend_class(key):
+    """The backend class registered under ``key``, checked against the protocol.
+
+    An unknown key is a ``ConfigurationError`` (a definition names a backend that is gone);
+    a registered class that breaks the protocol is a developer's error, ``ImproperlyConfigured``.
+    """
     try:
-        path, _label = BACKENDS[key]
+        path, registered_label = BACKENDS[key]
     except KeyError:
         raise ConfigurationError(f"Unbekannte Schnittstelle „{key}“.") from None
-    return import_string(path)
+    backend_class = import_string(path)
+    check_backend_class(backend_class, key, registered_label)
+    return backend_class
+
+
+def check_backend_class(backend_class, key, registered_label):
+    """Refuse a class that is no backend, lacks ``key``/``label`` or misdeclares a capability."""
+    name = getattr(backend_class, "__qualname__", repr(backend_class))
+    if not (isinstance(backend_class, type) and issubclass(backend_class, BaseBackend)):
+        raise ImproperlyConfigured(f"Backend {key!r}: {name} is not a subclass of BaseBackend.")
+    if not backend_class.key or not backend_class.label:
+        raise ImproperlyConfigured(f"Backend {key!r}: {name} must set both `key` and `label`.")
+    if backend_class.key != key:
+        raise ImproperlyConfigured(f"Backend {key!r}: {name}.key is {backend_class.key!r}.")
+    if str(backend_class.label) != str(registered_label):
+        raise ImproperlyConfigured(
+            f"Backend {key!r}: {name}.label {str(backend_class.label)!r} differs from the registry's "
+            f"{registered_label!r}."
+        )
+    for flag, hooks in CAPABILITIES.items():
+        missing = [hook for hook in hooks if getattr(backend_class, flag) and not overrides(backend_class, hook)]
+        if missing:
+            raise ImproperlyConfigured(
+                f"Backend {key!r}: {name} declares {flag} but does not implement {', '.join(missing)}()."
+            )
+    unknown = set(backend_class.refused_item_fields) - set(ITEM_FIELDS)
+    if unknown:
+        raise ImproperlyConfigured(f"Backend {key!r}: refused_item_fields names no item field: {sorted(unknown)}.")
 
 
 def all_backend_classes():

@@ -102,6 +102,8 @@ class StandardBackend(BaseBackend):
         ),
         Option("cc", gettext_lazy("Kopie an"), kind="email", required=False),
     )
+    #: The e-mail carries the order's attachments after the order form.
+    accepts_attachments = True
 
     def validate(self, document):
         super().validate(document)

@@ -27,6 +27,7 @@ from datetime import timedelta
 
 from celery import current_app
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -119,6 +120,15 @@ def run(dispatch_id):
         result = backend.send(document)
     except BackendError as exc:
         error = exc
+    except (NotImplementedError, ImproperlyConfigured) as exc:
+        # A backend that breaks the protocol: a programming error, not the definition's fault.
+        logger.exception("programming error in backend %s sending order %s", order.backend, order.pk)
+        error = BackendError(
+            _("Programmfehler in der Schnittstelle (%(kind)s); bitte den Betreiber informieren.")
+            % {"kind": type(exc).__name__},
+            permanent=True,
+            detail=f"{type(exc).__name__}: {exc}",
+        )
     except Exception as exc:  # noqa: BLE001 - an unexpected bug must not lose the order
         logger.exception("unexpected error sending order %s", order.pk)
         error = BackendError(_("Unerwarteter Fehler beim Senden (%(kind)s).") % {"kind": type(exc).__name__})

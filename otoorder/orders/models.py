@@ -1,7 +1,6 @@
 """Earmould orders, their items per ear, impressions, history, outbox and attempt log."""
 
 import uuid
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -125,35 +124,6 @@ class EarmouldOrder(models.Model):
     @property
     def can_confirm_manually(self):
         return self.status == OrderStatus.AWAITING_MANUAL
-
-    @property
-    def staff_notice(self):
-        """What staff should know and do about the order's delivery, or ''."""
-        if self.status == OrderStatus.FAILED:
-            return _(
-                "Die Bestellung konnte nicht an das Labor übermittelt werden. Grund: %(reason)s "
-                "Bitte die Ursache beheben (z. B. Einrichtung in der Filialverwaltung) und dann "
-                "„Erneut senden“ wählen."
-            ) % {"reason": self.failure_reason}
-        if self.status == OrderStatus.AWAITING_MANUAL:
-            return _(
-                "Bitte das Bestellformular (PDF) drucken, faxen oder telefonisch durchgeben und "
-                "danach „Als bestellt bestätigen“ wählen."
-            )
-        if self.status in (OrderStatus.QUEUED, OrderStatus.SENDING):
-            dispatch = getattr(self, "dispatch", None)
-            overdue = dispatch is not None and dispatch.due_at < timezone.now() - timedelta(minutes=2)
-            if overdue:
-                return _(
-                    "Der Versand dauert länger als üblich (Versanddienst oder Labor nicht erreichbar). "
-                    "Die Bestellung ist gespeichert und wird automatisch gesendet, sobald der Versand "
-                    "wieder läuft; sie wird nicht doppelt bestellt. Bei längerer Dauer bitte die IT informieren."
-                )
-            if dispatch is not None and dispatch.last_error:
-                return _("Letzter Versuch fehlgeschlagen (%(error)s); ein neuer Versuch folgt automatisch.") % {
-                    "error": dispatch.last_error
-                }
-        return ""
 
     @property
     def backend_label(self):

@@ -1,13 +1,13 @@
 """The return channel by polling: ask the labs about orders in flight and read their inboxes.
 
 The periodic task ``poll_labs`` calls :func:`poll_all`. For every active interface definition
-whose backend declares ``supports_status_poll``:
+whose backend declares ``supports_status_poll`` or ``supports_inbox``:
 
-* a backend with ``poll_status(external_reference)`` (Dreve SmartOrder) is asked about a
+* a backend with ``supports_status_poll`` (Dreve SmartOrder) is asked about a
   bounded batch of the definition's orders that are ordered/confirmed/in production/shipped
   and carry the lab's number, least recently polled first (``last_polled_at``, so a long
   list of quiet orders never starves the newer ones);
-* a backend with ``read_inbox(apply)`` (Otofaktur Otoport) reads its inbox; ``apply`` finds
+* a backend with ``supports_inbox`` (Otofaktur Otoport) reads its inbox; ``apply`` finds
   the order by its UUID among the definition's orders.
 
 Every report goes through ``apply_status_update`` (one place, idempotent by report key), so
@@ -60,7 +60,7 @@ def poll_all():
             backend_class = registry.get_backend_class(definition.backend)
         except ConfigurationError:
             continue
-        if not getattr(backend_class, "supports_status_poll", False):
+        if not (backend_class.supports_status_poll or backend_class.supports_inbox):
             continue
         with definition_lock(definition) as acquired:
             if not acquired:
@@ -79,9 +79,9 @@ def poll_definition(definition, backend_class=None):
         logger.warning("poll: definition %s is not usable: %s", definition.pk, exc.message)
         return 0
     applied = 0
-    if hasattr(backend, "poll_status"):
+    if backend.supports_status_poll:
         applied += poll_orders(definition, backend)
-    if hasattr(backend, "read_inbox"):
+    if backend.supports_inbox:
         try:
             applied += read_inbox(definition, backend)
         except BackendError as exc:

@@ -8,7 +8,7 @@ lab is read back from the lab's records (headers, body), what came back from the
 import base64
 import json
 import socket
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import pytest
 from lxml import etree
@@ -16,7 +16,7 @@ from lxml import etree
 from otoorder.backends.audia_easy_order import STATUS_TABLE as AUDIA_STATUSES
 from otoorder.backends.audia_easy_order import AudiaEasyOrderBackend
 from otoorder.backends.base import ConnectionCheck
-from otoorder.backends.document import ItemDocument, PartyDocument
+from otoorder.backends.document import ItemDocument, PartyDocument, ScanDocument
 from otoorder.backends.dreve_smartorder import STATUS_TABLE as DREVE_STATUSES
 from otoorder.backends.dreve_smartorder import DreveSmartOrderBackend
 from otoorder.backends.exceptions import (
@@ -27,10 +27,7 @@ from otoorder.backends.exceptions import (
 from otoorder.backends.hoerluchs_partner import (
     STATUS_TABLE as HOERLUCHS_STATUSES,
 )
-from otoorder.backends.hoerluchs_partner import (
-    HoerluchsPartnerBackend,
-    ScanFile,
-)
+from otoorder.backends.hoerluchs_partner import HoerluchsPartnerBackend
 from otoorder.backends.result import ResultStatus
 from otoorder.orders.choices import OrderStatus
 from tests.documents import order_document
@@ -306,6 +303,7 @@ def test_hoerluchs_sends_multipart_with_the_order_json_and_basic_auth(http_lab):
         "rueckholfaden": False,
         "gravur": "EM R",
         "abdruck_art": "physical",
+        "abdruck_art_text": "Abdruck (Silikon, per Post)",
         "abdruck_etikett": "Box 17",
         "abdruck_sendungsnummer": "JJD000123",
         "scan_datei": "",
@@ -320,19 +318,17 @@ def test_hoerluchs_sends_multipart_with_the_order_json_and_basic_auth(http_lab):
     assert result.request_summary["scans"] == 0
 
 
-def test_hoerluchs_sends_scan_files_as_parts(http_lab):
+def test_hoerluchs_sends_scan_files_as_parts(http_lab, tmp_path):
+    (tmp_path / "r.stl").write_bytes(b"solid right\nendsolid right\n")
+    (tmp_path / "l.stl").write_bytes(b"\x00\x01binary-stl")
     scans = (
-        ScanFile("rechts.stl", b"solid right\nendsolid right\n", "model/stl", side="right"),
-        ScanFile("links.stl", b"\x00\x01binary-stl", "model/stl", side="left"),
+        ScanDocument("rechts.stl", str(tmp_path / "r.stl"), side="right", content_type="model/stl"),
+        ScanDocument("links.stl", str(tmp_path / "l.stl"), side="left", content_type="model/stl"),
     )
-
-    class WithScans(HoerluchsPartnerBackend):
-        def scan_files(self, document):
-            return scans
 
     http_lab.script(Reply.empty(204))
 
-    result = hoerluchs(http_lab, WithScans).send(document())
+    result = hoerluchs(http_lab).send(replace(document(), scans=scans))
 
     parts = http_lab.requests[0].multipart()
     assert parts["scan"] == [
@@ -424,7 +420,7 @@ def test_audia_sends_xml_and_takes_number_and_properties(http_lab):
         "Quantity": ("1", None),
         "Impression": ("Abdruck 2026-11-20 rechts", None),
         "Notes": ("rechts enger", None),
-        "ImpressionDetails": (right.find("ImpressionDetails").text, None),
+        "ImpressionDetails": (right.find("ImpressionDetails").text, "Abdruck (Silikon, per Post)"),
     }
     assert right.find("ImpressionDetails").get("kind") == "physical"
     assert {c.tag: c.text for c in right.find("ImpressionDetails")} == {

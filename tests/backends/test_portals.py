@@ -5,12 +5,14 @@ import hashlib
 import hmac
 import json
 import socket
+from dataclasses import replace
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 from otoorder.backends import registry
 from otoorder.backends.audia_easy_order_portal import AudiaEasyOrderPortalBackend
+from otoorder.backends.base import BaseBackend
 from otoorder.backends.egger_bestellsystem import EggerBestellsystemBackend
 from otoorder.backends.exceptions import ConfigurationError, PermanentError, TransientError
 from otoorder.backends.labstatus import StatusUpdate
@@ -62,7 +64,7 @@ def callback(**fields):
 @pytest.mark.parametrize("cls", PORTALS)
 def test_portals_are_registered_available_and_declare_their_capabilities(cls):
     assert registry.get_backend_class(cls.key) is cls
-    assert issubclass(cls, PortalBackend) and getattr(cls, "available", True)
+    assert issubclass(cls, PortalBackend) and cls.available
     assert cls.needs_browser_handoff and cls.supports_callback
     assert not cls.supports_status_poll and not cls.accepts_scans
     assert [o.name for o in cls.options_schema()] == ["portal_url", "shared_secret"]
@@ -77,7 +79,7 @@ def test_egger_portal_is_legacy_with_a_notice_and_audia_is_not():
 
 
 def test_registry_has_no_unavailable_backend_left():
-    assert all(getattr(cls, "available", True) for cls in registry.all_backend_classes())
+    assert all(cls.available for cls in registry.all_backend_classes())
 
 
 @pytest.mark.parametrize(
@@ -137,6 +139,7 @@ def test_handoff_url_carries_the_order_context():
         "account": "K-4711",
         "branch": "Filiale Mitte",
         "customer_reference": "EM-10001",
+        "prescriber": "Alice Akustik",
         "sides": "right,left",
         "return_url": RETURN_URL,
         "callback_url": CALLBACK_URL,
@@ -149,6 +152,15 @@ def test_handoff_url_carries_the_order_context():
         "right_vent_diameter_mm": "1.5",
         "right_tube": "standard_2_1",
         "right_quantity": "1",
+        "right_impression": "Abdruck 2026-11-20 rechts",
+        "right_notes": "rechts enger",
+        "right_surface_finish": "glossy",
+        "right_acoustic_modification": "libby_3",
+        "right_canal_length": "medium",
+        "right_engraving": "EM R",
+        "right_impression_kind": "physical",
+        "right_impression_reference": "Box 17",
+        "right_impression_tracking_number": "JJD000123",
         "left_product_family": "ric",
         "left_style": "canal",
         "left_material": "silicone",
@@ -157,8 +169,30 @@ def test_handoff_url_carries_the_order_context():
         "left_receiver_power": "M",
         "left_receiver_length": "2",
         "left_quantity": "2",
+        "left_impression": "Scan 2026-11-20 links",
+        "left_shore_hardness": "40",
+        "left_receiver_type": "Phonak M-Hörer",
+        "left_canal_length": "long",
+        "left_extraction_cord": "true",
+        "left_impression_kind": "scan",
+        "left_scan_format": "stl_binary",
+        "left_scan_sha256": "0" * 64,
+        "left_scan_file_name": "left.stl",
         "sig": params["sig"],
     }
+
+
+def test_handoff_url_carries_the_labs_own_codes():
+    item = replace(order_document().items[0], lab_codes={"style": "SCH-01", "material": "AC"})
+    _url, parts = handoff(document=order_document(items=(item,)))
+    params = dict(parse_qsl(parts.query))
+    assert (params["right_style_code"], params["right_material_code"]) == ("SCH-01", "AC")
+
+
+def test_send_builds_the_handoff_context_in_the_fixed_pipeline():
+    portal = backend()
+    assert type(portal).send is PortalBackend.send is BaseBackend.send
+    assert portal.build_payload(order_document())["right_engraving"] == "EM R"
 
 
 def test_handoff_query_is_canonical_and_the_signature_is_recomputable():
