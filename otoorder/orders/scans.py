@@ -488,8 +488,9 @@ def read_ascii_ply(body, elements):
         if rows + element.count > available:
             raise ply_announces_more(element, max(available - rows, 0), _("Zeilen"))
         rows += element.count
-    lines = text.split("\n")
-    lines = [line for line in lines if line and not line.isspace()]
+    lines = text.splitlines()
+    if not all(lines):  # blank lines are no rows
+        lines = [line for line in lines if line]
     if len(lines) < rows:
         raise ply_truncated()
     if len(lines) > rows:
@@ -515,15 +516,25 @@ def ascii_numbers(words):
 
 
 def read_ascii_element(element, chunk):
-    words = [line.split() for line in chunk]
-    layout = ascii_layout(element, words[0])
-    if layout is not None and all(len(row) == layout[0] for row in words):
-        table = ascii_numbers(words)
+    layout = ascii_layout(element, chunk[0].split())
+    if layout is not None:
         width, counts, columns = layout
+        table = ascii_table(chunk, width)
         # The vectorised path holds only if every row has the first row's list lengths.
-        if all((table[:, column] == length).all() for column, length in counts):
+        if table is not None and all((table[:, column] == length).all() for column, length in counts):
             return [ascii_whole(table[:, columns[index]]) for index in element.corner_lists()]
-    return group_corners([ascii_whole(corners) for row in words for corners in ascii_row(element, row)])
+    return group_corners([ascii_whole(corners) for line in chunk for corners in ascii_row(element, line.split())])
+
+
+def ascii_table(chunk, width):
+    """The rows as one float array (numpy's text parser), or None unless all are ``width`` finite numbers."""
+    try:
+        table = np.loadtxt(chunk, dtype=np.float64, ndmin=2, comments=None, encoding="ascii")
+    except ValueError:
+        return None
+    if table.shape[1] != width or not np.isfinite(table).all():
+        return None
+    return table
 
 
 def ascii_layout(element, first):
