@@ -1,6 +1,8 @@
 """The signed lab callback endpoint: egger's openTRANS answers applied to the order, and every
 refusal (signature, age, replay, unknown definition or order, payload, size) changing nothing."""
 
+import hashlib
+import hmac
 import json
 import logging
 import time
@@ -436,12 +438,35 @@ def test_callback_is_in_the_schema(client):
     assert set(result["properties"]) == {"applied", "unchanged"}
 
 
-def test_the_documented_signature_example_is_correct():
+#: The worked example of docs/interfaces/callbacks.md, pinned: a known answer, not recomputed.
+KNOWN_SECRET = "beispiel-geheimnis"
+KNOWN_TIMESTAMP = 1767225600  # 2026-01-01 00:00:00 UTC
+KNOWN_BODY = b'{"order_id":"6f1c2d8e-0000-4000-8000-0000000000e1","status":"confirmed","order_number":"A-4711"}'
+KNOWN_DIGEST = "12490643bc014b74f5ab1c6edbceec8597297fe2a23f4cb88f534e0f9cffdb49"
+KNOWN_HEADER = f"t={KNOWN_TIMESTAMP},v1={KNOWN_DIGEST}"
+
+
+def test_the_signature_scheme_gives_the_known_answer():
+    # The production signing function ...
+    assert signing.sign(KNOWN_SECRET, KNOWN_BODY, timestamp=KNOWN_TIMESTAMP) == KNOWN_HEADER
+    # ... and the documented recipe, computed independently: HMAC-SHA256 over "<t>." + body.
+    message = str(KNOWN_TIMESTAMP).encode("ascii") + b"." + KNOWN_BODY
+    assert hmac.new(KNOWN_SECRET.encode("utf-8"), message, hashlib.sha256).hexdigest() == KNOWN_DIGEST
+    # The endpoint's check accepts it within the window and refuses it outside.
+    assert signing.verify(KNOWN_SECRET, KNOWN_BODY, KNOWN_HEADER, now=KNOWN_TIMESTAMP + 299) == KNOWN_TIMESTAMP
+    with pytest.raises(signing.SignatureError, match="abgelaufen"):
+        signing.verify(KNOWN_SECRET, KNOWN_BODY, KNOWN_HEADER, now=KNOWN_TIMESTAMP + 301)
+    with pytest.raises(signing.SignatureError, match="falsch"):
+        signing.verify(KNOWN_SECRET, KNOWN_BODY + b" ", KNOWN_HEADER, now=KNOWN_TIMESTAMP)
+
+
+def test_the_documented_signature_example_is_the_known_answer():
     doc = (Path(__file__).resolve().parents[1] / "docs" / "interfaces" / "callbacks.md").read_text()
-    body = b'{"order_id":"6f1c2d8e-0000-4000-8000-0000000000e1","status":"confirmed","order_number":"A-4711"}'
-    header = signing.sign("beispiel-geheimnis", body, timestamp=1767225600)
-    assert f"X-Otoorder-Signature: {header}" in doc
-    assert body.decode() in doc and f"{len(body)} bytes" in doc
+    assert f"- shared secret: `{KNOWN_SECRET}`" in doc
+    assert f"- timestamp: `{KNOWN_TIMESTAMP}`" in doc
+    assert f"  {KNOWN_BODY.decode()}\n" in doc and f"body ({len(KNOWN_BODY)} bytes, no trailing newline)" in doc
+    assert f"X-Otoorder-Signature: {KNOWN_HEADER}" in doc
+    assert f"SHA2-256(stdin)= {KNOWN_DIGEST}" in doc
 
 
 def test_portal_json_callback_confirms_the_order(client, chain, dreve, transaction_obj, dreve_supplier, alice):
