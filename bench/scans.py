@@ -73,6 +73,39 @@ def binary_ply(path, faces):
     return len(triangles)
 
 
+def mixed_faces(faces):
+    """The grid with every other cell a quad, the others two triangles: about ``faces`` faces."""
+    vertices, triangles = grid_mesh(faces * 4 // 3)
+    half = len(triangles) // 2  # the cells' (a, b, c), then the same cells' (a, c, d)
+    abc, acd = triangles[:half], triangles[half:]
+    quads = np.column_stack([abc[0::2], acd[0::2, 2]])
+    singles = np.concatenate([abc[1::2], acd[1::2]])
+    return vertices, quads, singles
+
+
+def mixed_binary_ply(path, faces):
+    vertices, quads, singles = mixed_faces(faces)
+    rows = []
+    for corners in (quads, singles):
+        table = np.zeros(len(corners), dtype=[("n", "u1"), ("corners", "<i4", (corners.shape[1],))])
+        table["n"], table["corners"] = corners.shape[1], corners
+        rows.append(table.tobytes())
+    with open(path, "wb") as out:
+        out.write(ply_header("binary_little_endian", len(vertices), len(quads) + len(singles)))
+        out.write(vertices.astype("<f4").tobytes() + b"".join(rows))
+    return len(quads) + len(singles)
+
+
+def mixed_ascii_ply(path, faces):
+    vertices, quads, singles = mixed_faces(faces)
+    with open(path, "wb") as out:
+        out.write(ply_header("ascii", len(vertices), len(quads) + len(singles)))
+        np.savetxt(out, vertices, fmt="%.5f")
+        for corners in (quads, singles):
+            np.savetxt(out, np.column_stack([np.full(len(corners), corners.shape[1]), corners]), fmt="%d")
+    return len(quads) + len(singles)
+
+
 def ply_bomb(path, _count):
     from tests.scan_files import ply_declaring, ply_body
 
@@ -116,6 +149,8 @@ def main():
         (f"binary STL, {stl_bytes / 2**20:.0f} MiB", "mesh.stl", binary_stl, stl_bytes),
         (f"ASCII PLY, {args.faces:,} faces", "mesh-ascii.ply", ascii_ply, args.faces),
         (f"binary PLY, {args.faces:,} faces", "mesh-binary.ply", binary_ply, args.faces),
+        (f"ASCII PLY, ~{args.faces:,} tris+quads", "mixed-ascii.ply", mixed_ascii_ply, args.faces),
+        (f"binary PLY, ~{args.faces:,} tris+quads", "mixed-binary.ply", mixed_binary_ply, args.faces),
         ("PLY bomb declaring 10^12 faces", "bomb.ply", ply_bomb, None),
     ]
     print(f"\notoorder scan check · {os.cpu_count()} cores · best of {args.repeat} (read from disk + inspect_scan)")

@@ -19,6 +19,7 @@ import hashlib
 import logging
 import math
 import re
+import struct
 from dataclasses import dataclass
 
 import numpy as np
@@ -427,51 +428,65 @@ def read_binary_ply(body, elements, order):
     return faces
 
 
-def binary_list_lengths(body, offset, element, order):
-    """The list lengths of the row at ``offset`` (property index → length), each checked."""
-    return walk_binary_row(body, offset, element, order)[1]
-
-
-def walk_binary_row(body, offset, element, order, keep=()):
-    """``(offset after the row, list lengths, kept lists)`` of the row at ``offset``."""
-    lengths, kept = {}, {}
-    for index, (_name, kind) in enumerate(element.properties):
+def binary_row_steps(element, order):
+    """How to walk a row: per property ``(scalar size, None)`` or ``(count Struct, item type)``."""
+    steps = []
+    for _name, kind in element.properties:
         if isinstance(kind, str):
-            offset += np.dtype(kind).itemsize
-            continue
-        count_type, item_type = np.dtype(order + kind[0]), np.dtype(order + kind[1])
-        if offset + count_type.itemsize > len(body):
-            raise ply_truncated()
-        length = int(np.frombuffer(body, count_type, count=1, offset=offset)[0])
-        if length < 0 or length > PLY_LIST_MAX:
-            raise ply_list_too_long(element, length)
-        offset += count_type.itemsize
-        if offset + length * item_type.itemsize > len(body):
-            raise ply_truncated()
-        if index in keep:
-            kept[index] = np.frombuffer(body, item_type, count=length, offset=offset)
-        offset += length * item_type.itemsize
-        lengths[index] = length
-    if offset > len(body):
+            steps.append((np.dtype(kind).itemsize, None))
+        else:
+            count_type, item_type = np.dtype(order + kind[0]), np.dtype(order + kind[1])
+            steps.append((struct.Struct(order + count_type.char), item_type))
+    return steps
+
+
+def walk_binary_rows(body, offset, element, order, rows, keep=()):
+    """Walk ``rows`` rows from ``offset`` with ``struct``; ``(offset after them, list lengths
+    of the last row, the kept lists as tuples)``. Every length is checked before it is used."""
+    size, steps, kept, lengths = len(body), binary_row_steps(element, order), [], {}
+    formats = {}
+    for _row in range(rows):
+        for index, (step, item_type) in enumerate(steps):
+            if item_type is None:
+                offset += step
+                continue
+            if offset + step.size > size:
+                raise ply_truncated()
+            (length,) = step.unpack_from(body, offset)
+            if not 0 <= length <= PLY_LIST_MAX:
+                raise ply_list_too_long(element, length)
+            offset += step.size
+            end = offset + length * item_type.itemsize
+            if end > size:
+                raise ply_truncated()
+            if index in keep:
+                if length not in formats:
+                    formats[length] = struct.Struct(f"{order}{length}{item_type.char}")
+                kept.append(formats[length].unpack_from(body, offset))
+            lengths[index] = length
+            offset = end
+    if offset > size:
         raise ply_truncated()
     return offset, lengths, kept
 
 
+def binary_list_lengths(body, offset, element, order):
+    """The list lengths of the row at ``offset`` (property index → length), each checked."""
+    return walk_binary_rows(body, offset, element, order, 1)[1]
+
+
 def read_binary_rows(body, offset, element, order):
     """Row by row, for lists of varying length; bounded: ``count`` rows were checked to fit."""
-    corner_lists, rows = element.corner_lists(), []
-    for _row in range(element.count):
-        offset, _lengths, kept = walk_binary_row(body, offset, element, order, keep=corner_lists)
-        rows += kept.values()
+    offset, _lengths, rows = walk_binary_rows(body, offset, element, order, element.count, keep=element.corner_lists())
     return offset, rows
 
 
-def group_corners(rows):
+def group_corners(rows, dtype=np.int64):
     """Face corner lists of varying length as one 2-D array per length."""
     groups = {}
     for corners in rows:
         groups.setdefault(len(corners), []).append(corners)
-    return [np.array(group, dtype=np.int64).reshape(len(group), length) for length, group in groups.items()]
+    return [np.array(group, dtype=dtype).reshape(len(group), length) for length, group in groups.items()]
 
 
 # --- ASCII PLY ---------------------------------------------------------------------------
@@ -504,26 +519,51 @@ def read_ascii_ply(body, elements):
 
 
 def ascii_numbers(words):
-    """``words`` (rows of words) as a float array; refuse what is not a finite number."""
+    """The values of one ASCII PLY row; refuse what is not a finite number."""
     try:
-        values = np.array(words, dtype=np.float64)
+        values = list(map(float, words))
     except ValueError:
         values = None
-    if values is None or not np.isfinite(values).all():
-        bad = next(word for row in words for word in row if not is_finite_number(word))
+    if values is None or not all(map(math.isfinite, values)):
+        bad = next(word for word in words if not is_finite_number(word))
         raise invalid(_("Die PLY-Datei (ASCII) enthält einen ungültigen Wert: „%(value)s“."), value=bad[:20])
     return values
 
 
 def read_ascii_element(element, chunk):
-    layout = ascii_layout(element, chunk[0].split())
-    if layout is not None:
-        width, counts, columns = layout
-        table = ascii_table(chunk, width)
-        # The vectorised path holds only if every row has the first row's list lengths.
-        if table is not None and all((table[:, column] == length).all() for column, length in counts):
-            return [ascii_whole(table[:, columns[index]]) for index in element.corner_lists()]
-    return group_corners([ascii_whole(corners) for line in chunk for corners in ascii_row(element, line.split())])
+    """The face corner arrays of one element's rows (lines), read vectorised where possible."""
+    corners = ascii_uniform_rows(element, chunk)
+    if corners is not None:
+        return corners
+    # Rows of different widths (e.g. triangles and quads): one vectorised read per width.
+    by_width = {}
+    for line in chunk:
+        by_width.setdefault(len(line.split()), []).append(line)
+    faces = []
+    for lines in by_width.values():
+        corners = ascii_uniform_rows(element, lines)
+        faces += corners if corners is not None else ascii_rows_one_by_one(element, lines)
+    return faces
+
+
+def ascii_uniform_rows(element, lines):
+    """Corner arrays if all ``lines`` have the first line's layout (numpy's text parser), else None."""
+    layout = ascii_layout(element, lines[0].split())
+    if layout is None:
+        return None
+    width, counts, columns = layout
+    table = ascii_table(lines, width)
+    if table is None or not all((table[:, column] == length).all() for column, length in counts):
+        return None
+    return [ascii_whole(table[:, columns[index]]) for index in element.corner_lists()]
+
+
+def ascii_rows_one_by_one(element, lines):
+    """Row by row: finds the row in error (bounded, as the rows were counted against the lines)."""
+    corner_lists, rows = element.corner_lists(), []
+    for line in lines:
+        rows += ascii_row(element, line.split(), corner_lists)
+    return [ascii_whole(group) for group in group_corners(rows, np.float64)]
 
 
 def ascii_table(chunk, width):
@@ -556,10 +596,10 @@ def ascii_layout(element, first):
     return position, counts, columns
 
 
-def ascii_row(element, row):
-    """Walk one row of words; yields the face's corner lists (as float arrays)."""
+def ascii_row(element, row, corner_lists):
+    """Walk one row of words; yields the face's corner lists (as lists of floats)."""
     position = 0
-    values = ascii_numbers([row])[0] if row else np.zeros(0)
+    values = ascii_numbers(row)
     for index, (_name, kind) in enumerate(element.properties):
         if position >= len(values):
             raise ply_truncated()
@@ -575,7 +615,7 @@ def ascii_row(element, row):
         if len(items) < length:
             raise ply_truncated()
         position += 1 + int(length)
-        if index in element.corner_lists():
+        if index in corner_lists:
             yield items
     if position != len(values):
         raise ply_trailing()
