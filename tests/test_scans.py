@@ -284,6 +284,7 @@ def test_ply_bomb_of_empty_rows_is_refused(fmt):
         (scan_files.ply_declaring("ascii", 4, 5, PLY_BODY_ASCII), "es fehlen Daten, die der Kopf ankündigt"),
         (scan_files.ply_declaring("ascii", 4, 3, PLY_BODY_ASCII), "weitere Bytes"),
         (scan_files.ply_declaring("ascii", 3, 4, PLY_BODY_ASCII), "weitere Bytes"),
+        (scan_files.ply_declaring("ascii", 4, 4, PLY_BODY_ASCII.replace(b"3 0 3 2\n", b"   \n")), "es fehlen Daten"),
     ],
 )
 def test_ply_declaring_more_than_it_holds_is_refused(data, words):
@@ -300,6 +301,12 @@ def test_binary_stl_with_a_huge_triangle_count_is_refused(count):
     error = error_of(scan_files.stl_binary_declaring(count))
     assert error.code == scans.INVALID
     assert f"für {count} Dreiecke {84 + 50 * count} Bytes groß sein, sie hat 284 Bytes" in error.messages[0]
+
+
+def test_ply_with_an_endless_count_is_refused():
+    error = error_of(scan_files.ply_declaring("ascii", 4, "9" * 5000, PLY_BODY_ASCII))
+    assert error.code == scans.INVALID
+    assert "Der Kopf der PLY-Datei ist nicht lesbar: „element face 9999" in error.messages[0]
 
 
 @bounded

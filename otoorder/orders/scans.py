@@ -304,7 +304,7 @@ def parse_ply_header(header):
         raise invalid(_("Das PLY-Format „%(format)s“ wird nicht unterstützt."), format=f"{file_format} {version}")
     elements, element_lines = [], []
     for words in lines[1:]:
-        if words[0] == "element" and len(words) == 3 and words[2].isdigit():
+        if words[0] == "element" and len(words) == 3 and words[2].isdigit() and len(words[2]) <= 20:
             elements.append(PlyElement(words[1], int(words[2]), []))
             element_lines.append(words)
         elif words[0] == "property" and elements:
@@ -572,7 +572,8 @@ def ascii_table(chunk, width):
         table = np.loadtxt(chunk, dtype=np.float64, ndmin=2, comments=None, encoding="ascii")
     except ValueError:
         return None
-    if table.shape[1] != width or not np.isfinite(table).all():
+    # (loadtxt skips blank lines: a line of spaces must not vanish from the count.)
+    if table.shape != (len(chunk), width) or not np.isfinite(table).all():
         return None
     return table
 
