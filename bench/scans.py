@@ -3,9 +3,9 @@
 
     .venv/bin/python bench/scans.py        # also run by `make bench`
 
-The meshes are generated on the fly into a temporary folder: a binary STL of 50 MB (the
-upload limit), an ASCII PLY of 1,000,000 faces, the same mesh as binary PLY, and the 200-byte
-PLY that declares 10^12 rows. Each file is read from disk and checked as an upload is (all
+The meshes are generated on the fly into a temporary folder: a binary and an ASCII STL of
+50 MiB (the upload limit), an ASCII PLY of 1,000,000 faces, the same mesh as binary PLY, both
+again with triangles and quads mixed, and the 242-byte PLY that declares 10^12 rows. Each file is read from disk and checked as an upload is (all
 bytes in memory, then ``inspect_scan``); the best of ``--repeat`` runs is printed. Needs no
 database and no broker.
 """
@@ -32,6 +32,20 @@ def binary_stl(path, size_bytes):
         out.write(b"otoorder bench".ljust(80, b" ") + np.uint32(triangles).tobytes())
         out.write(rows.tobytes())
     return triangles
+
+
+def ascii_stl(path, size_bytes):
+    rng = np.random.default_rng(4711)
+    facet = "facet normal 0 0 1\n outer loop\n{}{}{} endloop\nendfacet\n"
+    vertex = "  vertex {:e} {:e} {:e}\n"
+    sample = facet.format(*(vertex.format(-10.0, -10.0, -10.0),) * 3)  # the longest facet
+    count = (size_bytes - 100) // len(sample)
+    with open(path, "w", encoding="ascii") as out:
+        out.write("solid otoorder bench\n")
+        for triangle in rng.uniform(-20, 20, size=(count, 3, 3)):
+            out.write(facet.format(*(vertex.format(*point) for point in triangle)))
+        out.write("endsolid otoorder bench\n")
+    return count
 
 
 def grid_mesh(faces):
@@ -147,6 +161,7 @@ def main():
     stl_bytes = min(int(args.stl_mb * 1024 * 1024), settings.OTOORDER_SCAN_MAX_BYTES)
     cases = [
         (f"binary STL, {stl_bytes / 2**20:.0f} MiB", "mesh.stl", binary_stl, stl_bytes),
+        (f"ASCII STL, {stl_bytes / 2**20:.0f} MiB", "mesh-ascii.stl", ascii_stl, stl_bytes),
         (f"ASCII PLY, {args.faces:,} faces", "mesh-ascii.ply", ascii_ply, args.faces),
         (f"binary PLY, {args.faces:,} faces", "mesh-binary.ply", binary_ply, args.faces),
         (f"ASCII PLY, ~{args.faces:,} tris+quads", "mixed-ascii.ply", mixed_ascii_ply, args.faces),

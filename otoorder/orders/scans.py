@@ -11,8 +11,12 @@ is kept only in ``original_name`` and in the download's ``Content-Disposition``.
 Reading is bounded before it starts: every count a file declares (triangles of a binary STL,
 elements of a PLY, lengths of PLY lists) is checked against the bytes (or lines) that are
 really there before anything is read in a loop, so a small file that announces billions of
-triangles is refused at once. The meshes themselves are read with numpy's buffer functions
-(``numpy.frombuffer`` over the bytes, one vectorised check per element), not value by value.
+triangles is refused at once; a PLY header is bounded in bytes and lines, ASCII STL by the
+size limit. The meshes themselves are read with numpy, not value by value: ``frombuffer``
+over the bytes of binary STL and PLY, ``loadtxt`` for ASCII PLY rows, one table of words per
+ASCII STL; each check is one vectorised operation per element or column. Only PLY faces of
+mixed corner counts are walked row by row (binary, with ``struct``), bounded by the file size.
+Timings: ``bench/scans.py``.
 """
 
 import hashlib
@@ -179,48 +183,68 @@ def binary_stl_triangles(data):
     return count
 
 
-_STL_FACET_LINES = (
-    ("facet", "normal", 3),
-    ("outer", "loop", 0),
-    ("vertex", None, 3),
-    ("vertex", None, 3),
-    ("vertex", None, 3),
-    ("endloop", None, 0),
-    ("endfacet", None, 0),
-)
+#: The 21 words of one ASCII STL facet (lower case); ``None`` where a number stands.
+STL_FACET_WORDS = (
+    "facet", "normal", None, None, None,
+    "outer", "loop",
+    "vertex", None, None, None,
+    "vertex", None, None, None,
+    "vertex", None, None, None,
+    "endloop",
+    "endfacet",
+)  # fmt: skip
+#: What each word's line is expected to say (for the error message).
+STL_FACET_LINE_OF_WORD = (
+    *["facet normal"] * 5, *["outer loop"] * 2, *["vertex"] * 12, "endloop", "endfacet",
+)  # fmt: skip
+STL_KEYWORD_COLUMNS = [column for column, word in enumerate(STL_FACET_WORDS) if word]
+STL_NUMBER_COLUMNS = [column for column, word in enumerate(STL_FACET_WORDS) if word is None]
 
 
 def ascii_stl_triangles(data):
-    """ASCII STL: line by line, bounded by the file size limit (``inspect_scan`` checked it)."""
+    """ASCII STL, word by word but vectorised: a table of 21 words per facet, each column checked
+    at once with numpy (keywords compared, numbers converted). Bounded by the size limit."""
     try:
-        text = data.decode("ascii")
+        text = data.decode("ascii").lower()
     except UnicodeDecodeError:
         raise invalid(_("Die STL-Datei (ASCII) enthält Zeichen, die in STL nicht vorkommen.")) from None
-    lines = [(number, line.split()) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
-    if not lines or lines[-1][1][0].lower() != "endsolid":
+    stripped = text.strip()
+    first, last = stripped.partition("\n")[0], stripped.rpartition("\n")[2]
+    if "\n" not in stripped or last.split()[0] != "endsolid":
         raise invalid(_("Die STL-Datei (ASCII) ist unvollständig: das abschließende „endsolid“ fehlt."))
-    facets = lines[1:-1]
-    if len(facets) % len(_STL_FACET_LINES):
+    words = text.split()
+    start, end = len(first.split()), len(words) - len(last.split())
+    if (end - start) % len(STL_FACET_WORDS):
         raise invalid(_("Die STL-Datei (ASCII) ist unvollständig: die letzte Fläche ist nicht abgeschlossen."))
-    for index, (number, words) in enumerate(facets):
-        keyword, second, numbers = _STL_FACET_LINES[index % len(_STL_FACET_LINES)]
-        check_stl_line(number, words, keyword, second, numbers)
-    count = len(facets) // len(_STL_FACET_LINES)
+    count = (end - start) // len(STL_FACET_WORDS)
     if not count:
         raise invalid(_("Die STL-Datei enthält keine Dreiecke."))
+    table = np.array(words[start:end], dtype=object).reshape(count, len(STL_FACET_WORDS))
+    for column in STL_KEYWORD_COLUMNS:
+        wrong = np.flatnonzero(table[:, column] != STL_FACET_WORDS[column])
+        if wrong.size:
+            raise stl_unreadable(text, start + int(wrong[0]) * len(STL_FACET_WORDS) + column, column)
+    numbers = table[:, STL_NUMBER_COLUMNS]
+    try:
+        finite = np.isfinite(numbers.astype(np.float64))
+    except ValueError:
+        finite = np.vectorize(is_finite_number, otypes=[bool])(numbers)
+    if not finite.all():
+        row, index = (int(i) for i in np.argwhere(~finite)[0])
+        column = STL_NUMBER_COLUMNS[index]
+        raise stl_unreadable(text, start + row * len(STL_FACET_WORDS) + column, column)
     return count
 
 
-def check_stl_line(number, words, keyword, second, numbers):
-    expected = " ".join(filter(None, (keyword, second)))
-    head = [word.lower() for word in words[: 2 if second else 1]]
-    values = words[len(head) :]
-    if head != expected.split() or len(values) != numbers or not all(map(is_finite_number, values)):
-        raise invalid(
-            _("Die STL-Datei (ASCII) ist in Zeile %(line)s nicht lesbar (erwartet: „%(expected)s“)."),
-            line=number,
-            expected=expected,
-        )
+def stl_unreadable(text, word, column):
+    """The error for the ``word``-th word of ``text`` (a facet's ``column``), naming its line."""
+    words_per_line = np.fromiter((len(line.split()) for line in text.splitlines()), dtype=np.int64)
+    line = int(np.searchsorted(np.cumsum(words_per_line), word, side="right")) + 1
+    return invalid(
+        _("Die STL-Datei (ASCII) ist in Zeile %(line)s nicht lesbar (erwartet: „%(expected)s“)."),
+        line=line,
+        expected=STL_FACET_LINE_OF_WORD[column],
+    )
 
 
 def is_finite_number(word):
