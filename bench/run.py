@@ -186,7 +186,7 @@ def start_workers(count, log_dir, email_url):
     workers = []
     for index in range(count):
         args = [
-            str(BIN / "celery"), "-A", "otoorder", "worker", "-l", "info", "--pool", "prefork",
+            sys.executable, "-m", "celery", "-A", "otoorder", "worker", "-l", "info", "--pool", "prefork",
             "--concurrency", "1", "-Q", "celery", "-n", f"bench{index}@%h",
             "--without-gossip", "--without-mingle", "-I", "bench_probe",
         ]  # fmt: skip

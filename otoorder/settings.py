@@ -220,6 +220,10 @@ OTOORDER_DISPATCH = {
 # --- Impressions and earmoulds -------------------------------------------------------------
 #: Largest scan file accepted (STL/PLY), in bytes.
 OTOORDER_SCAN_MAX_BYTES = env.int("OTOORDER_SCAN_MAX_BYTES", default=50 * 1024 * 1024)
+#: The official openTRANS 2.1 schema (not shipped): egger ERP orders are validated against it
+#: before sending when set; by default the copy beside the checkout, if there (the tests need it).
+_OPENTRANS_XSD_BESIDE = BASE_DIR.parent / "shared" / "schemas" / "opentrans-2.1" / "opentrans_2_1.xsd"
+OTOORDER_OPENTRANS_XSD = env.str("OTOORDER_OPENTRANS_XSD", default=str(_OPENTRANS_XSD_BESIDE) if _OPENTRANS_XSD_BESIDE.is_file() else "")
 #: Warranty of a fitted earmould, in months from the fitting date.
 OTOORDER_WARRANTY_MONTHS = env.int("OTOORDER_WARRANTY_MONTHS", default=12)
 

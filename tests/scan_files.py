@@ -72,3 +72,41 @@ def ellipsoid_stl(segments=24, radii=(9.0, 6.0, 12.0)):
     for triangle in triangles:
         data += struct.pack("<3f", 0, 0, 0) + b"".join(struct.pack("<3f", *v) for v in triangle) + b"\0\0"
     return data
+
+
+# --- bombs and liars: small files whose header promises far more than they hold ----------------
+
+
+def ply_raw_header(fmt, *lines):
+    return ("ply\n" + f"format {fmt} 1.0\n" + "".join(f"{line}\n" for line in lines) + "end_header\n").encode("ascii")
+
+
+def ply_bomb(fmt="binary_little_endian", count=10**12):
+    """About 200 bytes: a tetrahedron's data under a header with an element of ``count`` empty rows."""
+    header = ply_raw_header(
+        fmt, "element vertex 4", "property float x", "property float y", "property float z", f"element face {count}"
+    )
+    return header + ply_body(None if fmt == "ascii" else "<")
+
+
+def ply_declaring(fmt, vertices, faces, body):
+    """A PLY whose header declares ``vertices`` and ``faces`` in front of ``body``."""
+    header = ply_raw_header(
+        fmt,
+        f"element vertex {vertices}", "property float x", "property float y", "property float z",
+        f"element face {faces}", "property list uchar int vertex_indices",
+    )  # fmt: skip
+    return header + body
+
+
+def ply_body(order="<"):
+    """The tetrahedron's body in ``order`` (binary) or as text (``None``)."""
+    if order is None:
+        return ply_ascii()[len(ply_header("ascii")) :]
+    return ply_binary(order)[len(ply_header("binary_little_endian")) :]
+
+
+def stl_binary_declaring(count):
+    """A binary STL header claiming ``count`` triangles in front of the tetrahedron's four."""
+    data = stl_binary()
+    return data[:80] + struct.pack("<I", count) + data[84:]

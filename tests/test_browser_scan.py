@@ -38,7 +38,8 @@ def test_upload_scan_and_see_the_3d_view(page, live_server, alice, customer, tmp
     impression = Impression.objects.get()
     assert (impression.side, impression.file_format, impression.scanner) == ("right", "stl_binary", "Otoscan")
     assert page.locator("#triangle-count").inner_text() == str(2 * 24 * 24)
-    page.wait_for_timeout(300)  # one more animation frame for the screenshot
+    # Two more animation frames, so that the screenshot shows the drawn mesh.
+    page.evaluate("() => new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)))")
     screenshot(page, "scan-view.png")
 
 

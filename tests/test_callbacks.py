@@ -1,6 +1,8 @@
 """The signed lab callback endpoint: egger's openTRANS answers applied to the order, and every
 refusal (signature, age, replay, unknown definition or order, payload, size) changing nothing."""
 
+import hashlib
+import hmac
 import json
 import logging
 import time
@@ -20,10 +22,10 @@ from otoorder.orders.choices import OrderStatus
 from otoorder.orders.models import CallbackReceipt, EarmouldOrder
 from tests import factories as f
 from tests.factories import bte_item
+from tests.schemas import opentrans_examples
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "schemas" / "opentrans-2.1" / "examples"
 SECRET = "egger-rueckmeldung-geheim"
 SUPPLIER_ORDER_ID = "EG-2026-0815"
 TRACKING = "1Z7318301287125572"  # SHIPMENT_ID of the example notice
@@ -35,7 +37,7 @@ NS = {"ot": OPENTRANS_NS}
 
 def orderresponse(order_number, supplier_order_id=SUPPLIER_ORDER_ID):
     """The example ORDERRESPONSE, answering our order; the example has no lab number: add one."""
-    root = etree.parse(str(EXAMPLES / "orderresponse_example.xml")).getroot()
+    root = etree.parse(str(opentrans_examples() / "orderresponse_example.xml")).getroot()
     info = root.find("ot:ORDERRESPONSE_HEADER/ot:ORDERRESPONSE_INFO", NS)
     info.find("ot:ORDER_ID", NS).text = order_number
     if supplier_order_id:
@@ -47,7 +49,7 @@ def orderresponse(order_number, supplier_order_id=SUPPLIER_ORDER_ID):
 
 def dispatchnotification(*order_numbers):
     """The example DISPATCHNOTIFICATION; its items name ``order_numbers`` in turn."""
-    root = etree.parse(str(EXAMPLES / "dispatchnotification_example.xml")).getroot()
+    root = etree.parse(str(opentrans_examples() / "dispatchnotification_example.xml")).getroot()
     elements = root.findall(".//ot:DISPATCHNOTIFICATION_ITEM/ot:ORDER_REFERENCE/ot:ORDER_ID", NS)
     for index, element in enumerate(elements):
         element.text = order_numbers[min(index, len(order_numbers) - 1)]
@@ -291,12 +293,14 @@ def test_order_of_another_definition_answers_404(client, chain, egger, mitte, al
     [
         b"kein XML",
         b"<ORDERRESPONSE/>",  # outside the openTRANS namespace
-        (EXAMPLES / "order_example.xml").read_bytes(),  # an ORDER is no answer
+        "order_example.xml",  # an official example ORDER is no answer
         b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>',
     ],
     ids=["not-xml", "foreign-namespace", "order", "external-entity"],
 )
 def test_invalid_payload_is_refused(client, egger, order, body):
+    if isinstance(body, str):
+        body = (opentrans_examples() / body).read_bytes()
     before = snapshot(order)
 
     response = post(client, egger, body)
@@ -434,12 +438,35 @@ def test_callback_is_in_the_schema(client):
     assert set(result["properties"]) == {"applied", "unchanged"}
 
 
-def test_the_documented_signature_example_is_correct():
+#: The worked example of docs/interfaces/callbacks.md, pinned: a known answer, not recomputed.
+KNOWN_SECRET = "beispiel-geheimnis"
+KNOWN_TIMESTAMP = 1767225600  # 2026-01-01 00:00:00 UTC
+KNOWN_BODY = b'{"order_id":"6f1c2d8e-0000-4000-8000-0000000000e1","status":"confirmed","order_number":"A-4711"}'
+KNOWN_DIGEST = "12490643bc014b74f5ab1c6edbceec8597297fe2a23f4cb88f534e0f9cffdb49"
+KNOWN_HEADER = f"t={KNOWN_TIMESTAMP},v1={KNOWN_DIGEST}"
+
+
+def test_the_signature_scheme_gives_the_known_answer():
+    # The production signing function ...
+    assert signing.sign(KNOWN_SECRET, KNOWN_BODY, timestamp=KNOWN_TIMESTAMP) == KNOWN_HEADER
+    # ... and the documented recipe, computed independently: HMAC-SHA256 over "<t>." + body.
+    message = str(KNOWN_TIMESTAMP).encode("ascii") + b"." + KNOWN_BODY
+    assert hmac.new(KNOWN_SECRET.encode("utf-8"), message, hashlib.sha256).hexdigest() == KNOWN_DIGEST
+    # The endpoint's check accepts it within the window and refuses it outside.
+    assert signing.verify(KNOWN_SECRET, KNOWN_BODY, KNOWN_HEADER, now=KNOWN_TIMESTAMP + 299) == KNOWN_TIMESTAMP
+    with pytest.raises(signing.SignatureError, match="abgelaufen"):
+        signing.verify(KNOWN_SECRET, KNOWN_BODY, KNOWN_HEADER, now=KNOWN_TIMESTAMP + 301)
+    with pytest.raises(signing.SignatureError, match="falsch"):
+        signing.verify(KNOWN_SECRET, KNOWN_BODY + b" ", KNOWN_HEADER, now=KNOWN_TIMESTAMP)
+
+
+def test_the_documented_signature_example_is_the_known_answer():
     doc = (Path(__file__).resolve().parents[1] / "docs" / "interfaces" / "callbacks.md").read_text()
-    body = b'{"order_id":"6f1c2d8e-0000-4000-8000-0000000000e1","status":"confirmed","order_number":"A-4711"}'
-    header = signing.sign("beispiel-geheimnis", body, timestamp=1767225600)
-    assert f"X-Otoorder-Signature: {header}" in doc
-    assert body.decode() in doc and f"{len(body)} bytes" in doc
+    assert f"- shared secret: `{KNOWN_SECRET}`" in doc
+    assert f"- timestamp: `{KNOWN_TIMESTAMP}`" in doc
+    assert f"  {KNOWN_BODY.decode()}\n" in doc and f"body ({len(KNOWN_BODY)} bytes, no trailing newline)" in doc
+    assert f"X-Otoorder-Signature: {KNOWN_HEADER}" in doc
+    assert f"SHA2-256(stdin)= {KNOWN_DIGEST}" in doc
 
 
 def test_portal_json_callback_confirms_the_order(client, chain, dreve, transaction_obj, dreve_supplier, alice):

@@ -143,14 +143,6 @@ def test_sweeper_takes_back_rows_of_dead_workers(scripted, order):
     assert dispatch.run(row.pk) == OrderStatus.ORDERED
 
 
-def test_sweeper_republishes_overdue_rows_only(scripted, order):
-    Dispatch.objects.filter(order=order).update(due_at=timezone.now() + timedelta(minutes=5))
-    assert dispatch.sweep() == 0
-    Dispatch.objects.filter(order=order).update(due_at=timezone.now() - timedelta(hours=1), last_enqueued_at=None)
-    assert dispatch.sweep() in (0, 1)  # 1 when a broker is reachable, else left for the next sweep
-    assert Dispatch.objects.get(order=order).state == DispatchState.QUEUED
-
-
 def test_late_result_after_takeback_is_still_recorded(scripted, order):
     """A worker that was presumed dead finishes after the sweeper took its row back."""
     token = dispatch.claim(order.dispatch.pk)

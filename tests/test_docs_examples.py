@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from tests.schemas import opentrans_xsd
+
 REPO = Path(__file__).resolve().parents[1]
-XSD = REPO.parent / "shared" / "schemas" / "opentrans-2.1" / "opentrans_2_1.xsd"
 XML_BLOCK = re.compile(r"```xml\n(.*?)```", re.S)
 
 
@@ -20,7 +21,7 @@ def opentrans_examples():
 
 @pytest.fixture(scope="module")
 def schema():
-    return etree.XMLSchema(etree.parse(str(XSD)))
+    return etree.XMLSchema(etree.parse(str(opentrans_xsd())))
 
 
 @pytest.mark.parametrize("block", list(opentrans_examples()))

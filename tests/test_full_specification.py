@@ -31,8 +31,8 @@ from otoorder.transactions.models import Transaction
 from suppliers.models import CatalogueEntry, CatalogueRule
 from tests import factories as f
 from tests.factories import bte_item, ric_item
-from tests.backends.test_opentrans import XSD
 from tests.labs.http_lab import Reply
+from tests.schemas import opentrans_xsd
 
 pytestmark = pytest.mark.django_db
 
@@ -565,7 +565,7 @@ def test_pdf_shows_the_whole_specification(remake):
 
 def test_opentrans_order_with_codes_and_full_spec_is_schema_valid(remake):
     xml = opentrans.build_order(build_document(remake), buyer_id="AKU-1", supplier_account="EG-4711")
-    assert opentrans.schema_errors(xml, XSD) == []
+    assert opentrans.schema_errors(xml, opentrans_xsd()) == []
     ns = {"ot": opentrans.OPENTRANS_NS, "bmecat": opentrans.BMECAT_NS}
     tree = etree.fromstring(xml)
     remarks = {r.get("type"): r.text for r in tree.iterfind("ot:ORDER_HEADER/ot:ORDER_INFO/ot:REMARKS", ns)}

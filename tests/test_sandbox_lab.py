@@ -28,9 +28,9 @@ from otoorder.sandbox.server import SandboxLab
 from tests import factories as f
 from tests.documents import order_document
 from tests.labs.http_lab import Reply
+from tests.schemas import opentrans_xsd
 
 SANDBOX_BIN = Path(__file__).resolve().parent.parent / "otoorder" / "sandbox" / "bin"
-SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "opentrans-2.1" / "opentrans_2_1.xsd"
 EGGER_DEFINITION = "0b7c9a52-7d0e-4b7e-9d8f-5f1d2a3b4c5d"
 
 
@@ -128,7 +128,7 @@ def test_egger_takes_the_order_then_pushes_signed_answers(sandbox, http_lab):
     kinds = []
     for push in pushes:
         signing.verify("egger-secret", push.body, push.header(signing.HEADER))
-        assert opentrans.schema_errors(push.body, SCHEMA) == []
+        assert opentrans.schema_errors(push.body, opentrans_xsd()) == []
         [entry] = EggerErpBackend.parse_callback(push.body)
         assert entry["order_number"] == "OT-2026-000042"
         kinds.append((entry["update"].status, bool(entry["update"].external_reference)))

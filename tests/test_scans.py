@@ -42,6 +42,7 @@ def error_of(data):
         (scan_files.stl_binary(header=b"solid exported by scanner"), ScanFormat.STL_BINARY),
         (scan_files.stl_ascii(), ScanFormat.STL_ASCII),
         (scan_files.stl_ascii().replace(b"\n", b"\r\n"), ScanFormat.STL_ASCII),
+        (scan_files.stl_ascii().upper(), ScanFormat.STL_ASCII),
         (scan_files.ply_ascii(), ScanFormat.PLY),
         (scan_files.ply_binary("<"), ScanFormat.PLY),
         (scan_files.ply_binary(">"), ScanFormat.PLY),
@@ -75,6 +76,8 @@ def test_ply_quads_count_as_two_triangles():
         (scan_files.stl_ascii()[:-30], "„endsolid“ fehlt"),
         (scan_files.stl_ascii().replace(b"outer loop", b"outer lop", 1), "Zeile 3"),
         (scan_files.stl_ascii().replace(b"vertex 0", b"vertex x", 1), "Zeile 4"),
+        (scan_files.stl_ascii().replace(b"vertex 0.000000e+00", b"vertex nan", 1), "Zeile 4"),
+        (b"\n\n" + scan_files.stl_ascii().replace(b"endloop", b"endlop"), "Zeile 9 nicht lesbar (erwartet: „endloop“)"),
         (b"solid leer\nendsolid leer\n", "keine Dreiecke"),
         (scan_files.ply_ascii()[:-8], "unvollständig"),
         (scan_files.ply_binary()[:-3], "unvollständig"),
@@ -248,3 +251,139 @@ def test_uploaded_scan_of_an_order_lands_in_otoport_outbox(
     assert xml.findtext("items/item/scan-file") == f"{order.pk}.right.ply"
     assert xml.findtext("items/item/scan-sha256") == hashlib.sha256(data).hexdigest()
     assert "Erika" not in " ".join(p.name for p in outbox.iterdir())
+
+
+# --- bounded work: declared counts are checked against the bytes before anything is read ------
+
+#: A guard, not a speed requirement: a bomb that were read row by row would pin the CPU for
+#: hours; with the guard it fails this test instead. The check's speed is measured in bench/.
+bounded = pytest.mark.timeout(30)
+
+PLY_BODY_BINARY, PLY_BODY_ASCII = scan_files.ply_body("<"), scan_files.ply_body(None)
+
+
+@bounded
+@pytest.mark.parametrize("fmt", ["binary_little_endian", "ascii"])
+def test_ply_bomb_of_empty_rows_is_refused(fmt):
+    data = scan_files.ply_bomb(fmt)
+    assert len(data) < 256
+    error = error_of(data)
+    assert error.code == scans.INVALID
+    assert "Der Kopf der PLY-Datei ist nicht lesbar: „element face 1000000000000“" in error.messages[0]
+
+
+@bounded
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        # 10^12 faces of at least 13 bytes each, in a body of 100 bytes
+        (scan_files.ply_declaring("binary_little_endian", 4, 10**12, PLY_BODY_BINARY), "„face“ an, dafür reichen die 52 Bytes"),
+        (scan_files.ply_declaring("binary_little_endian", 10**12, 4, PLY_BODY_BINARY), "„vertex“ an, dafür reichen die 100 Bytes"),
+        (scan_files.ply_declaring("binary_big_endian", 4, 2**64, PLY_BODY_BINARY), "18446744073709551616 Einträge"),
+        # an ASCII PLY that lies: far more rows declared than lines present
+        (scan_files.ply_declaring("ascii", 4, 10**12, PLY_BODY_ASCII), "„face“ an, dafür reichen die 5 Zeilen"),
+        (scan_files.ply_declaring("ascii", 10**12, 4, PLY_BODY_ASCII), "„vertex“ an, dafür reichen die 9 Zeilen"),
+        # and ones that lie a little, either way
+        (scan_files.ply_declaring("ascii", 4, 5, PLY_BODY_ASCII), "es fehlen Daten, die der Kopf ankündigt"),
+        (scan_files.ply_declaring("ascii", 4, 3, PLY_BODY_ASCII), "weitere Bytes"),
+        (scan_files.ply_declaring("ascii", 3, 4, PLY_BODY_ASCII), "weitere Bytes"),
+        (scan_files.ply_declaring("ascii", 4, 4, PLY_BODY_ASCII.replace(b"3 0 3 2\n", b"   \n")), "es fehlen Daten"),
+    ],
+)
+def test_ply_declaring_more_than_it_holds_is_refused(data, words):
+    assert len(data) < 400
+    error = error_of(data)
+    assert error.code == scans.INVALID
+    assert "unvollständig" in error.messages[0] or words == "weitere Bytes"
+    assert words in error.messages[0]
+
+
+@bounded
+@pytest.mark.parametrize("count", [5, 2**20, 2**32 - 1])
+def test_binary_stl_with_a_huge_triangle_count_is_refused(count):
+    error = error_of(scan_files.stl_binary_declaring(count))
+    assert error.code == scans.INVALID
+    assert f"für {count} Dreiecke {84 + 50 * count} Bytes groß sein, sie hat 284 Bytes" in error.messages[0]
+
+
+def test_ply_with_an_endless_count_is_refused():
+    error = error_of(scan_files.ply_declaring("ascii", 4, "9" * 5000, PLY_BODY_ASCII))
+    assert error.code == scans.INVALID
+    assert "Der Kopf der PLY-Datei ist nicht lesbar: „element face 9999" in error.messages[0]
+
+
+@bounded
+@pytest.mark.parametrize(
+    "header",
+    [
+        # an endless comment: no end_header within the header limit
+        b"ply\nformat ascii 1.0\ncomment " + b"x" * (1024 * 1024) + b"\nend_header\n",
+        # short lines, but more of them than any scanner writes
+        b"ply\nformat ascii 1.0\n" + b"comment\n" * 5000 + b"end_header\n",
+        b"ply\nformat ascii 1.0\nelement vertex 1\n" + b"property float x\n" * 3000 + b"end_header\n",
+    ],
+)
+def test_ply_with_an_enormous_header_is_refused(header):
+    error = error_of(header + PLY_BODY_ASCII)
+    assert error.code == scans.INVALID
+    assert "Der Kopf der PLY-Datei ist zu lang (erlaubt sind 1000 Zeilen und 64,0" in error.messages[0]
+
+
+def ply_list_of(length_type, length, items, fmt="binary_little_endian"):
+    header = scan_files.ply_raw_header(
+        fmt, "element vertex 4", "property float x", "property float y", "property float z",
+        "element face 1", f"property list {length_type} int vertex_indices",
+    )  # fmt: skip
+    vertices = PLY_BODY_BINARY[:48] if fmt != "ascii" else PLY_BODY_ASCII.split(b"3 ", 1)[0]
+    if fmt == "ascii":
+        return header + vertices + f"{length} {' '.join(map(str, items))}\n".encode()
+    return header + vertices + struct.pack("<I", length) + struct.pack(f"<{len(items)}i", *items)
+
+
+@bounded
+@pytest.mark.parametrize(
+    "data",
+    [
+        ply_list_of("uint", 4_000_000_000, [0, 1, 2]),
+        ply_list_of("uint", 256, list(range(256))),
+        ply_list_of("uint", 300, [0] * 300, fmt="ascii"),
+    ],
+)
+def test_ply_lists_are_bounded(data):
+    error = error_of(data)
+    assert error.code == scans.INVALID
+    assert "eine Liste mit" in error.messages[0] and "erlaubt sind höchstens 255" in error.messages[0]
+
+
+def test_ply_within_the_list_bound_is_read():
+    assert scans.inspect_scan(ply_list_of("uint", 3, [0, 1, 2])).triangle_count == 1
+    assert scans.inspect_scan(ply_list_of("uint", 3, [0, 1, 2], fmt="ascii")).triangle_count == 1
+
+
+@pytest.mark.parametrize("fmt", ["binary_little_endian", "binary_big_endian", "ascii"])
+def test_ply_of_triangles_and_quads_is_counted_row_by_row(fmt):
+    faces = [(0, 1, 2, 3), (0, 2, 1), (1, 2, 3, 0, 2), (0, 3, 2)]  # 2 + 1 + 3 + 1 triangles
+    order = ">" if fmt == "binary_big_endian" else "<"
+    if fmt == "ascii":
+        body = PLY_BODY_ASCII.split(b"3 ", 1)[0] + "".join(f"{len(f)} {' '.join(map(str, f))}\n" for f in faces).encode()
+    else:
+        body = b"".join(struct.pack(order + "3f", *vertex) for vertex in scan_files.VERTICES)
+        body += b"".join(struct.pack(f"{order}B{len(f)}i", len(f), *f) for f in faces)
+    assert scans.inspect_scan(scan_files.ply_declaring(fmt, 4, 4, body)).triangle_count == 7
+    # A lie in the middle of the rows still fails: the second face claims a corner too many.
+    if fmt == "ascii":
+        broken = body.replace(b"3 0 2 1\n", b"4 0 2 1\n", 1)
+    else:
+        broken = body.replace(struct.pack(order + "B3i", 3, 0, 2, 1), struct.pack(order + "B3i", 4, 0, 2, 1), 1)
+    error = error_of(scan_files.ply_declaring(fmt, 4, 4, broken))
+    assert error.code == scans.INVALID and "Die PLY-Datei ist" in error.messages[0]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_ply_and_stl_with_coordinates_that_are_not_numbers_are_refused(value):
+    body = bytearray(PLY_BODY_BINARY)
+    body[4:8] = struct.pack("<f", value)
+    assert "ungültige Koordinaten" in error_of(scan_files.ply_declaring("binary_little_endian", 4, 4, bytes(body))).messages[0]
+    stl = bytearray(scan_files.stl_binary())
+    stl[84 + 16 : 84 + 20] = struct.pack("<f", value)
+    assert "ungültige Koordinaten" in error_of(bytes(stl)).messages[0]

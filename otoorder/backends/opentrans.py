@@ -8,7 +8,6 @@ the document uses what the schema offers for free data: typed ``REMARKS`` on the
 on each item (side and the item specification). Wire format: ``docs/interfaces/egger_erp.md``.
 """
 
-import os
 import re
 from functools import lru_cache
 
@@ -227,8 +226,8 @@ def _add_item(items, number, item):
 
 
 def configured_xsd_path():
-    """The operator's copy of the openTRANS schema, or "" when validation is off."""
-    return getattr(settings, XSD_SETTING, None) or os.environ.get(XSD_SETTING, "")
+    """The operator's copy of the openTRANS schema (setting ``OTOORDER_OPENTRANS_XSD``), or "" when validation is off."""
+    return getattr(settings, XSD_SETTING)
 
 
 @lru_cache(maxsize=4)

@@ -7,6 +7,16 @@ raises a ``ValidationError`` (code ``invalid_scan``, or ``scan_too_large`` above
 views and the API call it. Files are stored under MEDIA_ROOT (private, outside the web root)
 and named by the impression's id — the uploader's file name may carry a customer's name, so it
 is kept only in ``original_name`` and in the download's ``Content-Disposition``.
+
+Reading is bounded before it starts: every count a file declares (triangles of a binary STL,
+elements of a PLY, lengths of PLY lists) is checked against the bytes (or lines) that are
+really there before anything is read in a loop, so a small file that announces billions of
+triangles is refused at once; a PLY header is bounded in bytes and lines, ASCII STL by the
+size limit. The meshes themselves are read with numpy, not value by value: ``frombuffer``
+over the bytes of binary STL and PLY, ``loadtxt`` for ASCII PLY rows, one table of words per
+ASCII STL; each check is one vectorised operation per element or column. Only PLY faces of
+mixed corner counts are walked row by row (binary, with ``struct``), bounded by the file size.
+Timings: ``bench/scans.py``.
 """
 
 import hashlib
@@ -16,6 +26,7 @@ import re
 import struct
 from dataclasses import dataclass
 
+import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -33,15 +44,21 @@ INVALID = "invalid_scan"
 TOO_LARGE = "scan_too_large"
 
 STL_HEADER = 80
-STL_TRIANGLE = 50  # normal + 3 vertices (12 float32) + uint16 attribute byte count
-#: A PLY header is a few hundred bytes; a longer one is not a scan.
+#: One binary STL triangle: normal, 3 vertices (12 float32), uint16 attribute byte count.
+STL_TRIANGLE = np.dtype([("normal", "<f4", (3,)), ("vertices", "<f4", (3, 3)), ("attributes", "<u2")])
+#: A PLY header is a few hundred bytes and a few dozen lines; a longer one is not a scan.
 PLY_HEADER_MAX = 64 * 1024
+PLY_HEADER_LINES_MAX = 1000
+#: At most this many values in one PLY list (a face's corners; a uchar count allows 255).
+PLY_LIST_MAX = 255
+#: The list property of ``element face`` that holds a face's corners.
+PLY_FACE_LISTS = ("vertex_indices", "vertex_index")
 
 PLY_TYPES = {
-    "char": "b", "int8": "b", "uchar": "B", "uint8": "B",
-    "short": "h", "int16": "h", "ushort": "H", "uint16": "H",
-    "int": "i", "int32": "i", "uint": "I", "uint32": "I",
-    "float": "f", "float32": "f", "double": "d", "float64": "d",
+    "char": "i1", "int8": "i1", "uchar": "u1", "uint8": "u1",
+    "short": "i2", "int16": "i2", "ushort": "u2", "uint16": "u2",
+    "int": "i4", "int32": "i4", "uint": "u4", "uint32": "u4",
+    "float": "f4", "float32": "f4", "double": "f8", "float64": "f8",
 }  # fmt: skip
 PLY_BYTE_ORDER = {"binary_little_endian": "<", "binary_big_endian": ">"}
 FILE_SUFFIX = {
@@ -119,6 +136,7 @@ def inspect_scan(data):
     return ScanInfo(file_format, triangles, len(data), hashlib.sha256(data).hexdigest())
 
 
+
 # --- STL ---------------------------------------------------------------------------------
 
 
@@ -130,8 +148,12 @@ def is_binary_stl(data):
     """
     if len(data) < STL_HEADER + 4:
         return False
-    (count,) = struct.unpack_from("<I", data, STL_HEADER)
-    return count > 0 and len(data) == STL_HEADER + 4 + STL_TRIANGLE * count
+    count = stl_declared_triangles(data)
+    return count > 0 and len(data) == STL_HEADER + 4 + STL_TRIANGLE.itemsize * count
+
+
+def stl_declared_triangles(data):
+    return int(np.frombuffer(data, "<u4", count=1, offset=STL_HEADER)[0])
 
 
 def binary_stl_triangles(data):
@@ -140,8 +162,9 @@ def binary_stl_triangles(data):
         raise invalid(
             _("Die Datei ist weder ein STL- noch ein PLY-Scan (zu kurz). Bitte die Datei hochladen, wie der Scanner sie als STL oder PLY exportiert.")
         )
-    (count,) = struct.unpack_from("<I", data, STL_HEADER)
-    expected = STL_HEADER + 4 + STL_TRIANGLE * count
+    # The declared count against the file size, before a single triangle is read.
+    count = stl_declared_triangles(data)
+    expected = STL_HEADER + 4 + STL_TRIANGLE.itemsize * count
     if size == expected == STL_HEADER + 4:
         raise invalid(_("Die STL-Datei enthält keine Dreiecke."))
     if size != expected or count == 0:
@@ -155,54 +178,74 @@ def binary_stl_triangles(data):
             expected=expected,
             size=size,
         )
-    body = memoryview(data)[STL_HEADER + 4 :]
-    for values in struct.iter_unpack("<12fH", body):
-        if not all(map(math.isfinite, values[:12])):
-            raise invalid(_("Die STL-Datei enthält ungültige Koordinaten."))
+    triangles = np.frombuffer(data, STL_TRIANGLE, count=count, offset=STL_HEADER + 4)
+    if not (np.isfinite(triangles["normal"]).all() and np.isfinite(triangles["vertices"]).all()):
+        raise invalid(_("Die STL-Datei enthält ungültige Koordinaten."))
     return count
 
 
-_STL_FACET_LINES = (
-    ("facet", "normal", 3),
-    ("outer", "loop", 0),
-    ("vertex", None, 3),
-    ("vertex", None, 3),
-    ("vertex", None, 3),
-    ("endloop", None, 0),
-    ("endfacet", None, 0),
-)
+#: The 21 words of one ASCII STL facet (lower case); ``None`` where a number stands.
+STL_FACET_WORDS = (
+    "facet", "normal", None, None, None,
+    "outer", "loop",
+    "vertex", None, None, None,
+    "vertex", None, None, None,
+    "vertex", None, None, None,
+    "endloop",
+    "endfacet",
+)  # fmt: skip
+#: What each word's line is expected to say (for the error message).
+STL_FACET_LINE_OF_WORD = (
+    *["facet normal"] * 5, *["outer loop"] * 2, *["vertex"] * 12, "endloop", "endfacet",
+)  # fmt: skip
+STL_KEYWORD_COLUMNS = [column for column, word in enumerate(STL_FACET_WORDS) if word]
+STL_NUMBER_COLUMNS = [column for column, word in enumerate(STL_FACET_WORDS) if word is None]
 
 
 def ascii_stl_triangles(data):
+    """ASCII STL, word by word but vectorised: a table of 21 words per facet, each column checked
+    at once with numpy (keywords compared, numbers converted). Bounded by the size limit."""
     try:
-        text = data.decode("ascii")
+        text = data.decode("ascii").lower()
     except UnicodeDecodeError:
         raise invalid(_("Die STL-Datei (ASCII) enthält Zeichen, die in STL nicht vorkommen.")) from None
-    lines = [(number, line.split()) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
-    if not lines or lines[-1][1][0].lower() != "endsolid":
+    stripped = text.strip()
+    first, last = stripped.partition("\n")[0], stripped.rpartition("\n")[2]
+    if "\n" not in stripped or last.split()[0] != "endsolid":
         raise invalid(_("Die STL-Datei (ASCII) ist unvollständig: das abschließende „endsolid“ fehlt."))
-    facets = lines[1:-1]
-    if len(facets) % len(_STL_FACET_LINES):
+    words = text.split()
+    start, end = len(first.split()), len(words) - len(last.split())
+    if (end - start) % len(STL_FACET_WORDS):
         raise invalid(_("Die STL-Datei (ASCII) ist unvollständig: die letzte Fläche ist nicht abgeschlossen."))
-    for index, (number, words) in enumerate(facets):
-        keyword, second, numbers = _STL_FACET_LINES[index % len(_STL_FACET_LINES)]
-        check_stl_line(number, words, keyword, second, numbers)
-    count = len(facets) // len(_STL_FACET_LINES)
+    count = (end - start) // len(STL_FACET_WORDS)
     if not count:
         raise invalid(_("Die STL-Datei enthält keine Dreiecke."))
+    table = np.array(words[start:end], dtype=object).reshape(count, len(STL_FACET_WORDS))
+    for column in STL_KEYWORD_COLUMNS:
+        wrong = np.flatnonzero(table[:, column] != STL_FACET_WORDS[column])
+        if wrong.size:
+            raise stl_unreadable(text, start + int(wrong[0]) * len(STL_FACET_WORDS) + column, column)
+    numbers = table[:, STL_NUMBER_COLUMNS]
+    try:
+        finite = np.isfinite(numbers.astype(np.float64))
+    except ValueError:
+        finite = np.vectorize(is_finite_number, otypes=[bool])(numbers)
+    if not finite.all():
+        row, index = (int(i) for i in np.argwhere(~finite)[0])
+        column = STL_NUMBER_COLUMNS[index]
+        raise stl_unreadable(text, start + row * len(STL_FACET_WORDS) + column, column)
     return count
 
 
-def check_stl_line(number, words, keyword, second, numbers):
-    expected = " ".join(filter(None, (keyword, second)))
-    head = [word.lower() for word in words[: 2 if second else 1]]
-    values = words[len(head) :]
-    if head != expected.split() or len(values) != numbers or not all(map(is_finite_number, values)):
-        raise invalid(
-            _("Die STL-Datei (ASCII) ist in Zeile %(line)s nicht lesbar (erwartet: „%(expected)s“)."),
-            line=number,
-            expected=expected,
-        )
+def stl_unreadable(text, word, column):
+    """The error for the ``word``-th word of ``text`` (a facet's ``column``), naming its line."""
+    words_per_line = np.fromiter((len(line.split()) for line in text.splitlines()), dtype=np.int64)
+    line = int(np.searchsorted(np.cumsum(words_per_line), word, side="right")) + 1
+    return invalid(
+        _("Die STL-Datei (ASCII) ist in Zeile %(line)s nicht lesbar (erwartet: „%(expected)s“)."),
+        line=line,
+        expected=STL_FACET_LINE_OF_WORD[column],
+    )
 
 
 def is_finite_number(word):
@@ -222,33 +265,58 @@ class PlyElement:
     #: ``(name, scalar type)`` or ``(name, (count type, item type))`` for list properties
     properties: list
 
+    @property
+    def is_face(self):
+        return self.name == "face"
+
+    def corner_lists(self):
+        """Indices (in ``properties``) of the face's corner lists."""
+        return [i for i, (name, kind) in enumerate(self.properties) if self.is_face and name in PLY_FACE_LISTS and not isinstance(kind, str)]
+
 
 def ply_triangles(data):
-    end = re.search(rb"end_header\r?\n", data[:PLY_HEADER_MAX])
-    if not end:
-        raise invalid(_("Der Kopf der PLY-Datei ist unvollständig („end_header“ fehlt)."))
-    try:
-        header = data[: end.start()].decode("ascii")
-    except UnicodeDecodeError:
-        raise invalid(_("Der Kopf der PLY-Datei ist nicht lesbar.")) from None
+    header, body = split_ply_header(data)
     file_format, elements = parse_ply_header(header)
     by_name = {element.name: element for element in elements}
     if "vertex" not in by_name or "face" not in by_name:
         raise invalid(_("Die PLY-Datei enthält kein Netz (es fehlen „element vertex“ oder „element face“)."))
-    body = data[end.end() :]
     if file_format == "ascii":
         faces = read_ascii_ply(body, elements)
     else:
         faces = read_binary_ply(body, elements, PLY_BYTE_ORDER[file_format])
     vertices = by_name["vertex"].count
     triangles = 0
-    for indices in faces:
-        if len(indices) < 3 or any(not 0 <= int(index) < vertices for index in indices):
+    for corners in faces:  # one 2-D array (faces × corners) per number of corners
+        if corners.shape[1] < 3 or corners.min() < 0 or corners.max() >= vertices:
             raise invalid(_("Die PLY-Datei enthält eine Fläche mit ungültigen Eckpunkten."))
-        triangles += len(indices) - 2
+        triangles += corners.shape[0] * (corners.shape[1] - 2)
     if not triangles:
         raise invalid(_("Die PLY-Datei enthält keine Dreiecke."))
     return triangles
+
+
+def split_ply_header(data):
+    """``(header text, body bytes)``; the header is bounded in bytes and in lines."""
+    end = re.search(rb"end_header\r?\n", data[:PLY_HEADER_MAX])
+    if not end:
+        if len(data) > PLY_HEADER_MAX:
+            raise ply_header_too_long()
+        raise invalid(_("Der Kopf der PLY-Datei ist unvollständig („end_header“ fehlt)."))
+    if data.count(b"\n", 0, end.end()) > PLY_HEADER_LINES_MAX:
+        raise ply_header_too_long()
+    try:
+        header = data[: end.start()].decode("ascii")
+    except UnicodeDecodeError:
+        raise invalid(_("Der Kopf der PLY-Datei ist nicht lesbar.")) from None
+    return header, data[end.end() :]
+
+
+def ply_header_too_long():
+    return invalid(
+        _("Der Kopf der PLY-Datei ist zu lang (erlaubt sind %(lines)s Zeilen und %(size)s); die Datei ist kein Scan."),
+        lines=PLY_HEADER_LINES_MAX,
+        size=filesizeformat(PLY_HEADER_MAX),
+    )
 
 
 def parse_ply_header(header):
@@ -259,14 +327,18 @@ def parse_ply_header(header):
     _keyword, file_format, version = lines[0]
     if file_format not in ("ascii", *PLY_BYTE_ORDER) or version != "1.0":
         raise invalid(_("Das PLY-Format „%(format)s“ wird nicht unterstützt."), format=f"{file_format} {version}")
-    elements = []
+    elements, element_lines = [], []
     for words in lines[1:]:
-        if words[0] == "element" and len(words) == 3 and words[2].isdigit():
+        if words[0] == "element" and len(words) == 3 and words[2].isdigit() and len(words[2]) <= 20:
             elements.append(PlyElement(words[1], int(words[2]), []))
+            element_lines.append(words)
         elif words[0] == "property" and elements:
             elements[-1].properties.append(ply_property(words))
         else:
-            raise invalid(_("Der Kopf der PLY-Datei ist nicht lesbar: „%(line)s“."), line=" ".join(words)[:60])
+            raise ply_header_line(words)
+    for element, words in zip(elements, element_lines):
+        if not element.properties:  # rows of nothing: any count would "fit" the body
+            raise ply_header_line(words)
     return file_format, elements
 
 
@@ -274,85 +346,313 @@ def ply_property(words):
     if len(words) == 3 and words[1] in PLY_TYPES:
         return words[2], PLY_TYPES[words[1]]
     if len(words) == 5 and words[1] == "list" and words[2] in PLY_TYPES and words[3] in PLY_TYPES:
+        if PLY_TYPES[words[2]][0] == "f":  # a list length is a whole number
+            raise ply_header_line(words)
         return words[4], (PLY_TYPES[words[2]], PLY_TYPES[words[3]])
-    raise invalid(_("Der Kopf der PLY-Datei ist nicht lesbar: „%(line)s“."), line=" ".join(words)[:60])
+    raise ply_header_line(words)
+
+
+def ply_header_line(words):
+    return invalid(_("Der Kopf der PLY-Datei ist nicht lesbar: „%(line)s“."), line=" ".join(words)[:60])
 
 
 def ply_truncated():
     return invalid(_("Die PLY-Datei ist unvollständig: es fehlen Daten, die der Kopf ankündigt."))
 
 
+def ply_announces_more(element, available, unit):
+    return invalid(
+        _(
+            "Die PLY-Datei ist unvollständig oder beschädigt: ihr Kopf kündigt %(count)s Einträge "
+            "„%(element)s“ an, dafür reichen die %(available)s %(unit)s der Datei nicht."
+        ),
+        count=element.count,
+        element=element.name[:30],
+        available=available,
+        unit=unit,
+    )
+
+
 def ply_trailing():
     return invalid(_("Die PLY-Datei ist beschädigt: nach den angekündigten Daten folgen weitere Bytes."))
 
 
+def ply_list_too_long(element, length):
+    return invalid(
+        _("Die PLY-Datei enthält in „%(element)s“ eine Liste mit %(length)s Werten; erlaubt sind höchstens %(max)s."),
+        element=element.name[:30],
+        length=length,
+        max=PLY_LIST_MAX,
+    )
+
+
+def ply_invalid_coordinates():
+    return invalid(_("Die PLY-Datei enthält ungültige Koordinaten."))
+
+
+def check_vertices(element, table):
+    """Float properties of a binary ``element vertex`` (a structured array) must be finite.
+
+    (ASCII values are all checked to be finite numbers as they are read.)
+    """
+    if element.name != "vertex":
+        return
+    for index, (_name, kind) in enumerate(element.properties):
+        if kind in ("f4", "f8") and not np.isfinite(table[f"p{index}"]).all():
+            raise ply_invalid_coordinates()
+
+
+# --- binary PLY --------------------------------------------------------------------------
+
+
+def binary_row_dtype(element, order, lengths):
+    """The numpy dtype of one row whose lists have ``lengths`` (property index → length)."""
+    fields = []
+    for index, (_name, kind) in enumerate(element.properties):
+        if isinstance(kind, str):
+            fields.append((f"p{index}", order + kind))
+        else:
+            count_kind, item_kind = kind
+            fields.append((f"n{index}", order + count_kind))
+            fields.append((f"p{index}", order + item_kind, (lengths[index],)))
+    return np.dtype(fields)
+
+
+def binary_min_row_size(element, order):
+    """Bytes of the shortest possible row (lists empty; a face's corner list has 3 entries)."""
+    corner_lists = element.corner_lists()
+    lengths = {index: 3 if index in corner_lists else 0 for index, (_n, kind) in enumerate(element.properties) if not isinstance(kind, str)}
+    return binary_row_dtype(element, order, lengths).itemsize
+
+
 def read_binary_ply(body, elements, order):
-    """Walk the body as the header describes it; return each face's vertex indices."""
-    view, offset, faces = memoryview(body), 0, []
+    """Check each element against the bytes it needs; return the face corner arrays."""
+    offset, faces = 0, []
     for element in elements:
-        scalar = all(isinstance(kind, str) for _name, kind in element.properties)
-        if scalar and element.name != "face":
-            # Fixed-size rows: only the size has to add up.
-            offset += element.count * struct.calcsize(order + "".join(k for _n, k in element.properties))
-            if offset > len(body):
-                raise ply_truncated()
+        available = len(body) - offset
+        if element.count * binary_min_row_size(element, order) > available:
+            raise ply_announces_more(element, available, _("Bytes"))
+        if element.count == 0:
             continue
-        for _row in range(element.count):
-            for name, kind in element.properties:
-                offset, value = read_binary_value(view, offset, order, kind)
-                if element.name == "face" and name in ("vertex_indices", "vertex_index"):
-                    faces.append(value)
+        lengths = binary_list_lengths(body, offset, element, order)
+        dtype = binary_row_dtype(element, order, lengths)
+        table = None
+        if element.count * dtype.itemsize <= available:
+            table = np.frombuffer(body, dtype, count=element.count, offset=offset)
+            if not all((table[f"n{index}"] == length).all() for index, length in lengths.items()):
+                table = None  # lists of different lengths (e.g. triangles and quads)
+        if table is not None:
+            offset += element.count * dtype.itemsize
+            check_vertices(element, table)
+            faces += [table[f"p{index}"].astype(np.int64) for index in element.corner_lists()]
+        else:
+            offset, rows = read_binary_rows(body, offset, element, order)
+            faces += group_corners(rows)
     if offset != len(body):
         raise ply_trailing()
     return faces
 
 
-def read_binary_value(view, offset, order, kind):
-    try:
+def binary_row_steps(element, order):
+    """How to walk a row: per property ``(scalar size, None)`` or ``(count Struct, item type)``."""
+    steps = []
+    for _name, kind in element.properties:
         if isinstance(kind, str):
-            (value,) = struct.unpack_from(order + kind, view, offset)
-            return offset + struct.calcsize(kind), value
-        count_kind, item_kind = kind
-        (count,) = struct.unpack_from(order + count_kind, view, offset)
-        offset += struct.calcsize(order + count_kind)
-        items = struct.unpack_from(f"{order}{count}{item_kind}", view, offset)
-        return offset + struct.calcsize(f"{order}{count}{item_kind}"), items
-    except struct.error:
-        raise ply_truncated() from None
+            steps.append((np.dtype(kind).itemsize, None))
+        else:
+            count_type, item_type = np.dtype(order + kind[0]), np.dtype(order + kind[1])
+            steps.append((struct.Struct(order + count_type.char), item_type))
+    return steps
+
+
+def walk_binary_rows(body, offset, element, order, rows, keep=()):
+    """Walk ``rows`` rows from ``offset`` with ``struct``; ``(offset after them, list lengths
+    of the last row, the kept lists as tuples)``. Every length is checked before it is used."""
+    size, steps, kept, lengths = len(body), binary_row_steps(element, order), [], {}
+    formats = {}
+    for _row in range(rows):
+        for index, (step, item_type) in enumerate(steps):
+            if item_type is None:
+                offset += step
+                continue
+            if offset + step.size > size:
+                raise ply_truncated()
+            (length,) = step.unpack_from(body, offset)
+            if not 0 <= length <= PLY_LIST_MAX:
+                raise ply_list_too_long(element, length)
+            offset += step.size
+            end = offset + length * item_type.itemsize
+            if end > size:
+                raise ply_truncated()
+            if index in keep:
+                if length not in formats:
+                    formats[length] = struct.Struct(f"{order}{length}{item_type.char}")
+                kept.append(formats[length].unpack_from(body, offset))
+            lengths[index] = length
+            offset = end
+    if offset > size:
+        raise ply_truncated()
+    return offset, lengths, kept
+
+
+def binary_list_lengths(body, offset, element, order):
+    """The list lengths of the row at ``offset`` (property index → length), each checked."""
+    return walk_binary_rows(body, offset, element, order, 1)[1]
+
+
+def read_binary_rows(body, offset, element, order):
+    """Row by row, for lists of varying length; bounded: ``count`` rows were checked to fit."""
+    offset, _lengths, rows = walk_binary_rows(body, offset, element, order, element.count, keep=element.corner_lists())
+    return offset, rows
+
+
+def group_corners(rows, dtype=np.int64):
+    """Face corner lists of varying length as one 2-D array per length."""
+    groups = {}
+    for corners in rows:
+        groups.setdefault(len(corners), []).append(corners)
+    return [np.array(group, dtype=dtype).reshape(len(group), length) for length, group in groups.items()]
+
+
+# --- ASCII PLY ---------------------------------------------------------------------------
 
 
 def read_ascii_ply(body, elements):
+    """One row per line: the line count is checked against the header before any row is read."""
     try:
-        words = body.decode("ascii").split()
+        text = body.decode("ascii")
     except UnicodeDecodeError:
         raise invalid(_("Die PLY-Datei (ASCII) enthält Zeichen, die in PLY nicht vorkommen.")) from None
-    position, faces = 0, []
-
-    def take():
-        nonlocal position
-        if position >= len(words):
-            raise ply_truncated()
-        word = words[position]
-        position += 1
-        if not is_finite_number(word):
-            raise invalid(_("Die PLY-Datei (ASCII) enthält einen ungültigen Wert: „%(value)s“."), value=word[:20])
-        return float(word)
-
+    available, rows = text.count("\n") + 1, 0  # at most this many rows
     for element in elements:
-        for _row in range(element.count):
-            for name, kind in element.properties:
-                if isinstance(kind, str):
-                    take()
-                    continue
-                count = take()
-                if count != int(count) or count < 0:
-                    raise invalid(_("Die PLY-Datei (ASCII) enthält eine ungültige Listenlänge."))
-                items = [take() for _item in range(int(count))]
-                if element.name == "face" and name in ("vertex_indices", "vertex_index"):
-                    faces.append(items)
-    if position != len(words):
+        if rows + element.count > available:
+            raise ply_announces_more(element, max(available - rows, 0), _("Zeilen"))
+        rows += element.count
+    lines = text.splitlines()
+    if not all(lines):  # blank lines are no rows
+        lines = [line for line in lines if line]
+    if len(lines) < rows:
+        raise ply_truncated()
+    if len(lines) > rows:
         raise ply_trailing()
+    start, faces = 0, []
+    for element in elements:
+        chunk, start = lines[start : start + element.count], start + element.count
+        if chunk:
+            faces += read_ascii_element(element, chunk)
     return faces
+
+
+def ascii_numbers(words):
+    """The values of one ASCII PLY row; refuse what is not a finite number."""
+    try:
+        values = list(map(float, words))
+    except ValueError:
+        values = None
+    if values is None or not all(map(math.isfinite, values)):
+        bad = next(word for word in words if not is_finite_number(word))
+        raise invalid(_("Die PLY-Datei (ASCII) enthält einen ungültigen Wert: „%(value)s“."), value=bad[:20])
+    return values
+
+
+def read_ascii_element(element, chunk):
+    """The face corner arrays of one element's rows (lines), read vectorised where possible."""
+    corners = ascii_uniform_rows(element, chunk)
+    if corners is not None:
+        return corners
+    # Rows of different widths (e.g. triangles and quads): one vectorised read per width.
+    by_width = {}
+    for line in chunk:
+        by_width.setdefault(len(line.split()), []).append(line)
+    faces = []
+    for lines in by_width.values():
+        corners = ascii_uniform_rows(element, lines)
+        faces += corners if corners is not None else ascii_rows_one_by_one(element, lines)
+    return faces
+
+
+def ascii_uniform_rows(element, lines):
+    """Corner arrays if all ``lines`` have the first line's layout (numpy's text parser), else None."""
+    layout = ascii_layout(element, lines[0].split())
+    if layout is None:
+        return None
+    width, counts, columns = layout
+    table = ascii_table(lines, width)
+    if table is None or not all((table[:, column] == length).all() for column, length in counts):
+        return None
+    return [ascii_whole(table[:, columns[index]]) for index in element.corner_lists()]
+
+
+def ascii_rows_one_by_one(element, lines):
+    """Row by row: finds the row in error (bounded, as the rows were counted against the lines)."""
+    corner_lists, rows = element.corner_lists(), []
+    for line in lines:
+        rows += ascii_row(element, line.split(), corner_lists)
+    return [ascii_whole(group) for group in group_corners(rows, np.float64)]
+
+
+def ascii_table(chunk, width):
+    """The rows as one float array (numpy's text parser), or None unless all are ``width`` finite numbers."""
+    try:
+        table = np.loadtxt(chunk, dtype=np.float64, ndmin=2, comments=None, encoding="ascii")
+    except ValueError:
+        return None
+    # (loadtxt skips blank lines: a line of spaces must not vanish from the count.)
+    if table.shape != (len(chunk), width) or not np.isfinite(table).all():
+        return None
+    return table
+
+
+def ascii_layout(element, first):
+    """``(width, [(count column, length)], {property index: column(s)})`` from the first row."""
+    position, counts, columns = 0, [], {}
+    for index, (_name, kind) in enumerate(element.properties):
+        if isinstance(kind, str):
+            columns[index] = position
+            position += 1
+            continue
+        if position >= len(first) or not is_finite_number(first[position]):
+            return None
+        length = float(first[position])
+        if length != int(length) or not 0 <= length <= PLY_LIST_MAX:
+            return None
+        counts.append((position, int(length)))
+        columns[index] = slice(position + 1, position + 1 + int(length))
+        position += 1 + int(length)
+    return position, counts, columns
+
+
+def ascii_row(element, row, corner_lists):
+    """Walk one row of words; yields the face's corner lists (as lists of floats)."""
+    position = 0
+    values = ascii_numbers(row)
+    for index, (_name, kind) in enumerate(element.properties):
+        if position >= len(values):
+            raise ply_truncated()
+        if isinstance(kind, str):
+            position += 1
+            continue
+        length = values[position]
+        if length != int(length) or length < 0:
+            raise invalid(_("Die PLY-Datei (ASCII) enthält eine ungültige Listenlänge."))
+        if length > PLY_LIST_MAX:
+            raise ply_list_too_long(element, int(length))
+        items = values[position + 1 : position + 1 + int(length)]
+        if len(items) < length:
+            raise ply_truncated()
+        position += 1 + int(length)
+        if index in corner_lists:
+            yield items
+    if position != len(values):
+        raise ply_trailing()
+
+
+def ascii_whole(values):
+    """Face corners read as text: whole numbers, as int64."""
+    values = np.asarray(values)
+    if values.size and (values != np.floor(values)).any():
+        raise invalid(_("Die PLY-Datei enthält eine Fläche mit ungültigen Eckpunkten."))
+    return values.astype(np.int64)
 
 
 # --- impressions -------------------------------------------------------------------------

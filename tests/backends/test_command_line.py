@@ -25,6 +25,7 @@ from otoorder.backends.result import ResultStatus
 from otoorder.backends.transports import subprocess as subprocess_transport
 from otoorder.backends.transports.subprocess import ALLOWLIST_ENV, validate_executable
 from tests.documents import order_document
+from tests.waiting import wait_for
 
 BIN = Path(__file__).resolve().parents[1] / "bin"
 DEMO = BIN / "demo_lab_command"
@@ -293,7 +294,4 @@ def test_hanging_program_is_killed_at_its_time_limit(allowlist, record):
     entries = records(record)
     pids = [entries[0]["pid"]] + [entry["child_pid"] for entry in entries if "child_pid" in entry]
     assert len(pids) == 2  # the program and the child it started
-    deadline = time.monotonic() + 3
-    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not any(alive(pid) for pid in pids)
+    wait_for(lambda: not any(alive(pid) for pid in pids), timeout=3, interval=0.05, message="the program and its child to be gone")

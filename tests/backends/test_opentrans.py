@@ -2,12 +2,11 @@
 real HTTP lab on 127.0.0.1.
 
 Every ``ORDER`` produced here is validated against the official openTRANS 2.1 schema, which
-lives beside the repository (``../shared/schemas/opentrans-2.1/``) and is never copied in.
+is never copied in: the tests find it through ``OTOORDER_OPENTRANS_XSD`` (``tests/schemas.py``).
 """
 
 import base64
 import socket
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -24,10 +23,8 @@ from otoorder.backends.exceptions import (
 from otoorder.backends.result import ResultStatus
 from tests.documents import order_document
 from tests.labs.http_lab import Reply
+from tests.schemas import opentrans_examples, opentrans_xsd
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "schemas" / "opentrans-2.1"
-XSD = SCHEMA_DIR / "opentrans_2_1.xsd"
-EXAMPLES = SCHEMA_DIR / "examples"
 NS = {"ot": opentrans.OPENTRANS_NS, "bmecat": opentrans.BMECAT_NS}
 ORDER_ID = "6f1c2d8e-0000-4000-8000-0000000000e1"
 USER, PASSWORD = "mitte-erp", "geheim-789"
@@ -35,7 +32,7 @@ USER, PASSWORD = "mitte-erp", "geheim-789"
 
 @pytest.fixture(scope="module")
 def schema():
-    return etree.XMLSchema(etree.parse(str(XSD)))
+    return etree.XMLSchema(etree.parse(str(opentrans_xsd())))
 
 
 def assert_valid(schema, xml):
@@ -164,12 +161,12 @@ def test_special_characters_and_overlong_values_stay_valid(schema):
     assert tree.findtext(".//bmecat:BUYER_IDREF", namespaces=NS) == "K<1>"
 
 
-def test_validation_before_sending_only_when_the_operator_sets_the_schema(settings, monkeypatch, tmp_path):
+def test_validation_before_sending_only_when_the_operator_sets_the_schema(settings, tmp_path):
+    xsd = opentrans_xsd()
     xml = opentrans.build_order(document(), buyer_id="AKU-1", supplier_account="EG-4711")
-    monkeypatch.delenv(opentrans.XSD_SETTING, raising=False)
     settings.OTOORDER_OPENTRANS_XSD = ""
     assert opentrans.validate_if_configured(b"<not-opentrans/>") is False
-    monkeypatch.setenv(opentrans.XSD_SETTING, str(XSD))
+    settings.OTOORDER_OPENTRANS_XSD = str(xsd)
     assert opentrans.validate_if_configured(xml) is True
     with pytest.raises(OrderRejected, match="openTRANS-Schema"):
         opentrans.validate_if_configured(xml.replace(b"<ORDER_ID>", b"<ORDER_NUMBER>").replace(b"</ORDER_ID>", b"</ORDER_NUMBER>"))
@@ -182,7 +179,7 @@ def test_validation_before_sending_only_when_the_operator_sets_the_schema(settin
 
 
 def test_the_example_orderresponse_is_understood():
-    answer = opentrans.parse_orderresponse((EXAMPLES / "orderresponse_example.xml").read_bytes())
+    answer = opentrans.parse_orderresponse((opentrans_examples() / "orderresponse_example.xml").read_bytes())
     assert answer["order_id"] == "GWAHJV-160131-1470"
     assert answer["delivery_date"] == "2018-06-27"
     assert answer["orderresponse_date"] == "2018-06-25T11:31:21"
@@ -190,7 +187,7 @@ def test_the_example_orderresponse_is_understood():
 
 
 def test_the_example_dispatchnotification_is_understood():
-    notice = opentrans.parse_dispatchnotification((EXAMPLES / "dispatchnotification_example.xml").read_bytes())
+    notice = opentrans.parse_dispatchnotification((opentrans_examples() / "dispatchnotification_example.xml").read_bytes())
     assert notice["order_ids"] == ["GWAHJV-160131-1470"]
     assert notice["supplier_order_ids"] == ["425689442"]
     assert notice["shipment_id"] == "1Z7318301287125572"
@@ -199,11 +196,11 @@ def test_the_example_dispatchnotification_is_understood():
 
 
 def test_callbacks_map_through_the_status_table():
-    confirmed = EggerErpBackend.parse_callback((EXAMPLES / "orderresponse_example.xml").read_bytes())
+    confirmed = EggerErpBackend.parse_callback((opentrans_examples() / "orderresponse_example.xml").read_bytes())
     assert [entry["order_number"] for entry in confirmed] == ["GWAHJV-160131-1470"]
     assert confirmed[0]["update"].status == STATUS_TABLE.normalise("ORDERRESPONSE") == "confirmed"
     assert confirmed[0]["update"].data == {"delivery_date": "2018-06-27"}
-    shipped = EggerErpBackend.parse_callback((EXAMPLES / "dispatchnotification_example.xml").read_bytes())
+    shipped = EggerErpBackend.parse_callback((opentrans_examples() / "dispatchnotification_example.xml").read_bytes())
     update = shipped[0]["update"]
     assert (update.status, update.tracking_number, update.external_reference) == ("shipped", "1Z7318301287125572", "425689442")
     assert "1Z7318301287125572" in update.message
@@ -214,12 +211,14 @@ def test_callbacks_map_through_the_status_table():
     [
         b"not xml",
         b"<ORDERRESPONSE/>",  # no namespace
-        (EXAMPLES / "minimal_valid_order.xml").read_bytes(),  # an ORDER, not an answer
+        "minimal_valid_order.xml",  # an official example ORDER, not an answer
         b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
         b'<ORDERRESPONSE xmlns="http://www.opentrans.org/XMLSchema/2.1">&e;</ORDERRESPONSE>',
     ],
 )
 def test_unreadable_callbacks_are_refused(body):
+    if isinstance(body, str):
+        body = (opentrans_examples() / body).read_bytes()
     with pytest.raises(opentrans.OpenTransError):
         EggerErpBackend.parse_callback(body)
 
@@ -278,8 +277,8 @@ def test_empty_2xx_means_ordered(http_lab):
     assert result.status == ResultStatus.ORDERED and result.external_reference == ""
 
 
-def test_the_schema_check_before_sending_runs_when_configured(http_lab, monkeypatch):
-    monkeypatch.setenv(opentrans.XSD_SETTING, str(XSD))
+def test_the_schema_check_before_sending_runs_when_configured(http_lab, settings):
+    settings.OTOORDER_OPENTRANS_XSD = str(opentrans_xsd())
     http_lab.script(Reply.empty(204))
     result = backend(http_lab).send(document(items=(LEFT,)))
     assert result.request_summary["schema_validated"] is True

@@ -15,8 +15,8 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -28,9 +28,9 @@ from aiosmtpd.controller import Controller
 from django.db import connection
 
 from otoorder import celery_app
+from tests.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
-CELERY = REPO / ".venv" / "bin" / "celery"
 #: The Redis server of the tests: host and port of ``CELERY_BROKER_URL`` (``make test`` sets it),
 #: so that parallel test runs can each use a server of their own; the database numbers are ours.
 _BROKER = urlsplit(os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/15")
@@ -76,18 +76,6 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def wait_for(predicate, timeout=20.0, interval=0.1, message="condition"):
-    """Poll ``predicate`` until it returns a truthy value; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
-        time.sleep(interval)
 
 
 # --- broker ----------------------------------------------------------------------------------
@@ -248,7 +236,7 @@ class Worker:
         self.env = env
         self.log_path = log_path
         self.args = [
-            str(CELERY), "-A", "otoorder", "worker", "-l", "info", "--pool", "prefork",
+            sys.executable, "-m", "celery", "-A", "otoorder", "worker", "-l", "info", "--pool", "prefork",
             "--concurrency", "1", "-Q", "celery", "-n", f"{name}@%h",
             "--without-gossip", "--without-mingle", *extra_args,
         ]  # fmt: skip

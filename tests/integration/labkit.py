@@ -41,8 +41,6 @@ from .conftest import (
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_COMMAND = REPO / "tests" / "bin" / "demo_lab_command"
-OPENTRANS_DIR = REPO.parent / "shared" / "schemas" / "opentrans-2.1"
-OPENTRANS_XSD = OPENTRANS_DIR / "opentrans_2_1.xsd"
 
 LAB_REDIS_DB = 12
 LAB_BROKER_URL = f"redis://{REDIS_HOST}:{REDIS_PORT}/{LAB_REDIS_DB}"

@@ -30,10 +30,9 @@ from otoorder.backends import opentrans, signing
 from otoorder.orders.models import EarmouldOrder
 from otoorder.orders.tasks import poll_labs
 from tests.labs.http_lab import Reply
+from tests.schemas import opentrans_examples, opentrans_xsd
 
 from .labkit import (
-    OPENTRANS_DIR,
-    OPENTRANS_XSD,
     STALL_SECONDS,
     TRANSPORT_TIMEOUT,
     admin_api,  # noqa: F401 - fixture
@@ -259,7 +258,7 @@ EGGER_REFERENCE = "EGG-2026-5501"
 
 @functools.lru_cache(maxsize=1)
 def _schema():
-    return etree.XMLSchema(etree.parse(str(OPENTRANS_XSD)))
+    return etree.XMLSchema(etree.parse(str(opentrans_xsd())))
 
 
 def read_egger(request):
@@ -302,7 +301,7 @@ def egger_orderresponse(request):
     """egger's ERP confirms with the official example ORDERRESPONSE, for the order it got."""
     sent = etree.fromstring(request.body)
     order_id = sent.findtext("ot:ORDER_HEADER/ot:ORDER_INFO/ot:ORDER_ID", namespaces=NS)
-    root = etree.parse(str(OPENTRANS_DIR / "examples" / "orderresponse_example.xml")).getroot()
+    root = etree.parse(str(opentrans_examples() / "orderresponse_example.xml")).getroot()
     info = root.find("ot:ORDERRESPONSE_HEADER/ot:ORDERRESPONSE_INFO", NS)
     info.find("ot:ORDER_ID", NS).text = order_id
     supplier_order_id = etree.Element(f"{{{opentrans.OPENTRANS_NS}}}SUPPLIER_ORDER_ID")
@@ -489,7 +488,7 @@ def test_dreve_progress_comes_back_by_the_workers_status_poll(
 
 def egger_dispatchnotification(order_number):
     """The official example DISPATCHNOTIFICATION, for our order and egger's number."""
-    root = etree.parse(str(OPENTRANS_DIR / "examples" / "dispatchnotification_example.xml")).getroot()
+    root = etree.parse(str(opentrans_examples() / "dispatchnotification_example.xml")).getroot()
     for element in root.iterfind(".//ot:ORDER_REFERENCE/ot:ORDER_ID", NS):
         element.text = order_number
     for element in root.iterfind(".//ot:SUPPLIER_ORDER_REFERENCE/ot:SUPPLIER_ORDER_ID", NS):
