@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "crispy_forms",
     "crispy_bootstrap5",
+    "otoorder.apps.OtoorderConfig",
     "suppliers",
     "branches",
     "otoorder.transactions",
