@@ -253,6 +253,11 @@ REST_FRAMEWORK = {
         "otoorder.api.authentication.ExpiringTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "otoorder.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "otoorder.api.exceptions.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "otoorder.api.pagination.BoundedLimitOffsetPagination",

@@ -183,3 +183,25 @@ def test_file_format_of_a_physical_impression_is_allowed_by_the_schema(api, cust
         allowed.add(None)
     assert value in allowed, (value, field)
     assert value is None
+
+
+# --- JSON request bodies of the API ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["[" * 10_000 + "]" * 10_000, '{"username": "a", "password": NaN}', '{"username": 1e999, "password": "x"}'],
+    ids=["deep", "nan", "overflow"],
+)
+def test_unparseable_json_bodies_are_400(db, body):
+    response = APIClient().generic("POST", "/api/v1/auth/token/", body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert response.json() == {"code": "parse_error", "detail": "Die Anfrage ist kein gültiges JSON."}
+
+
+def test_an_oversized_json_body_is_413(db, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    body = json.dumps({"username": "a" * 2000, "password": "x"})
+    response = APIClient().generic("POST", "/api/v1/auth/token/", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json() == {"code": "payload_too_large", "detail": "Die Anfrage ist zu groß (höchstens 1 kB)."}
