@@ -72,7 +72,8 @@ def lockout_response(request, original_response=None, credentials=None):
 
 @receiver(user_locked_out, dispatch_uid="otoorder.login.log_lockout")
 def log_lockout(sender, request=None, username=None, **kwargs):
-    user_id = get_user_model().objects.filter(**{get_user_model().USERNAME_FIELD: username}).values_list("pk", flat=True).first()
+    users = get_user_model().objects.filter(**{get_user_model().USERNAME_FIELD: username})
+    user_id = users.values_list("pk", flat=True).first()
     logger.warning(
         "login locked out after repeated failures: %s, path %s",
         f"user id {user_id}" if user_id is not None else "unknown user name",

@@ -9,7 +9,8 @@
   cool-off (``OTOORDER_LOGIN_COOLOFF``) passed: 429 ``locked_out`` with ``Retry-After``.
 """
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
+from django.db import transaction
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -28,13 +29,18 @@ from .views import ERROR
 
 class IssuedTokenSerializer(serializers.Serializer):
     token = serializers.CharField(read_only=True)
-    expires_at = serializers.DateTimeField(read_only=True, help_text=gettext_lazy("Ende der Gültigkeit (OTOORDER_TOKEN_TTL)."))
+    expires_at = serializers.DateTimeField(
+        read_only=True, help_text=gettext_lazy("Ende der Gültigkeit (OTOORDER_TOKEN_TTL).")
+    )
 
 
 def issue_token(user):
     """A new token for ``user``; the previous one (if any) stops working."""
-    Token.objects.filter(user=user).delete()
-    return Token.objects.create(user=user)
+    with transaction.atomic():
+        # Two logins of one user at once: the second waits here instead of colliding.
+        get_user_model().objects.select_for_update().get(pk=user.pk)
+        Token.objects.filter(user=user).delete()
+        return Token.objects.create(user=user)
 
 
 class TokenView(APIView):
