@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -51,6 +52,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "crispy_forms",
     "crispy_bootstrap5",
+    "axes",
+    "otoorder.apps.OtoorderConfig",
     "suppliers",
     "branches",
     "otoorder.transactions",
@@ -61,6 +64,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -68,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused for a locked user name into its answer (otoorder/login.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 if PRODUCTION:
@@ -114,6 +120,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses every login of a locked user name before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling (otoorder/login.py): 5 wrong passwords for one user name lock that name
+# (HTML login and POST /api/v1/auth/token/) for OTOORDER_LOGIN_COOLOFF seconds.
+AXES_FAILURE_LIMIT = 5
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_COOLOFF_TIME = timedelta(seconds=env.int("OTOORDER_LOGIN_COOLOFF", default=15 * 60))
+# Tries during the lock-out are not counted: the lock ends when Retry-After says.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "otoorder.login.lockout_response"
+# axes warns when the IP address is not a lock-out parameter. By design it is not: the staff
+# of a branch share one address, and one mistyping colleague must not lock out the branch.
+# The lock is per user name, whatever address, agent or cookie a try comes with.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "transactions:customer_list"
 LOGOUT_REDIRECT_URL = "login"
@@ -231,14 +255,21 @@ OTOORDER_WARRANTY_MONTHS = env.int("OTOORDER_WARRANTY_MONTHS", default=12)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "otoorder.api.authentication.ExpiringTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "otoorder.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "otoorder.api.exceptions.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "otoorder.api.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 100,
 }
+#: Lifetime of an API token in seconds from its issue (default 10 hours, one shift).
+OTOORDER_TOKEN_TTL = env.int("OTOORDER_TOKEN_TTL", default=10 * 60 * 60)
 SPECTACULAR_SETTINGS = {
     "TITLE": "otoorder API",
     "DESCRIPTION": "Earmould ordering for hearing-aid branches.",
@@ -263,6 +294,24 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# Content-Security-Policy on every response (django-csp): scripts, styles, fonts and images
+# only from our own origin (front-end assets are served locally); no inline script or style
+# in the templates. The one exception is the scan viewer's import map (data, not code), admitted
+# by the nonce of its response. No form-action: the portal hand-off redirects to the portal.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # Logs never carry personal data: our own loggers log ids only.
 LOGGING = {

@@ -43,13 +43,33 @@ def browser():
         browser.close()
 
 
+#: Chromium logs every Content-Security-Policy violation to the console; the event listener
+#: adds one line per ``securitypolicyviolation`` event as well.
+REPORT_CSP_VIOLATIONS = (
+    "document.addEventListener('securitypolicyviolation', (event) => console.error("
+    "`securitypolicyviolation ${event.effectiveDirective} ${event.blockedURI}`), true);"
+)
+
+
+def is_csp_violation(text):
+    return "securitypolicyviolation" in text or "Content Security Policy" in text
+
+
 @pytest.fixture
 def page(browser):
+    """A page that records Content-Security-Policy violations (``page.csp_violations``);
+    a test that caused one fails at teardown."""
     context = browser.new_context(locale="de-DE", viewport={"width": 1400, "height": 1000})
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    violations = []
+    page.on("console", lambda message: violations.append(message.text) if is_csp_violation(message.text) else None)
+    page.csp_violations = violations
     yield page
     context.close()
+    if violations:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(violations), pytrace=False)
 
 
 def log_in(page, live_server, username):

@@ -5,6 +5,7 @@ import uuid
 from datetime import date
 
 import pytest
+from django.http import HttpRequest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -105,7 +106,7 @@ class TestAuth:
 
     def test_session_login_works(self, alice):
         client = APIClient()
-        assert client.login(username="alice", password=PASSWORD)
+        assert client.login(request=HttpRequest(), username="alice", password=PASSWORD)  # axes needs a request
         assert client.get("/api/v1/customers/").status_code == 200
 
     def test_anonymous_gets_401(self, db):

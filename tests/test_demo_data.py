@@ -9,6 +9,7 @@ import socket
 import pytest
 from aiosmtpd.controller import Controller
 from django.contrib.auth import get_user_model
+from django.http import HttpRequest
 from django.core.mail import EmailMessage, get_connection
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -102,7 +103,7 @@ def test_demo_logins_work(demo, client):
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(staff.pk)
     client.logout()
-    assert client.login(username="demo-admin", password=DEMO_PASSWORD)
+    assert client.login(request=HttpRequest(), username="demo-admin", password=DEMO_PASSWORD)  # axes needs a request
 
 
 def test_template_and_dreve_definition(demo):

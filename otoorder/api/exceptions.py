@@ -12,6 +12,7 @@ impossible status change → 409 ``invalid_status``) and Django's ``ValidationEr
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -24,6 +25,8 @@ from rest_framework.views import set_rollback
 from otoorder.orders.lifecycle import InvalidTransition, OrderError
 from otoorder.orders.services import SupplierRequired
 from otoorder.orders.validation import ItemsInvalid
+
+from .parsers import payload_too_large
 
 
 class InvalidCredentials(exceptions.APIException):
@@ -87,6 +90,8 @@ def exception_handler(exc, context):
         exc = exceptions.ValidationError(
             {"items": [{field: [message] for field, message in errors.items()} for errors in exc.item_errors]}
         )
+    elif isinstance(exc, RequestDataTooBig):
+        exc = payload_too_large()
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     if not isinstance(exc, exceptions.APIException):

@@ -29,6 +29,9 @@ FILE_ERROR_CODES = (scans.INVALID, scans.TOO_LARGE)
 
 
 class ImpressionSerializer(serializers.ModelSerializer):
+    # A physical impression has no file: its format is null, a value the schema allows (the
+    # model stores an empty string, which is not one of the enum's values).
+    file_format = serializers.ChoiceField(choices=choices.ScanFormat.choices, allow_null=True, read_only=True)
     preview_url = serializers.SerializerMethodField(help_text=gettext_lazy("Seite mit der 3D-Ansicht"))
     file_url = serializers.SerializerMethodField(help_text=gettext_lazy("Download der Scan-Datei (nur Scans)"))
 
@@ -40,6 +43,11 @@ class ImpressionSerializer(serializers.ModelSerializer):
             "preview_url", "file_url",
         ]  # fmt: skip
         read_only_fields = fields
+
+    def to_representation(self, impression):
+        data = super().to_representation(impression)
+        data["file_format"] = data["file_format"] or None
+        return data
 
     def _absolute(self, name, impression):
         url = reverse(f"orders:{name}", args=[impression.pk])

@@ -8,7 +8,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from . import attachments, callbacks, catalogue, impressions, views
+from . import attachments, callbacks, catalogue, impressions, tokens, views
 
 app_name = "api"
 
@@ -24,7 +24,7 @@ router.register("orders", views.OrderViewSet, basename="order")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("v1/auth/token/", views.ObtainTokenView.as_view(), name="token"),
+    path("v1/auth/token/", tokens.TokenView.as_view(), name="token"),
     path("v1/backends/", views.BackendListView.as_view(), name="backends"),
     path("v1/callbacks/<str:definition_id>/", callbacks.CallbackView.as_view(), name="callback"),
     path("v1/catalogue/", catalogue.CatalogueView.as_view(), name="catalogue"),

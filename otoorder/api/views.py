@@ -8,14 +8,11 @@ another branch's customer, transaction or order answers 404, exactly like an unk
 
 import logging
 
-from django.contrib.auth import authenticate
 from django.db import transaction as db_transaction
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -28,7 +25,6 @@ from suppliers.models import Company, Supplier
 
 from . import lifecycle as lifecycle_api
 from . import serializers as s
-from .exceptions import InvalidCredentials
 from .permissions import CanAdminDefinition, ChainAdminCanWrite, IsAdministrator
 
 logger = logging.getLogger(__name__)
@@ -49,32 +45,6 @@ ORDER_REFUSED = inline_serializer(
         "candidates": s.SupplierCandidateSerializer(many=True, required=False),
     },
 )
-
-
-class ObtainTokenView(APIView):
-    """``POST /api/v1/auth/token/`` with ``username`` and ``password`` → ``{"token": …}``."""
-
-    authentication_classes = []
-    permission_classes = [AllowAny]
-
-    @extend_schema(
-        request=s.TokenRequestSerializer,
-        responses={200: s.TokenSerializer, 400: ERROR},
-        auth=[],
-        summary="API-Token holen",
-    )
-    def post(self, request):
-        serializer = s.TokenRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = authenticate(
-            request,
-            username=serializer.validated_data["username"],
-            password=serializer.validated_data["password"],
-        )
-        if user is None or not user.is_active:
-            raise InvalidCredentials()
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
 
 
 class BranchViewSet(viewsets.ReadOnlyModelViewSet):

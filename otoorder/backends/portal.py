@@ -13,7 +13,6 @@ Wire format: ``docs/interfaces/audia_easy_order_portal.md`` (the egger portal is
 """
 
 import hmac
-import json
 import time
 import uuid
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
@@ -22,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import signing
+from . import signing, strictjson
 from .base import ITEM_FIELDS as ITEM_FIELD_NAMES
 from .exceptions import ConfigurationError
 from .labstatus import StatusTable, StatusUpdate
@@ -258,9 +257,9 @@ class PortalBackend(HttpBackend):
         """
         raw = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
         try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ValueError("the callback body is not JSON") from exc
+            data = strictjson.loads(body)
+        except ValueError as exc:  # also UnicodeDecodeError
+            raise ValueError(f"the callback body is not valid JSON: {exc}") from exc
         if not isinstance(data, dict):
             raise ValueError("the callback body is not a JSON object")
         order_id = data.get("order_id")

@@ -11,6 +11,7 @@ Scheme: ``docs/interfaces/callbacks.md``.
 
 import hashlib
 import hmac
+import re
 import time
 
 HEADER = "X-Otoorder-Signature"
@@ -33,12 +34,19 @@ def sign(secret, body, *, timestamp=None):
     return f"t={timestamp},v1={digest(secret, timestamp, body)}"
 
 
+#: A unix timestamp in seconds (ASCII digits, at most 12: until the year 33658) and a
+#: SHA-256 hex digest; anything else (a sign, 10^30, Unicode digits, a digest with non-ASCII
+#: characters) is unreadable before any arithmetic or comparison touches it.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
 def parse(header):
     parts = dict(item.split("=", 1) for item in (header or "").split(",") if "=" in item)
-    try:
-        return int(parts["t"]), parts["v1"]
-    except (KeyError, ValueError):
-        raise SignatureError("Signatur fehlt oder ist unlesbar.") from None
+    timestamp, received = parts.get("t", ""), parts.get("v1", "")
+    if not (_TIMESTAMP.fullmatch(timestamp) and _DIGEST.fullmatch(received)):
+        raise SignatureError("Signatur fehlt oder ist unlesbar.")
+    return int(timestamp), received
 
 
 def verify(secret, body, header, *, max_age=MAX_AGE_SECONDS, now=None):

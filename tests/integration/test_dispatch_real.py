@@ -100,7 +100,11 @@ def test_concurrent_api_submissions_all_succeed_and_are_each_sent_once(
     live_server, start_worker, smtp_lab, transaction_obj, dreve_supplier, alice
 ):
     start_worker(email_url=smtp_lab.url, concurrency=2)
-    sessions = [api_session(live_server) for _ in range(8)]
+    # One token per user (a new login ends the previous token): eight connections share it.
+    token = api_session(live_server).headers["Authorization"]
+    sessions = [requests.Session() for _ in range(8)]
+    for session in sessions:
+        session.headers["Authorization"] = token
     body = {
         "transaction": str(transaction_obj.pk),
         "company": str(dreve_supplier.company_id),
