@@ -31,7 +31,7 @@ FILE_ERROR_CODES = (scans.INVALID, scans.TOO_LARGE)
 class ImpressionSerializer(serializers.ModelSerializer):
     # A physical impression has no file: its format is null, a value the schema allows (the
     # model stores an empty string, which is not one of the enum's values).
-    file_format = serializers.ChoiceField(choices=choices.ScanFormat.choices, allow_null=True, read_only=True)
+    file_format = serializers.ChoiceField(choices=vocabulary.ScanFormat.choices, allow_null=True, read_only=True)
     preview_url = serializers.SerializerMethodField(help_text=gettext_lazy("Seite mit der 3D-Ansicht"))
     file_url = serializers.SerializerMethodField(help_text=gettext_lazy("Download der Scan-Datei (nur Scans)"))
 
