@@ -92,9 +92,9 @@ class _ConnectionCache:
         backend = settings.EMAIL_BACKEND
         if backend == DJANGO_SMTP_BACKEND:
             backend = f"{__name__}.TrackedSMTPBackend"
-        self.connection = get_connection(backend, fail_silently=False, timeout=timeout)
-        self.key = key
-        self.connection.open()
+        connection = get_connection(backend, fail_silently=False, timeout=timeout)
+        connection.open()
+        self.connection, self.key = connection, key
 
     def _data_started(self):
         client = getattr(self.connection, "connection", None)
