@@ -116,7 +116,7 @@ def backoff_seconds(attempt_count):
     never exceed the cap (15 minutes), far below Redis' visibility timeout.
     """
     base, cap = policy()["BACKOFF_BASE_SECONDS"], policy()["BACKOFF_MAX_SECONDS"]
-    step = min(cap, base * 2 ** (max(attempt_count, 1) - 1))
+    step = min(cap, base * 2 ** min(max(attempt_count, 1) - 1, 30))
     return random.uniform(max(base / 2, step / 2), step)
 
 
