@@ -187,6 +187,18 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Celery -------------------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"
+#: Seconds any one broker operation (connect, a publish's commands) may take. A broker that
+#: hangs must not hang the API: a publish after commit gives up after this and leaves the
+#: order to the sweeper (docs/operations.md, "When something is down").
+BROKER_TIMEOUT = env.float("OTOORDER_BROKER_TIMEOUT", default=1.0)
+#: Options of kombu's Redis transport. No dispatch countdown (at most 15 minutes) comes near
+#: the visibility timeout, so that a message that a dead worker held is redelivered only
+#: after our own sweeper had its chance.
+REDIS_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_timeout": BROKER_TIMEOUT,
+    "socket_connect_timeout": BROKER_TIMEOUT,
+}
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -200,15 +212,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     for folder in ("out", "control", "processed"):
         (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
 else:
-    # The retry horizon of a dispatch stays well below this, so that a message that a dead
-    # worker held is redelivered only after our own sweeper had its chance.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = dict(REDIS_TRANSPORT_OPTIONS)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
-CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_TIMEZONE = TIME_ZONE
@@ -229,10 +239,12 @@ OTOORDER_POLL_BATCH = env.int("OTOORDER_POLL_BATCH", default=100)
 
 # --- Dispatch policy ------------------------------------------------------------------------
 OTOORDER_DISPATCH = {
-    # Transient failures are retried with exponential backoff and full jitter.
-    "MAX_ATTEMPTS": env.int("OTOORDER_DISPATCH_MAX_ATTEMPTS", default=8),
+    # Transient failures are retried for a time, not a number of attempts: until the horizon
+    # after the round's first attempt, with exponential backoff (jittered, with a floor) whose
+    # waits are capped at 15 minutes, well below Redis' visibility timeout of one hour.
+    "RETRY_HORIZON": timedelta(seconds=env.float("OTOORDER_DISPATCH_RETRY_HORIZON", default=24 * 3600.0)),
     "BACKOFF_BASE_SECONDS": env.float("OTOORDER_DISPATCH_BACKOFF_BASE", default=15.0),
-    "BACKOFF_MAX_SECONDS": env.float("OTOORDER_DISPATCH_BACKOFF_MAX", default=600.0),
+    "BACKOFF_MAX_SECONDS": min(env.float("OTOORDER_DISPATCH_BACKOFF_MAX", default=900.0), 900.0),
     # A row still `queued` this long after it was due was never picked up (broker down at
     # commit, message lost); a row `sending` this long belongs to a dead worker.
     "QUEUED_DEADLINE": timedelta(seconds=env.float("OTOORDER_QUEUED_DEADLINE", default=60.0)),

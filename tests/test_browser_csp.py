@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from otoorder.orders import scans, services
+from otoorder.orders import lifecycle, scans, services
 from otoorder.orders.choices import EventSource, OrderStatus
 from tests import scan_files
 from tests.browser import is_csp_violation, log_in
@@ -55,7 +55,7 @@ def test_pages_work_without_violations(page, live_server, alice, customer, trans
     page.goto(live_server.url + reverse("orders:order_detail", args=[order.pk]))
     expect(page.locator("#status-panel")).to_have_attribute("hx-trigger", "every 2s")
     for status in (OrderStatus.SENDING, OrderStatus.AWAITING_MANUAL):
-        services.set_status(order, status, source=EventSource.WORKER, message="Bestellformular bereit")
+        lifecycle.set_status(order, status, source=EventSource.WORKER, message="Bestellformular bereit")
     expect(page.locator("#order-status")).to_have_attribute("data-status", "awaiting_manual", timeout=10_000)
 
     # The cancel question (formerly onsubmit): "Abbrechen" keeps the order, "OK" cancels it.

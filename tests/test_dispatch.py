@@ -9,14 +9,14 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from otoorder.backends import registry
 from otoorder.backends.base import BaseBackend
-from otoorder.backends.exceptions import PermanentError, TransientError
+from otoorder.backends.exceptions import DeliveryUncertain, PermanentError, TransientError
 from otoorder.backends.result import DispatchResult, ResultStatus
 from otoorder.orders import dispatch, lifecycle, services
-from otoorder.orders.choices import DispatchState, OrderStatus
+from otoorder.orders.choices import AttemptOutcome, DispatchState, OrderStatus
 from otoorder.orders.models import Dispatch, OrderEvent
 from tests import factories as f
 from tests.factories import bte_item
@@ -46,7 +46,12 @@ def scripted(monkeypatch, chain, dreve, dreve_supplier, settings):
     monkeypatch.setitem(registry.BACKENDS, "scripted_lab", (f"{__name__}.ScriptedLab", "Scripted lab"))
     registry.get_backend_class.cache_clear()
     ScriptedLab.script, ScriptedLab.received = [], []
-    settings.OTOORDER_DISPATCH = {**settings.OTOORDER_DISPATCH, "MAX_ATTEMPTS": 3, "BACKOFF_BASE_SECONDS": 10}
+    settings.OTOORDER_DISPATCH = {
+        **settings.OTOORDER_DISPATCH,
+        "RETRY_HORIZON": timedelta(hours=1),
+        "BACKOFF_BASE_SECONDS": 10,
+        "BACKOFF_MAX_SECONDS": 900,
+    }
     f.InterfaceDefinitionFactory(chain=chain, backend="scripted_lab", companies=[dreve], supplier=dreve_supplier)
     yield ScriptedLab
     registry.get_backend_class.cache_clear()
@@ -78,21 +83,79 @@ def test_success_records_attempt_and_reference(scripted, order):
     assert dispatch.run(order.dispatch.pk) is None  # done rows are never sent again
 
 
-def test_transient_error_retries_later_then_fails_visibly(scripted, order):
+def test_transient_error_retries_until_the_horizon_then_fails_visibly(scripted, order):
     scripted.script = [TransientError("Labor antwortet nicht")] * 3
+    before = timezone.now()
     assert dispatch.run(order.dispatch.pk) == OrderStatus.QUEUED
     row = Dispatch.objects.get(order=order)
     assert row.state == DispatchState.QUEUED and row.due_at > timezone.now()
+    # The round's first claim fixed the horizon; later claims keep it.
+    horizon = row.retry_until
+    assert before + timedelta(hours=1) <= horizon <= timezone.now() + timedelta(hours=1)
     assert dispatch.run(row.pk) is None  # not due yet
     make_due(order)
     assert dispatch.run(row.pk) == OrderStatus.QUEUED
+    assert Dispatch.objects.get(order=order).retry_until == horizon
     make_due(order)
+    Dispatch.objects.filter(order=order).update(retry_until=timezone.now() - timedelta(seconds=1))
     assert dispatch.run(row.pk) == OrderStatus.FAILED
     order.refresh_from_db()
     assert order.status == "failed"
     assert "Labor antwortet nicht" in order.failure_reason and "3 Versuchen" in order.failure_reason
+    assert "in 1\xa0Stunde aufgegeben" in order.failure_reason
     assert list(order.attempts.values_list("outcome", flat=True)) == ["transient_error"] * 3
     assert len(scripted.received) == 3 and set(scripted.received) == {str(order.pk)}
+
+
+def test_attempts_are_not_counted_only_time_is(scripted, order):
+    """More failures than the old limit of eight attempts: still queued within the horizon."""
+    scripted.script = [TransientError("Labor antwortet nicht")] * 12 + [DispatchResult(ResultStatus.ORDERED)]
+    for _ in range(12):
+        make_due(order)
+        assert dispatch.run(order.dispatch.pk) == OrderStatus.QUEUED
+    make_due(order)
+    assert dispatch.run(order.dispatch.pk) == OrderStatus.ORDERED
+    assert order.attempts.count() == 13
+
+
+def test_backoff_has_a_floor_and_a_cap(settings):
+    settings.OTOORDER_DISPATCH = {**settings.OTOORDER_DISPATCH, "BACKOFF_BASE_SECONDS": 15, "BACKOFF_MAX_SECONDS": 900}
+    for n in range(1, 40):
+        step = min(900, 15 * 2 ** (n - 1))
+        waits = [dispatch.backoff_seconds(n) for _ in range(200)]
+        assert all(max(7.5, step / 2) <= wait <= step <= 900 for wait in waits), n
+    # Even at their shortest, eight waits cover more than a mail server's five-minute outage
+    # (full jitter let them all fall within 22 seconds).
+    assert sum(max(7.5, min(900, 15 * 2 ** (n - 1)) / 2) for n in range(1, 9)) > 20 * 60
+
+
+def test_last_wait_is_shortened_to_the_horizon(scripted, order, settings):
+    now = timezone.now()
+    row = Dispatch.objects.get(order=order)
+    row.attempt_count, row.retry_until = 10, now + timedelta(seconds=30)
+    assert dispatch.retry_delay(row, now) == 30  # the cap would be 900 s
+    row.retry_until = now
+    assert dispatch.retry_delay(row, now) is None
+
+
+def test_ambiguous_outcome_is_logged_and_retried_later_under_the_same_key(scripted, order):
+    scripted.script = [
+        DeliveryUncertain("Verbindung nach dem Senden abgebrochen", idempotency_key=f"<{order.pk}@otoorder>"),
+        DispatchResult(ResultStatus.ORDERED),
+    ]
+    assert dispatch.run(order.dispatch.pk) == OrderStatus.QUEUED
+    attempt = order.attempts.get()
+    assert attempt.outcome == AttemptOutcome.AMBIGUOUS and not attempt.permanent
+    assert attempt.request_summary == {"idempotency_key": f"<{order.pk}@otoorder>"}
+    assert str(attempt.get_outcome_display()) == "möglicherweise bereits zugestellt"
+    with translation.override("en"):
+        assert str(attempt.get_outcome_display()) == "possibly delivered already"
+    assert "möglicherweise bereits zugestellt" in order.events.last().message
+    assert "demselben Schlüssel" in order.events.last().message
+    make_due(order)
+    assert dispatch.run(order.dispatch.pk) == OrderStatus.ORDERED
+    assert list(order.attempts.values_list("outcome", flat=True)) == ["ambiguous", "ordered"]
+    assert scripted.received == [str(order.pk)] * 2
 
 
 def test_permanent_error_fails_at_once_and_resend_works(scripted, order, alice):
@@ -139,20 +202,29 @@ def test_sweeper_takes_back_rows_of_dead_workers(scripted, order):
     assert row.state == DispatchState.QUEUED and row.claim_token is None
     assert order.status == "queued"
     assert "unterbrochen" in order.events.last().message
+    # Nobody knows whether the dead worker's send reached the lab.
+    interrupted = order.attempts.get()
+    assert (interrupted.number, interrupted.outcome) == (1, AttemptOutcome.AMBIGUOUS)
+    assert interrupted.request_summary == {"idempotency_key": str(order.pk)}
     scripted.script = [DispatchResult(ResultStatus.ORDERED)]
     assert dispatch.run(row.pk) == OrderStatus.ORDERED
+    assert list(order.attempts.values_list("number", "outcome")) == [(1, "ambiguous"), (2, "ordered")]
 
 
 def test_late_result_after_takeback_is_still_recorded(scripted, order):
     """A worker that was presumed dead finishes after the sweeper took its row back."""
     token = dispatch.claim(order.dispatch.pk)
-    Dispatch.objects.filter(order=order).update(state=DispatchState.QUEUED, claim_token=None)
     row = Dispatch.objects.get(order=order)
-    row.attempt_count = 1
+    lifecycle.set_status(order, OrderStatus.SENDING, source="worker")
+    Dispatch.objects.filter(order=order).update(claimed_at=timezone.now() - timedelta(hours=1))
+    dispatch.sweep()
+    assert order.attempts.get().outcome == AttemptOutcome.AMBIGUOUS
     dispatch._succeed(row, token, order, DispatchResult(ResultStatus.ORDERED), timezone.now(), 5)
     order.refresh_from_db()
     assert order.status == "ordered"
     assert Dispatch.objects.get(order=order).state == DispatchState.DONE
+    # The worker's answer replaces the sweeper's guess.
+    assert list(order.attempts.values_list("number", "outcome")) == [(1, "ordered")]
 
 
 def test_email_supplier_through_standard_process(transaction_obj, dreve, dreve_supplier, alice, settings):

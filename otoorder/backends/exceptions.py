@@ -9,6 +9,8 @@ their own class: the interface definition is wrong, and no retry can fix that.
 
 class BackendError(Exception):
     permanent = False
+    #: The lab may have the order although we saw no answer (see ``DeliveryUncertain``).
+    ambiguous = False
 
     def __init__(self, message, *, permanent=None, detail="", response=None, status_code=None):
         super().__init__(message)
@@ -27,6 +29,22 @@ class TransientError(BackendError):
     """The lab could not be reached or had a passing fault: try again later."""
 
     permanent = False
+
+
+class DeliveryUncertain(TransientError):
+    """The order went out, but the lab's answer never came: it may already have the order.
+
+    Raised only after the point where the lab could have taken the order (the e-mail's DATA,
+    an HTTP request sent whose answer was lost). It is never repeated within the attempt;
+    the dispatcher records the attempt as "möglicherweise bereits zugestellt" and sends the
+    repeat later under the same ``idempotency_key`` so that the lab can drop the copy.
+    """
+
+    ambiguous = True
+
+    def __init__(self, message, *, idempotency_key="", **kwargs):
+        super().__init__(message, **kwargs)
+        self.idempotency_key = idempotency_key
 
 
 class PermanentError(BackendError):

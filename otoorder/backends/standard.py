@@ -15,12 +15,14 @@ import socket
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPEmailBackend
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .base import BaseBackend
 from .exceptions import (
     ConfigurationError,
+    DeliveryUncertain,
     OrderRejected,
     PermanentError,
     TransientError,
@@ -32,14 +34,50 @@ from .result import DispatchResult, ResultStatus
 MANUAL_METHODS = {"print", "fax", "phone"}
 
 
+class _DataTrackingMixin:
+    """Remembers whether the DATA command of the current message went out.
+
+    Before DATA the lab's mail server cannot have the message; from DATA on (the content,
+    the wait for the final "250") a lost line leaves it open whether the lab has it.
+    """
+
+    data_started = False
+
+    def data(self, msg):
+        self.data_started = True
+        return super().data(msg)
+
+
+class _TrackedSMTP(_DataTrackingMixin, smtplib.SMTP):
+    pass
+
+
+class _TrackedSMTPSSL(_DataTrackingMixin, smtplib.SMTP_SSL):
+    pass
+
+
+class TrackedSMTPBackend(SMTPEmailBackend):
+    """Django's SMTP backend on an ``smtplib`` client that knows when DATA was sent."""
+
+    @property
+    def connection_class(self):
+        return _TrackedSMTPSSL if self.use_ssl else _TrackedSMTP
+
+
+DJANGO_SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
 class _ConnectionCache:
     """One open SMTP connection per worker process, reused from order to order.
 
     Opening a connection (TCP, greeting, EHLO, maybe TLS and login) costs more than sending
     one order. A connection the server has closed meanwhile shows up as
-    ``SMTPServerDisconnected`` before the message was accepted; then one fresh connection
-    is tried. The key follows the settings, so a changed ``EMAIL_URL`` (or a forked worker)
-    never reuses the wrong connection.
+    ``SMTPServerDisconnected``. Only if the line broke **before DATA** (the lab certainly has
+    nothing) is the message sent once more on a fresh connection. A line that broke after
+    DATA, or a timeout waiting for the final answer, is ``DeliveryUncertain``: the lab may
+    have the order, so it is never repeated here but later by the dispatcher, with the same
+    Message-ID. The key follows the settings, so a changed ``EMAIL_URL`` (or a forked
+    worker) never reuses the wrong connection.
     """
 
     def __init__(self):
@@ -49,19 +87,47 @@ class _ConnectionCache:
         names = ("EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_USE_TLS", "EMAIL_USE_SSL")
         return (os.getpid(), timeout, *(getattr(settings, name, None) for name in names))
 
+    def _open(self, key, timeout):
+        self.close()
+        backend = settings.EMAIL_BACKEND
+        if backend == DJANGO_SMTP_BACKEND:
+            backend = f"{__name__}.TrackedSMTPBackend"
+        connection = get_connection(backend, fail_silently=False, timeout=timeout)
+        connection.open()
+        self.connection, self.key = connection, key
+
+    def _data_started(self):
+        client = getattr(self.connection, "connection", None)
+        return bool(getattr(client, "data_started", False))
+
+    def _send_once(self, message):
+        client = getattr(self.connection, "connection", None)
+        if client is not None:
+            client.data_started = False
+        try:
+            return self.connection.send_messages([message])
+        except smtplib.SMTPResponseException:
+            raise  # the server answered: a clear yes or no, nothing uncertain
+        except Exception as exc:
+            if self._data_started():
+                self.close()
+                raise _uncertain(message, exc) from exc
+            raise
+
     def send(self, message, *, timeout):
         key = self._key(timeout)
         if self.connection is None or self.key != key:
-            self.close()
-            self.connection, self.key = get_connection(fail_silently=False, timeout=timeout), key
-            self.connection.open()
+            self._open(key, timeout)
         try:
-            return self.connection.send_messages([message])
+            return self._send_once(message)
         except smtplib.SMTPServerDisconnected:
+            # Before DATA: the lab has nothing yet, one fresh connection may send it.
+            self._open(key, timeout)
+        except Exception:
             self.close()
-            self.connection, self.key = get_connection(fail_silently=False, timeout=timeout), key
-            self.connection.open()
-            return self.connection.send_messages([message])
+            raise
+        try:
+            return self._send_once(message)
         except Exception:
             self.close()
             raise
@@ -73,6 +139,18 @@ class _ConnectionCache:
             except Exception:  # noqa: BLE001 - a broken connection is dropped either way
                 pass
         self.connection = self.key = None
+
+
+def _uncertain(message, exc):
+    return DeliveryUncertain(
+        _(
+            "Die Verbindung zum E-Mail-Server brach nach dem Senden der Bestellung ab, bevor er sie "
+            "bestätigte (%(kind)s)."
+        )
+        % {"kind": type(exc).__name__},
+        idempotency_key=message.extra_headers.get("Message-ID", ""),
+        detail=str(exc),
+    )
 
 
 _connections = _ConnectionCache()
@@ -160,6 +238,8 @@ class StandardBackend(BaseBackend):
             return None
         try:
             sent = _connections.send(message, timeout=self.timeout)
+        except DeliveryUncertain:
+            raise
         except smtplib.SMTPAuthenticationError as exc:
             raise ConfigurationError(_("Der E-Mail-Server hat die Anmeldung abgelehnt."), detail=str(exc)) from exc
         except smtplib.SMTPRecipientsRefused as exc:

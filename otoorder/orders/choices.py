@@ -67,4 +67,6 @@ class AttemptOutcome(models.TextChoices):
     AWAITING_PORTAL = "awaiting_portal", _("Portal-Übergabe")
     REJECTED = "rejected", _("abgelehnt")
     TRANSIENT_ERROR = "transient_error", _("vorübergehender Fehler")
+    #: No answer after the lab may have taken the order: repeated later under the same key.
+    AMBIGUOUS = "ambiguous", _("möglicherweise bereits zugestellt")
     PERMANENT_ERROR = "permanent_error", _("dauerhafter Fehler")

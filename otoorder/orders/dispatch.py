@@ -11,11 +11,15 @@ How an order travels (DESIGN.md §3):
 3. It builds the document, calls the backend with the order's UUID as idempotency key,
    records the attempt and moves the order on.
 4. A transient error puts the row back to ``queued`` with a due time (exponential backoff
-   with full jitter) and publishes again with that countdown; after the last attempt, or on
-   a permanent error, the order is ``failed`` with the reason staff read.
+   with a floor and a cap) and publishes again with that countdown. Transient errors are
+   retried for a time, ``RETRY_HORIZON`` from the round's first attempt; after it, or on a
+   permanent error, the order is ``failed`` with the reason staff read. An attempt whose
+   outcome nobody knows (``DeliveryUncertain``: the lab may have the order) is logged as
+   ``ambiguous`` and retried the same way.
 5. ``sweep`` (Celery beat) publishes rows left ``queued`` past their due time (lost
    message, broker down) and takes back rows left ``sending`` past the deadline (killed
-   worker). The lab sees the same idempotency key again and does not order twice.
+   worker; its attempt is logged as ``ambiguous``). The lab sees the same idempotency key
+   again and can drop the copy.
 """
 
 import logging
@@ -29,8 +33,10 @@ from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import DateTimeField, F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _, gettext_lazy
 
 from otoorder.backends import registry
@@ -71,9 +77,14 @@ def policy():
 
 
 def enqueue(dispatch_id, countdown=None):
-    """Publish the task; a broker that is down leaves the row to the sweeper."""
+    """Publish the task; a broker that is down, or hangs, leaves the row to the sweeper.
+
+    One try, bounded by the broker's socket timeouts (``BROKER_TIMEOUT``): the caller may be
+    an API request whose order is already committed, and that answer must not wait for the
+    broker nor turn into an error.
+    """
     try:
-        current_app.send_task(DISPATCH_TASK, args=(dispatch_id,), countdown=countdown)
+        current_app.send_task(DISPATCH_TASK, args=(dispatch_id,), countdown=countdown, retry=False)
     except Exception:  # noqa: BLE001 - any broker failure: the outbox row is the truth
         logger.warning("could not publish dispatch %s; the sweeper will retry", dispatch_id, exc_info=True)
         return False
@@ -82,7 +93,10 @@ def enqueue(dispatch_id, countdown=None):
 
 
 def claim(dispatch_id):
-    """Atomically take a due ``queued`` row; returns the claim token or None."""
+    """Atomically take a due ``queued`` row; returns the claim token or None.
+
+    The round's first claim fixes how long transient failures are retried (``retry_until``).
+    """
     token = uuid.uuid4()
     now = timezone.now()
     taken = Dispatch.objects.filter(pk=dispatch_id, state=DispatchState.QUEUED, due_at__lte=now).update(
@@ -91,14 +105,35 @@ def claim(dispatch_id):
         claim_token=token,
         attempt_count=F("attempt_count") + 1,
         attempt_number=F("attempt_number") + 1,
+        retry_until=Coalesce(
+            F("retry_until"), Value(now + policy()["RETRY_HORIZON"], output_field=DateTimeField())
+        ),
     )
     return token if taken else None
 
 
 def backoff_seconds(attempt_count):
-    """Exponential backoff with full jitter (AWS architecture blog's 'full jitter')."""
+    """The wait before attempt ``attempt_count + 1``: exponential, jittered, floored and capped.
+
+    With ``d = min(cap, base·2^(n−1))`` the wait is uniform in ``[max(base/2, d/2), d]``: the
+    jitter spreads retries of many orders, and the floor (half the exponential step) keeps
+    them from bunching in the first seconds, so the attempts cover the whole outage. Waits
+    never exceed the cap (15 minutes), far below Redis' visibility timeout.
+    """
     base, cap = policy()["BACKOFF_BASE_SECONDS"], policy()["BACKOFF_MAX_SECONDS"]
-    return random.uniform(base / 2, min(cap, base * 2 ** (attempt_count - 1)))
+    step = min(cap, base * 2 ** min(max(attempt_count, 1) - 1, 30))
+    return random.uniform(max(base / 2, step / 2), step)
+
+
+def retry_delay(dispatch, now):
+    """Seconds until the next attempt after a transient failure, or None past the horizon.
+
+    The last wait is shortened so that one attempt falls on the horizon itself.
+    """
+    left = (dispatch.retry_until - now).total_seconds() if dispatch.retry_until else 0
+    if left <= 0:
+        return None
+    return min(backoff_seconds(dispatch.attempt_count), left)
 
 
 def run(dispatch_id):
@@ -162,18 +197,24 @@ def _release(dispatch, token, **fields):
 def _record_attempt(
     dispatch, order, started_at, duration_ms, outcome, *, permanent=False, error="", summary=None, response=""
 ):
-    """Append to the attempt log, numbered per order across resends (by the claim)."""
-    Attempt.objects.create(
+    """Append to the attempt log, numbered per order across resends (by the claim).
+
+    If the sweeper took the row back from this presumed-dead worker meanwhile, it logged the
+    attempt as ``ambiguous``; the worker's answer replaces that guess with what happened.
+    """
+    Attempt.objects.update_or_create(
         order=order,
         number=dispatch.attempt_number,
-        started_at=started_at,
-        duration_ms=duration_ms,
-        outcome=outcome,
-        permanent=permanent,
-        error=error,
-        request_summary=summary or {},
-        response=(response or "")[:20000],
-        worker=socket.gethostname(),
+        defaults={
+            "started_at": started_at,
+            "duration_ms": duration_ms,
+            "outcome": outcome,
+            "permanent": permanent,
+            "error": error,
+            "request_summary": summary or {},
+            "response": (response or "")[:20000],
+            "worker": socket.gethostname(),
+        },
     )
 
 
@@ -222,9 +263,13 @@ def _succeed(dispatch, token, order, result, started_at, duration_ms):
 
 
 def _fail(dispatch, token, order, error, started_at, duration_ms):
-    attempts_left = dispatch.attempt_count < policy()["MAX_ATTEMPTS"]
-    retry = not error.permanent and attempts_left
-    countdown = backoff_seconds(dispatch.attempt_count) if retry else None
+    countdown = None if error.permanent else retry_delay(dispatch, timezone.now())
+    retry = countdown is not None
+    if error.permanent:
+        outcome = AttemptOutcome.PERMANENT_ERROR
+    else:
+        outcome = AttemptOutcome.AMBIGUOUS if error.ambiguous else AttemptOutcome.TRANSIENT_ERROR
+    summary = {"idempotency_key": error.idempotency_key} if getattr(error, "idempotency_key", "") else None
     with transaction.atomic():
         order = EarmouldOrder.objects.select_for_update().get(pk=order.pk)
         _record_attempt(
@@ -232,9 +277,10 @@ def _fail(dispatch, token, order, error, started_at, duration_ms):
             order,
             started_at,
             duration_ms,
-            AttemptOutcome.PERMANENT_ERROR if error.permanent else AttemptOutcome.TRANSIENT_ERROR,
+            outcome,
             permanent=error.permanent,
             error=error.message,
+            summary=summary,
             response=str(error.response or error.detail or ""),
         )
         if retry:
@@ -245,11 +291,17 @@ def _fail(dispatch, token, order, error, started_at, duration_ms):
                 due_at=timezone.now() + timedelta(seconds=countdown),
                 last_error=error.message,
             )
-            message = _("Versuch %(n)s fehlgeschlagen (%(reason)s); neuer Versuch in %(s)s s.") % {
-                "n": dispatch.attempt_count,
-                "reason": error.message,
-                "s": int(countdown),
-            }
+            if error.ambiguous:
+                message = _(
+                    "Versuch %(n)s ohne Antwort des Labors (%(reason)s): möglicherweise bereits zugestellt; "
+                    "neuer Versuch unter demselben Schlüssel in %(s)s s."
+                ) % {"n": dispatch.attempt_count, "reason": error.message, "s": int(countdown)}
+            else:
+                message = _("Versuch %(n)s fehlgeschlagen (%(reason)s); neuer Versuch in %(s)s s.") % {
+                    "n": dispatch.attempt_count,
+                    "reason": error.message,
+                    "s": int(countdown),
+                }
             if order.status == OrderStatus.QUEUED:  # taken back by the sweeper meanwhile
                 OrderEvent.objects.create(order=order, source=EventSource.WORKER, message=message)
             else:
@@ -259,9 +311,11 @@ def _fail(dispatch, token, order, error, started_at, duration_ms):
             _release(dispatch, token, state=DispatchState.FAILED, last_error=error.message)
             reason = error.message
             if not error.permanent:
-                reason = _("%(reason)s – nach %(n)s Versuchen aufgegeben.") % {
+                now = timezone.now()
+                reason = _("%(reason)s – nach %(n)s Versuchen in %(duration)s aufgegeben.") % {
                     "reason": error.message,
                     "n": dispatch.attempt_count,
+                    "duration": timesince(now - policy()["RETRY_HORIZON"], now),
                 }
             order.failure_reason = reason
             _transition(order, OrderStatus.FAILED, message=reason, save_fields=["failure_reason"])
@@ -281,16 +335,29 @@ def sweep(now=None):
     # Rows whose worker died mid-send: back to the queue (the lab dedupes by the UUID).
     stale = list(
         Dispatch.objects.filter(state=DispatchState.SENDING, claimed_at__lt=now - sending_deadline).values_list(
-            "pk", "order_id"
+            "pk", "order_id", "attempt_number", "claimed_at"
         )
     )
-    for dispatch_id, order_id in stale:
+    for dispatch_id, order_id, attempt_number, claimed_at in stale:
         with transaction.atomic():
             taken = Dispatch.objects.filter(
                 pk=dispatch_id, state=DispatchState.SENDING, claimed_at__lt=now - sending_deadline
             ).update(state=DispatchState.QUEUED, claim_token=None, due_at=now)
             if taken:
                 order = EarmouldOrder.objects.select_for_update().get(pk=order_id)
+                # Nobody knows how far the dead worker got: the lab may have the order.
+                Attempt.objects.get_or_create(
+                    order=order,
+                    number=attempt_number,
+                    defaults={
+                        "started_at": claimed_at,
+                        "duration_ms": int((now - claimed_at).total_seconds() * 1000),
+                        "outcome": AttemptOutcome.AMBIGUOUS,
+                        "error": _("Der Versand wurde unterbrochen (Worker nicht mehr erreichbar), bevor das Labor antwortete."),
+                        "request_summary": {"idempotency_key": str(order.pk)},
+                        "worker": socket.gethostname(),
+                    },
+                )
                 if order.status == OrderStatus.SENDING:
                     _transition(
                         order,

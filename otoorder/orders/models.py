@@ -286,6 +286,9 @@ class Dispatch(models.Model):
     attempt_number = models.PositiveIntegerField(default=0)
     #: When the row is due to be sent (later after a transient failure).
     due_at = models.DateTimeField()
+    #: Transient failures are retried until then: set by the round's first claim to
+    #: ``RETRY_HORIZON`` ahead, cleared by "erneut senden".
+    retry_until = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     claim_token = models.UUIDField(null=True, blank=True)
     last_enqueued_at = models.DateTimeField(null=True, blank=True)

@@ -254,6 +254,7 @@ def resend(order, *, user):
             defaults={
                 "state": choices.DispatchState.QUEUED,
                 "attempt_count": 0,
+                "retry_until": None,
                 "due_at": timezone.now(),
                 "claimed_at": None,
                 "claim_token": None,

@@ -25,6 +25,7 @@ import pytest
 import kombu.pools
 import redis
 from aiosmtpd.controller import Controller
+from django.conf import settings as django_settings
 from django.db import connection
 
 from otoorder import celery_app
@@ -45,7 +46,6 @@ POLICY_ENV = {
     "OTOORDER_DISPATCH_BACKOFF_MAX": "1",
     "OTOORDER_QUEUED_DEADLINE": "1",
     "OTOORDER_SENDING_DEADLINE": "3",
-    "OTOORDER_DISPATCH_MAX_ATTEMPTS": "20",
     "OTOORDER_TRANSPORT_TIMEOUT": "10",
 }
 
@@ -88,7 +88,7 @@ def use_broker(url):
     so that is what is set (the worker subprocesses get their own environment).
     """
     os.environ["CELERY_BROKER_URL"] = url
-    celery_app.conf.broker_transport_options = {"visibility_timeout": 3600}
+    celery_app.conf.broker_transport_options = dict(django_settings.REDIS_TRANSPORT_OPTIONS)
     _drop_connections()
     assert celery_app.connection_for_write().as_uri(include_password=True) == url
 
@@ -131,7 +131,6 @@ def dispatch_policy(settings):
     """The same small policy in the test process (``sweep()`` and ``resend`` read it here)."""
     settings.OTOORDER_DISPATCH = {
         **settings.OTOORDER_DISPATCH,
-        "MAX_ATTEMPTS": int(POLICY_ENV["OTOORDER_DISPATCH_MAX_ATTEMPTS"]),
         "BACKOFF_BASE_SECONDS": float(POLICY_ENV["OTOORDER_DISPATCH_BACKOFF_BASE"]),
         "BACKOFF_MAX_SECONDS": float(POLICY_ENV["OTOORDER_DISPATCH_BACKOFF_MAX"]),
         "QUEUED_DEADLINE": timedelta(seconds=float(POLICY_ENV["OTOORDER_QUEUED_DEADLINE"])),

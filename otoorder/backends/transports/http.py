@@ -5,7 +5,9 @@ HTTP outcomes to our error classes.
 outcome                       error                  why
 ============================  =====================  =========================================
 connection refused, DNS, TLS  ``TransientError``     the lab may be back in a minute
-timeout (connect or read)     ``TransientError``     same; the idempotency key makes it safe
+connect timeout               ``TransientError``     same (the lab has nothing)
+read timeout, line broken     ``DeliveryUncertain``  the lab may have the order: retried later
+after the request went out                           under the same ``Idempotency-Key``
 5xx, 429                      ``TransientError``     the lab's own passing fault or throttling
 401, 403                      ``ConfigurationError`` wrong credentials: no retry can fix them
 3xx                           ``ConfigurationError`` the endpoint URL is wrong (never followed)
@@ -23,11 +25,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import requests
+import urllib3.exceptions
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..base import BaseBackend
-from ..exceptions import ConfigurationError, PermanentError, TransientError
+from ..exceptions import ConfigurationError, DeliveryUncertain, PermanentError, TransientError
 from ..labstatus import StatusTable
 from ..options import Option
 from ..result import DispatchResult, ResultStatus
@@ -163,11 +166,12 @@ class HttpBackend(BaseBackend):
                 **kwargs,
             )
         except requests.Timeout as exc:
-            raise TransientError(
-                _("Das Labor hat nicht rechtzeitig geantwortet (Zeitüberschreitung nach %(s)s s).")
-                % {"s": _seconds(self.timeout)},
-                detail=type(exc).__name__,
-            ) from exc
+            message = _("Das Labor hat nicht rechtzeitig geantwortet (Zeitüberschreitung nach %(s)s s).") % {
+                "s": _seconds(self.timeout)
+            }
+            if idempotency_key and not isinstance(exc, requests.ConnectTimeout):
+                raise DeliveryUncertain(message, idempotency_key=idempotency_key, detail=type(exc).__name__) from exc
+            raise TransientError(message, detail=type(exc).__name__) from exc
         except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
             raise ConfigurationError(
                 _("Die Adresse der Schnittstelle ist ungültig."), detail=type(exc).__name__
@@ -175,6 +179,16 @@ class HttpBackend(BaseBackend):
         except requests.exceptions.SSLError as exc:
             raise TransientError(
                 _("Die sichere Verbindung (TLS) zum Labor ist fehlgeschlagen."), detail=type(exc).__name__
+            ) from exc
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+            if idempotency_key and _may_have_arrived(exc):
+                raise DeliveryUncertain(
+                    _("Die Verbindung zum Labor brach ab, bevor es antwortete."),
+                    idempotency_key=idempotency_key,
+                    detail=type(exc).__name__,
+                ) from exc
+            raise TransientError(
+                _("Das Labor ist nicht erreichbar (Verbindung fehlgeschlagen)."), detail=type(exc).__name__
             ) from exc
         except requests.RequestException as exc:
             raise TransientError(
@@ -286,6 +300,14 @@ class HttpBackend(BaseBackend):
     def check_connection(self):
         self.request("GET", self.url(self.ping_path))
         return _("Das Labor ist erreichbar und hat die Zugangsdaten angenommen.")
+
+
+def _may_have_arrived(exc):
+    """False only when no connection to the lab was made (refused, DNS, connect timeout)."""
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, urllib3.exceptions.MaxRetryError):
+        reason = reason.reason
+    return not isinstance(reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError))
 
 
 def json_bytes(data):
