@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -22,6 +22,7 @@ from otoorder.orders import choices, scans
 from otoorder.orders.impression_views import visible_impressions
 from otoorder.orders.models import Impression
 
+from .schema import ERROR
 from .serializers import visible_customers
 
 logger = logging.getLogger(__name__)
@@ -66,11 +67,17 @@ class ImpressionUploadSerializer(serializers.Serializer):
     scanner = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter("customer", str, description="Kunden-ID"),
-        OpenApiParameter("side", str, enum=choices.Side.values),
-    ]
+CUSTOMER_NOT_FOUND = OpenApiResponse(ERROR, description="`not_found`: the customer is unknown or of another branch.")
+
+
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[
+            OpenApiParameter("customer", str, description="Kunden-ID"),
+            OpenApiParameter("side", str, enum=choices.Side.values),
+        ],
+        responses={200: ImpressionSerializer, 404: CUSTOMER_NOT_FOUND},
+    )
 )
 class ImpressionListView(generics.ListCreateAPIView):
     serializer_class = ImpressionSerializer
@@ -93,7 +100,10 @@ class ImpressionListView(generics.ListCreateAPIView):
             raise serializers.ValidationError({"customer": [_("Bitte eine gültige Kunden-ID angeben.")]}) from None
         return get_object_or_404(visible_customers(self.request.user), pk=pk)
 
-    @extend_schema(request={"multipart/form-data": ImpressionUploadSerializer}, responses={201: ImpressionSerializer})
+    @extend_schema(
+        request={"multipart/form-data": ImpressionUploadSerializer},
+        responses={201: ImpressionSerializer, 404: CUSTOMER_NOT_FOUND},
+    )
     def post(self, request, *args, **kwargs):
         try:
             scans.check_request_size(request)
