@@ -12,6 +12,7 @@ impossible status change → 409 ``invalid_status``) and Django's ``ValidationEr
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -33,6 +34,20 @@ class InvalidCredentials(exceptions.APIException):
         super().__init__(_("Benutzername oder Passwort ist falsch."), self.default_code)
 
 
+class RequestTooLarge(exceptions.APIException):
+    """A body above ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (Django refuses to read it)."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+
+
+class TooManyFields(exceptions.APIException):
+    """More form fields or files than ``DATA_UPLOAD_MAX_NUMBER_FIELDS``/``_FILES``."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "too_many_fields"
+
+
 ALWAYS_OURS = {"not_found", "parse_error"}
 
 
@@ -51,6 +66,8 @@ def _default_details():
         "unsupported_media_type": _("Dieses Datenformat wird nicht unterstützt; bitte JSON senden."),
         "not_acceptable": _("Dieses Antwortformat wird nicht unterstützt."),
         "throttled": _("Zu viele Anfragen; bitte später erneut versuchen."),
+        "payload_too_large": _("Die Anfrage ist zu groß."),
+        "too_many_fields": _("Die Anfrage enthält zu viele Felder oder Dateien."),
     }
 
 
@@ -81,6 +98,10 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge()
+    elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        exc = TooManyFields()
     elif isinstance(exc, ItemsInvalid):
         # One dict per ear, aligned with the items sent, like the serializer's own item errors.
         exc = exceptions.ValidationError(

@@ -11,11 +11,12 @@ that follow from how the view is built, with the body of ``otoorder.api.exceptio
   token; permissions that refuse writing) or a permission refuses reading (``IsAdministrator``);
 - **404** when the path names an object (unknown, or another branch's), or the request body
   names the object the request is about (``ScopedRelatedField(missing_is_404=True)``);
-- **415** when the view parses a request body (a content type none of its parsers reads);
+- **413** and **415** when the view parses a request body (``payload_too_large`` above
+  ``DATA_UPLOAD_MAX_MEMORY_SIZE``; a content type none of its parsers reads);
 - **429** gets its ``Retry-After`` header wherever a view declares it (the login lock-out).
 
 Codes that follow from the rules of one endpoint (409 ``invalid_status``, 413
-``payload_too_large``, 422 ``no_company``/``supplier_required``, 429 ``locked_out``) are
+``payload_too_large`` of the callbacks' raw body, 422 ``no_company``/``supplier_required``, 429 ``locked_out``) are
 declared on the view with ``extend_schema``; a declared code keeps its own body and
 description, and a declared code without a body gets the error body.
 """
@@ -41,10 +42,11 @@ READ_GATES = (IsAdministrator,)
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 DESCRIPTIONS = {
-    "400": "`invalid` (field errors under `errors`), `parse_error` or an invalid query parameter.",
+    "400": "`invalid` (field errors under `errors`), `parse_error`, `too_many_fields` or an invalid query parameter.",
     "401": "`not_authenticated` or `authentication_failed`: no or an invalid token or session.",
     "403": "`permission_denied`: the role may not do this, or a session request without CSRF token.",
     "404": "`not_found`: unknown, or not visible to the user (another branch's data).",
+    "413": "`payload_too_large`: the request body is larger than the server reads.",
     "415": "`unsupported_media_type`: a content type this operation does not read.",
 }
 
@@ -89,7 +91,7 @@ class ErrorResponsesSchema(AutoSchema):
         if in_path or (has_body and self._body_names_its_object()):
             codes.append("404")
         if has_body and not getattr(self.view, "raw_body", False):
-            codes.append("415")
+            codes += ["413", "415"]
         return codes
 
     def _body_names_its_object(self):
