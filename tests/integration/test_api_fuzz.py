@@ -15,6 +15,11 @@ out: ``DELETE`` (revoking the run's own token or removing the data it works on e
 not the API). The token endpoint is fuzzed with generated user names only, so the lock-out
 after wrong passwords can never lock the demo logins the runs use.
 
+Random ids alone would only ever meet 404: the runs also draw, half of the time, the ids of
+real rows (every branch's: another branch's id must answer 404) for path parameters, body
+references and filters, from dictionaries in a schemathesis config the test writes, with an
+order placed through the API beforehand, so that the lifecycle actions meet a real order.
+
 On a failure the test prints schemathesis' report (with a ``curl`` line per finding) and the
 tail of the server log (the traceback of a 500).
 """
@@ -23,9 +28,16 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import requests
+
+from branches.models import Branch, InterfaceDefinition
+from otoorder.orders.models import EarmouldOrder, Impression
+from otoorder.transactions.models import Customer, Transaction, TransactionTemplate
+from suppliers.models import Company, Supplier
+from tests.factories import bte_item
 
 from .conftest import BROKER_URL, REPO, free_port, test_database_url, wait_for
 
@@ -122,11 +134,95 @@ def token_for(server, username):
     return response.json()["token"]
 
 
+def place_an_order(server, token):
+    """A transaction and an order of demo-staff's branch, through the API (no worker: it stays queued)."""
+    headers = {"Authorization": f"Token {token}"}
+    customer = Customer.objects.filter(branch__name="Filiale Mitte").order_by("last_name").first()
+    template = TransactionTemplate.objects.filter(is_active=True).first()
+    response = requests.post(
+        f"{server.url}/api/v1/transactions/",
+        json={"customer": str(customer.pk), "template": str(template.pk)},
+        headers=headers,
+        timeout=15,
+    )
+    assert response.status_code == 201, response.text
+    supplier = Supplier.objects.get(company__name="Hörluchs", name="")
+    body = {
+        "transaction": response.json()["id"],
+        "company": str(supplier.company_id),
+        "supplier": str(supplier.pk),
+        "items": [bte_item("right")],
+    }
+    response = requests.post(f"{server.url}/api/v1/orders/", json=body, headers=headers, timeout=15)
+    assert response.status_code == 201, response.text
+
+
+#: Dictionary → the rows whose ids it holds.
+DICTIONARIES = {
+    "branches": Branch.objects,
+    "customers": Customer.objects,
+    "templates": TransactionTemplate.objects,
+    "transactions": Transaction.objects,
+    "orders": EarmouldOrder.objects,
+    "impressions": Impression.objects,
+    "companies": Company.objects,
+    "suppliers": Supplier.objects,
+    "definitions": InterfaceDefinition.objects,
+}
+#: (path regex, {parameter: dictionary}): where real ids are offered (a path's parameters for
+#: all its methods: schemathesis joins the include filters of one entry with "or").
+BINDINGS = [
+    (r"^/api/v1/branches/\{id\}/$", {"path.id": "branches"}),
+    (r"^/api/v1/customers/\{id\}/$", {"path.id": "customers"}),
+    (r"^/api/v1/customers/$", {"body.branch": "branches"}),
+    (r"^/api/v1/transaction-templates/\{id\}/$", {"path.id": "templates"}),
+    (r"^/api/v1/transactions/\{id\}/", {"path.id": "transactions", "body.company": "companies", "body.supplier": "suppliers"}),
+    (r"^/api/v1/transactions/$", {"body.customer": "customers", "body.template": "templates"}),
+    (r"^/api/v1/orders/\{id\}/", {"path.id": "orders"}),
+    (r"^/api/v1/orders/$",
+     {"query.customer": "customers", "body.transaction": "transactions", "body.company": "companies",
+      "body.supplier": "suppliers", "body.items[*].impression": "impressions", "body.original_order": "orders"}),
+    (r"^/api/v1/impressions/$", {"query.customer": "customers", "body.customer": "customers"}),
+    (r"^/api/v1/companies/\{id\}/$", {"path.id": "companies"}),
+    (r"^/api/v1/suppliers/\{id\}/$", {"path.id": "suppliers"}),
+    (r"^/api/v1/suppliers/$", {"query.company": "companies", "body.company": "companies"}),
+    (r"^/api/v1/catalogue/$", {"query.supplier": "suppliers"}),
+    (r"^/api/v1/interface-definitions/", {"path.id": "definitions", "body.supplier": "suppliers", "body.branch": "branches"}),
+    (r"^/api/v1/callbacks/\{definition_id\}/$", {"path.definition_id": "definitions"}),
+]  # fmt: skip
+
+
+def write_config(path):
+    """A schemathesis config that offers the real ids half of the time."""
+    lines = []
+    for name, manager in DICTIONARIES.items():
+        values = ", ".join(f'"{pk}"' for pk in manager.values_list("pk", flat=True)[:50])
+        if values:
+            lines += [f"[dictionaries.{name}]", f"values = [{values}]", ""]
+    present = {name for name, manager in DICTIONARIES.items() if manager.exists()}
+    for path_regex, parameters in BINDINGS:
+        bound = ", ".join(
+            f'"{key}" = {{ dictionary = "{name}", probability = 0.5 }}'
+            for key, name in parameters.items()
+            if name in present
+        )
+        if bound:
+            lines += [
+                "[[operations]]",
+                f"include-path-regex = '{path_regex}'",
+                f"parameters = {{ {bound} }}",
+                "",
+            ]
+    Path(path).write_text("\n".join(lines))
+    return path
+
+
 def schemathesis_run(server, token, report_dir):
     """One bounded schemathesis run; returns (exit code, its report)."""
+    config = write_config(report_dir / "schemathesis.toml")
     args = [
         sys.executable, "-c", "from schemathesis.cli import schemathesis; schemathesis()",
-        "run", f"{server.url}/api/schema/?format=json", "--url", server.url,
+        "--config-file", str(config), "run", f"{server.url}/api/schema/?format=json", "--url", server.url,
         "--header", f"Authorization: Token {token}",
         "--checks", CHECKS,
         "--exclude-method", "DELETE",
@@ -145,6 +241,7 @@ def schemathesis_run(server, token, report_dir):
 
 @pytest.mark.timeout(FUZZ_SECONDS * 2 + 300)
 def test_the_api_answers_fuzzed_requests_as_its_schema_says(app_server, tmp_path):
+    place_an_order(app_server, token_for(app_server, "demo-staff"))
     failures = []
     for username in ("demo-staff", "demo-admin"):
         report_dir = tmp_path / f"schemathesis-{username}"
