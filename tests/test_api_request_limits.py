@@ -1,6 +1,6 @@
-"""Bodies the server will not read answer in the API's error format, never 500 (fuzz findings)."""
+"""Requests the server will not read answer in the API's error format, never 500 (fuzz findings).
 
-import json
+The size and nesting of JSON bodies: tests/test_input_bounds.py."""
 
 import pytest
 from rest_framework.test import APIClient
@@ -15,14 +15,6 @@ def api_alice(alice):
     client = APIClient()
     client.force_authenticate(alice)
     return client
-
-
-def test_a_body_above_the_upload_limit_is_413(api_alice, settings):
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
-    body = json.dumps({"first_name": "A" * 2000, "last_name": "B", "birth_date": "1950-01-01"})
-    response = api_alice.post(URL, body, content_type="application/json")
-    assert response.status_code == 413
-    assert response.json() == {"code": "payload_too_large", "detail": "Die Anfrage ist zu groß."}
 
 
 def test_too_many_form_fields_are_400(api_alice, settings):

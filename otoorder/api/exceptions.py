@@ -12,8 +12,8 @@ impossible status change → 409 ``invalid_status``) and Django's ``ValidationEr
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -32,13 +32,6 @@ class InvalidCredentials(exceptions.APIException):
 
     def __init__(self):
         super().__init__(_("Benutzername oder Passwort ist falsch."), self.default_code)
-
-
-class RequestTooLarge(exceptions.APIException):
-    """A body above ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (Django refuses to read it)."""
-
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "payload_too_large"
 
 
 class TooManyFields(exceptions.APIException):
@@ -66,7 +59,6 @@ def _default_details():
         "unsupported_media_type": _("Dieses Datenformat wird nicht unterstützt; bitte JSON senden."),
         "not_acceptable": _("Dieses Antwortformat wird nicht unterstützt."),
         "throttled": _("Zu viele Anfragen; bitte später erneut versuchen."),
-        "payload_too_large": _("Die Anfrage ist zu groß."),
         "too_many_fields": _("Die Anfrage enthält zu viele Felder oder Dateien."),
     }
 
@@ -98,8 +90,6 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
-    elif isinstance(exc, RequestDataTooBig):
-        exc = RequestTooLarge()
     elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
         exc = TooManyFields()
     elif isinstance(exc, ItemsInvalid):
