@@ -22,7 +22,6 @@ from otoorder.orders import choices, scans
 from otoorder.orders.impression_views import visible_impressions
 from otoorder.orders.models import Impression
 
-from .schema import ERROR
 from .serializers import visible_customers
 
 logger = logging.getLogger(__name__)
@@ -67,17 +66,16 @@ class ImpressionUploadSerializer(serializers.Serializer):
     scanner = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
 
 
-CUSTOMER_NOT_FOUND = OpenApiResponse(ERROR, description="`not_found`: the customer is unknown or of another branch.")
+#: A customer id that is unknown or of another branch (the error body: ``otoorder.api.schema``).
+CUSTOMER_NOT_FOUND = OpenApiResponse(description="`not_found`: the customer is unknown or of another branch.")
 
 
-@extend_schema_view(
-    get=extend_schema(
-        parameters=[
-            OpenApiParameter("customer", str, description="Kunden-ID"),
-            OpenApiParameter("side", str, enum=choices.Side.values),
-        ],
-        responses={200: ImpressionSerializer, 404: CUSTOMER_NOT_FOUND},
-    )
+@extend_schema_view(get=extend_schema(responses={200: ImpressionSerializer, 404: CUSTOMER_NOT_FOUND}))
+@extend_schema(
+    parameters=[
+        OpenApiParameter("customer", str, description="Kunden-ID"),
+        OpenApiParameter("side", str, enum=choices.Side.values),
+    ]
 )
 class ImpressionListView(generics.ListCreateAPIView):
     serializer_class = ImpressionSerializer

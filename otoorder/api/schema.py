@@ -6,7 +6,7 @@ that follow from how the view is built, with the body of ``otoorder.api.exceptio
 
 - **400** when the operation reads a request body or query parameters (``invalid`` with the
   field errors, ``parse_error``, an invalid filter or page bound);
-- **401** when the view authenticates (no or an invalid token or session);
+- **401** when the view authenticates this method (no or an invalid token or session);
 - **403** when the view authenticates and the method writes (a session request without CSRF
   token; permissions that refuse writing) or a permission refuses reading (``IsAdministrator``);
 - **404** when the path names an object (unknown, or another branch's), or the request body
@@ -79,7 +79,8 @@ class ErrorResponsesSchema(AutoSchema):
         in_path = any(p["in"] == "path" for p in parameters)
         in_query = any(p["in"] == "query" for p in parameters)
         has_body = "requestBody" in operation
-        authenticates = bool(self.view.authentication_classes)
+        # The view's request is a mock of this operation's method: views may choose per method.
+        authenticates = bool(self.view.get_authenticators())
         codes = []
         if has_body or in_query:
             codes.append("400")

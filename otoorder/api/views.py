@@ -11,7 +11,7 @@ import logging
 from django.contrib.auth import authenticate
 from django.db import transaction as db_transaction
 from django.db.models import Prefetch, Q
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
@@ -28,13 +28,14 @@ from otoorder.transactions.models import Transaction, TransactionTemplate
 from suppliers.models import Company, Supplier
 
 from . import lifecycle as lifecycle_api
+from . import schema
 from . import serializers as s
 from .exceptions import InvalidCredentials
 from .permissions import CanAdminDefinition, ChainAdminCanWrite, IsAdministrator, request_admin_scope
-from .schema import ERROR
 
 logger = logging.getLogger(__name__)
 
+ERROR = schema.ERROR
 ORDER_REFUSED = inline_serializer(
     "OrderRefused",
     fields={
@@ -53,11 +54,7 @@ class ObtainTokenView(APIView):
 
     @extend_schema(
         request=s.TokenRequestSerializer,
-        responses={
-            200: s.TokenSerializer,
-            400: ERROR,
-            429: OpenApiResponse(ERROR, description="`locked_out`: too many wrong passwords for this user name."),
-        },
+        responses={200: s.TokenSerializer, 400: ERROR},
         auth=[],
         summary="API-Token holen",
     )
