@@ -1,8 +1,8 @@
 """The API fuzzed against its own OpenAPI schema, as staff and as chain admin.
 
-The application runs as in production: gunicorn on loopback against PostgreSQL (pytest-django's
-test database, filled by ``load_demo_data``) with Redis as the broker (no worker: orders stay
-queued). Schemathesis reads ``/api/schema/`` and sends generated valid and invalid requests to
+The application runs as deployed: gunicorn on loopback (development settings with ``DEBUG``
+off) against PostgreSQL (pytest-django's test database, filled by ``load_demo_data``) with
+Redis as the broker (no worker: orders stay queued). Schemathesis reads ``/api/schema/`` and sends generated valid and invalid requests to
 every operation, authenticated with the token of ``demo-staff`` and then of ``demo-admin``
 from ``POST /api/v1/auth/token/``. Its checks:
 
