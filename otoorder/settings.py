@@ -275,7 +275,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "otoorder.api.schema.ErrorResponsesSchema",
     "EXCEPTION_HANDLER": "otoorder.api.exceptions.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "otoorder.api.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 100,

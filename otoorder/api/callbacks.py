@@ -222,6 +222,8 @@ class CallbackView(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
+    #: The signature covers the raw bytes: no parser reads the body (no 415).
+    raw_body = True
 
     @extend_schema(
         summary="Rückmeldung eines Labors (signiert)",

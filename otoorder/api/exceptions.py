@@ -14,6 +14,7 @@ import logging
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -37,6 +38,13 @@ class InvalidCredentials(exceptions.APIException):
         super().__init__(_("Benutzername oder Passwort ist falsch."), self.default_code)
 
 
+class TooManyFields(exceptions.APIException):
+    """More form fields or files than ``DATA_UPLOAD_MAX_NUMBER_FIELDS``/``_FILES``."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "too_many_fields"
+
+
 ALWAYS_OURS = {"not_found", "parse_error"}
 
 
@@ -55,6 +63,7 @@ def _default_details():
         "unsupported_media_type": _("Dieses Datenformat wird nicht unterstützt; bitte JSON senden."),
         "not_acceptable": _("Dieses Antwortformat wird nicht unterstützt."),
         "throttled": _("Zu viele Anfragen; bitte später erneut versuchen."),
+        "too_many_fields": _("Die Anfrage enthält zu viele Felder oder Dateien."),
     }
 
 
@@ -85,6 +94,8 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        exc = TooManyFields()
     elif isinstance(exc, ItemsInvalid):
         # One dict per ear, aligned with the items sent, like the serializer's own item errors.
         exc = exceptions.ValidationError(

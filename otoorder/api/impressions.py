@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -73,6 +73,11 @@ class ImpressionUploadSerializer(serializers.Serializer):
     scanner = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
 
 
+#: A customer id that is unknown or of another branch (the error body: ``otoorder.api.schema``).
+CUSTOMER_NOT_FOUND = OpenApiResponse(description="`not_found`: the customer is unknown or of another branch.")
+
+
+@extend_schema_view(get=extend_schema(responses={200: ImpressionSerializer, 404: CUSTOMER_NOT_FOUND}))
 @extend_schema(
     parameters=[
         OpenApiParameter("customer", str, description="Kunden-ID"),
@@ -100,7 +105,10 @@ class ImpressionListView(generics.ListCreateAPIView):
             raise serializers.ValidationError({"customer": [_("Bitte eine gültige Kunden-ID angeben.")]}) from None
         return get_object_or_404(Customer.objects.visible_to(self.request.user), pk=pk)
 
-    @extend_schema(request={"multipart/form-data": ImpressionUploadSerializer}, responses={201: ImpressionSerializer})
+    @extend_schema(
+        request={"multipart/form-data": ImpressionUploadSerializer},
+        responses={201: ImpressionSerializer, 404: CUSTOMER_NOT_FOUND},
+    )
     def post(self, request, *args, **kwargs):
         try:
             scans.check_request_size(request)

@@ -24,19 +24,13 @@ from otoorder.transactions.models import Customer, Transaction, TransactionTempl
 from suppliers.models import Company, Supplier
 
 from . import lifecycle as lifecycle_api
+from . import schema
 from . import serializers as s
 from .permissions import CanAdminDefinition, ChainAdminCanWrite, IsAdministrator
 
 logger = logging.getLogger(__name__)
 
-ERROR = inline_serializer(
-    "Error",
-    fields={
-        "code": serializers.CharField(),
-        "detail": serializers.CharField(),
-        "errors": serializers.DictField(required=False),
-    },
-)
+ERROR = schema.ERROR
 ORDER_REFUSED = inline_serializer(
     "OrderRefused",
     fields={
