@@ -99,9 +99,9 @@ def test_an_expired_token_does_not_hinder_a_new_login(alice, settings):
 def test_schema_documents_issue_revocation_and_lock_out():
     schema = SchemaGenerator().get_schema(request=None, public=True)
     operations = schema["paths"]["/api/v1/auth/token/"]
-    assert set(operations["post"]["responses"]) == {"200", "400", "429"}
+    assert set(operations["post"]["responses"]) == {"200", "400", "413", "415", "429"}  # 413/415: the body parsers
     assert operations["post"].get("security", []) in ([], [{}])  # no credentials needed to log in
     assert {"tokenAuth": []} in operations["delete"]["security"]
-    assert set(operations["delete"]["responses"]) == {"204", "401"}
+    assert set(operations["delete"]["responses"]) == {"204", "401", "403"}  # 403: a session without its CSRF token
     issued = schema["components"]["schemas"]["IssuedToken"]["properties"]
     assert set(issued) == {"token", "expires_at"}
