@@ -7,6 +7,7 @@ branch administration and serves every branch of the chain, or exactly one branc
 import uuid
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -33,6 +34,14 @@ class Chain(models.Model):
 
 class BranchQuerySet(VisibleQuerySet):
     branch_path = ""
+
+    def people(self):
+        """The active users who belong to these branches: their staff and branch admins, and
+        the admins of their chains (who may, for example, be named as an order's prescriber)."""
+        members = Membership.objects.filter(
+            models.Q(branch__in=self) | models.Q(branch__isnull=True, chain__in=self.values("chain"))
+        )
+        return get_user_model().objects.filter(is_active=True, pk__in=members.values("user"))
 
 
 class Branch(models.Model):

@@ -8,12 +8,12 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Layout, Row
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from otoorder import vocabulary
+from branches.models import Branch
 from suppliers.catalogue import offered
 from suppliers.models import Company, Supplier
 
@@ -76,11 +76,7 @@ class OrderHeaderForm(forms.Form):
         if branch is not None:
             # Staff of the branch and the chain's admins; empty = whoever places the order.
             self.fields["prescriber"].queryset = (
-                get_user_model()
-                .objects.filter(is_active=True)
-                .filter(Q(memberships__branch=branch) | Q(memberships__branch__isnull=True, memberships__chain_id=branch.chain_id))
-                .distinct()
-                .order_by("last_name", "first_name", "username")
+                Branch.objects.filter(pk=branch.pk).people().order_by("last_name", "first_name", "username")
             )
             self.fields["prescriber"].label_from_instance = lambda user: user.get_full_name() or user.username
             self.fields["prescriber"].empty_label = _("– ich selbst –")

@@ -4,12 +4,11 @@ order as the API returns it, its filter and its cancellation.
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q
 from django.utils.translation import gettext as _, gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from branches.models import Branch, Membership
+from branches.models import Branch
 from branches.resolver import READY
 from otoorder import vocabulary
 from otoorder.orders import choices
@@ -107,12 +106,8 @@ def _visible_orders(request):
 
 
 def _visible_staff(request):
-    """Users who may be named as prescriber: members of the branches (and chains) one sees."""
-    branches = Branch.objects.visible_to(request.user)
-    members = Membership.objects.filter(branch__in=branches) | Membership.objects.filter(
-        branch__isnull=True, chain__in=branches.values("chain")
-    )
-    return get_user_model().objects.filter(pk__in=members.values("user")).distinct()
+    """Users who may be named as prescriber: the people of the branches one sees."""
+    return Branch.objects.visible_to(request.user).people()
 
 
 class OrderCreateSerializer(serializers.Serializer):
@@ -199,9 +194,7 @@ class OrderCreateSerializer(serializers.Serializer):
 
 
 def _is_member(user, branch):
-    return Membership.objects.filter(user=user).filter(
-        Q(branch=branch) | Q(branch__isnull=True, chain_id=branch.chain_id)
-    ).exists()
+    return Branch.objects.filter(pk=branch.pk).people().filter(pk=user.pk).exists()
 
 
 class OrderItemSerializer(serializers.ModelSerializer):
