@@ -113,11 +113,11 @@ class InterfaceDefinitionForm(forms.ModelForm):
 
     @property
     def backend_description(self):
-        return getattr(self.backend_class, "description", "") if self.backend_class else ""
+        return self.backend_class.description if self.backend_class else ""
 
     @property
     def backend_notice(self):
-        return getattr(self.backend_class, "notice", "") if self.backend_class else ""
+        return self.backend_class.notice if self.backend_class else ""
 
     def option_values(self):
         return {

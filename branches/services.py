@@ -35,7 +35,7 @@ def validate_definition(definition, *, company_ids, option_values):
         backend_class = registry.get_backend_class(definition.backend)
     except ConfigurationError as exc:
         raise ValidationError({"backend": str(exc)}) from None
-    if not getattr(backend_class, "available", True):
+    if not backend_class.available:
         errors["backend"] = _("Die Schnittstelle „%(label)s“ ist noch nicht verfügbar.") % {
             "label": backend_class.label
         }

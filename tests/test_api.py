@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from branches.models import InterfaceDefinition, Role
 from otoorder.backends import registry
-from otoorder.backends.base import BaseBackend
+from otoorder.backends.base import CAPABILITIES, BaseBackend
 from otoorder.backends.options import Option
 from otoorder.orders import lifecycle, services
 from otoorder.orders.choices import AttemptOutcome, EventSource, OrderStatus
@@ -165,7 +165,11 @@ class TestReferenceData:
         assert standard["available"] is True
         assert standard["options_schema"]["type"] == "object"
         assert "from_email" in standard["options_schema"]["properties"]
-        assert set(standard["capabilities"]) >= {"supports_status_poll", "supports_callback"}
+        # Every capability the protocol declares, as the backend declares it.
+        assert set(standard["capabilities"]) == {*CAPABILITIES, "accepts_attachments"}
+        assert standard["capabilities"]["accepts_attachments"] is True
+        assert standard["capabilities"]["supports_cancellation"] is False
+        assert backends["otofaktur_otoport"]["capabilities"]["supports_inbox"] is True
         assert backends[unavailable_backend]["available"] is False
         portal = backends["audia_easy_order_portal"]
         assert portal["available"] is True and portal["capabilities"]["needs_browser_handoff"] is True

@@ -5,7 +5,7 @@ interface definitions, ``Supplier.clean`` for suppliers.
 The views use the serializers by their names in this package (``serializers.OrderSerializer``).
 """
 
-from .auth import TokenRequestSerializer, TokenSerializer
+from .auth import TokenRequestSerializer
 from .common import SupplierCandidateSerializer
 from .customers import CustomerSerializer
 from .interfaces import BackendSerializer, InterfaceDefinitionSerializer
@@ -35,7 +35,6 @@ __all__ = [
     "SupplierFilterSerializer",
     "SupplierSerializer",
     "TokenRequestSerializer",
-    "TokenSerializer",
     "TransactionSerializer",
     "TransactionTemplateSerializer",
 ]

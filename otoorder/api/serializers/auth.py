@@ -8,6 +8,3 @@ class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False, write_only=True)
 
-
-class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(read_only=True)

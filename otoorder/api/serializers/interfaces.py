@@ -31,8 +31,6 @@ class BackendSerializer(serializers.Serializer):
     capabilities = serializers.DictField(child=serializers.BooleanField())
     options_schema = serializers.DictField()
 
-    CAPABILITIES = ("supports_status_poll", "supports_callback", "needs_browser_handoff", "accepts_scans")
-
     def to_representation(self, backend_class):
         return {
             "key": backend_class.key,
@@ -40,8 +38,8 @@ class BackendSerializer(serializers.Serializer):
             "description": str(backend_class.description or ""),
             "notice": str(backend_class.notice or ""),
             "legacy": bool(backend_class.legacy),
-            "available": bool(getattr(backend_class, "available", True)),
-            "capabilities": {name: bool(getattr(backend_class, name, False)) for name in self.CAPABILITIES},
+            "available": bool(backend_class.available),
+            "capabilities": backend_class.capabilities(),
             "options_schema": backend_class.options_schema().json_schema(),
         }
 
