@@ -11,7 +11,7 @@ class OrderFilterForm(forms.Form):
         label=_("Status"),
         required=False,
         choices=[("", _("alle Status"))] + OrderStatus.choices,
-        widget=forms.Select(attrs={"onchange": "this.form.submit()", "class": "form-select"}),
+        widget=forms.Select(attrs={"data-autosubmit": True, "class": "form-select"}),
     )
 
 
