@@ -95,7 +95,9 @@ def _lifecycle_context(order, items, **bound):
 
 
 def _render_detail(request, order, status=200, **bound):
-    items = list(order.items.select_related("impression"))
+    # Right ear first, as in the order form and the customer's history (the model orders by
+    # the side's value, which puts "left" first).
+    items = sorted(order.items.select_related("impression"), key=lambda item: item.side != "right")
     context = {**_panel_context(order), "items": items, **_lifecycle_context(order, items, **bound)}
     return render(request, "orders/order_detail.html", context, status=status)
 
