@@ -20,8 +20,14 @@ class CancelForm(forms.Form):
         label=_("Grund der Stornierung"),
         max_length=500,
         required=False,
-        # The status panel refreshes while the order is in flight; keep what was typed.
+        # The status panel refreshes while the order is in flight; keep what was typed. Own id:
+        # the closing form of the lifecycle panel on the same page has a "reason" field too.
         widget=forms.TextInput(
-            attrs={"class": "form-control", "placeholder": _("Grund (optional)"), "hx-preserve": "true"}
+            attrs={
+                "id": "id_cancel_reason",
+                "class": "form-control",
+                "placeholder": _("Grund (optional)"),
+                "hx-preserve": "true",
+            }
         ),
     )
