@@ -456,6 +456,8 @@ def test_the_answer_that_ends_polling_brings_the_lifecycle_actions(
     assert 'hx-trigger="every 2s"' not in partial
     assert '<div id="lifecycle-area" hx-swap-oob="true">' in partial
     assert 'id="receive-order"' in partial and 'id="remake-order"' in partial
+    assert '<div id="attachments-area" hx-swap-oob="true">' in partial
+    assert reverse("orders:attachment_upload", args=[order.pk]) not in partial  # no upload once sent
 
 
 def test_failed_order_shows_reason_attempts_and_resend(client_alice, transaction_obj, dreve, dreve_supplier, alice):

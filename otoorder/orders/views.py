@@ -196,8 +196,9 @@ def order_remake(request, pk):
 def order_status(request, pk):
     """The status panel alone: htmx polls it while the order is in flight.
 
-    The answer that ends the polling also replaces the lifecycle panel (out of band): the
-    receipt, closing and remake actions that now apply appear without a reload.
+    The answer that ends the polling also replaces the lifecycle and attachment panels (out
+    of band): the receipt, closing and remake actions that now apply appear, and the upload
+    that no longer applies goes, without a reload.
     """
     order = _get_order(request, pk)
     context = _panel_context(order)
