@@ -77,6 +77,7 @@ class InterfaceDefinitionForm(forms.ModelForm):
         self.fields["supplier"].queryset = Supplier.objects.filter(
             Q(is_active=True) | Q(pk=self.instance.supplier_id)
         ).select_related("company")
+        self.fields["supplier"].empty_label = "—"
         admin_chains = Chain.objects.filter(pk__in=scope.chain_ids)
         if self.instance._state.adding and admin_chains.count() > 1:
             self.fields["chain"].queryset = admin_chains

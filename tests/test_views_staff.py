@@ -442,6 +442,24 @@ def test_in_flight_order_polls_and_settled_order_does_not(client_alice, transact
     assert 'data-status="awaiting_manual"' in partial
 
 
+def test_the_answer_that_ends_polling_brings_the_lifecycle_actions(
+    client_alice, transaction_obj, dreve, dreve_supplier, alice
+):
+    """A page that watched the order go out shows receipt/close/remake without a reload."""
+    order = make_order(transaction_obj, dreve, dreve_supplier, alice)
+    status_url = reverse("orders:order_status", kwargs={"pk": order.pk})
+    page = client_alice.get(reverse("orders:order_detail", kwargs={"pk": order.pk})).text
+    assert '<div id="lifecycle-area">' in page and 'id="receive-order"' not in page
+    assert "hx-swap-oob" not in client_alice.get(status_url).text  # still in flight
+    force_status(order, OrderStatus.SENDING, OrderStatus.ORDERED)
+    partial = client_alice.get(status_url).text
+    assert 'hx-trigger="every 2s"' not in partial
+    assert '<div id="lifecycle-area" hx-swap-oob="true">' in partial
+    assert 'id="receive-order"' in partial and 'id="remake-order"' in partial
+    assert '<div id="attachments-area" hx-swap-oob="true">' in partial
+    assert reverse("orders:attachment_upload", args=[order.pk]) not in partial  # no upload once sent
+
+
 def test_failed_order_shows_reason_attempts_and_resend(client_alice, transaction_obj, dreve, dreve_supplier, alice):
     from django.utils import timezone
 

@@ -14,7 +14,12 @@ class CustomerSearchForm(forms.Form):
         label=_("Suche"),
         required=False,
         widget=forms.TextInput(
-            attrs={"placeholder": _("Name oder Kundennummer"), "type": "search", "autofocus": True}
+            attrs={
+                "class": "form-control",
+                "placeholder": _("Name oder Kundennummer"),
+                "type": "search",
+                "autofocus": True,
+            }
         ),
     )
 

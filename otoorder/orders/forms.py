@@ -11,7 +11,7 @@ class OrderFilterForm(forms.Form):
         label=_("Status"),
         required=False,
         choices=[("", _("alle Status"))] + OrderStatus.choices,
-        widget=forms.Select(attrs={"onchange": "this.form.submit()", "class": "form-select"}),
+        widget=forms.Select(attrs={"data-autosubmit": True, "class": "form-select"}),
     )
 
 
@@ -20,8 +20,14 @@ class CancelForm(forms.Form):
         label=_("Grund der Stornierung"),
         max_length=500,
         required=False,
-        # The status panel refreshes while the order is in flight; keep what was typed.
+        # The status panel refreshes while the order is in flight; keep what was typed. Own id:
+        # the closing form of the lifecycle panel on the same page has a "reason" field too.
         widget=forms.TextInput(
-            attrs={"class": "form-control", "placeholder": _("Grund (optional)"), "hx-preserve": "true"}
+            attrs={
+                "id": "id_cancel_reason",
+                "class": "form-control",
+                "placeholder": _("Grund (optional)"),
+                "hx-preserve": "true",
+            }
         ),
     )

@@ -208,25 +208,30 @@ class EarForm(forms.Form):
         self.helper.form_tag = False
         self.helper.disable_csrf = True
         # The "order this ear" switch sits in the card header, outside this layout.
-        col = "col-sm-6 col-lg-3"
+        # The two ears sit side by side from xl on, so the viewport's lg/xl breakpoints say
+        # little about a card's width: columns are sized so that the longest choice of each
+        # select (e.g. "Lübecker Grundform (Vollschale)") stays readable in a half-width card.
+        half = "col-sm-6"
         third = "col-sm-4"
         self.helper.layout = Layout(
             Row(
-                Column("product_family", css_class="col-lg-6"),
-                Column("style", css_class=col),
-                Column("material", css_class=col),
+                Column("product_family", css_class="col-sm-8"),
+                Column("quantity", css_class=third),
             ),
             Row(
-                Column("shore_hardness", css_class=col),
-                Column("colour", css_class=col),
-                Column("surface_finish", css_class=col),
-                Column("quantity", css_class=col),
+                Column("style", css_class="col-sm-8"),
+                Column("surface_finish", css_class=third),
             ),
             Row(
-                Column("vent_type", css_class=col),
-                Column("vent_diameter_mm", css_class=col),
-                Column("acoustic_modification", css_class=col),
-                Column("canal_length", css_class=col),
+                Column("material", css_class=half),
+                Column("shore_hardness", css_class="col-sm-3"),
+                Column("colour", css_class="col-sm-3"),
+            ),
+            Row(
+                Column("vent_type", css_class=half),
+                Column("vent_diameter_mm", css_class=half),
+                Column("acoustic_modification", css_class=half),
+                Column("canal_length", css_class=half),
             ),
             # Tube for behind-the-ear moulds, receiver for RIC, filter for protection:
             # check_item says which applies; the script shows only those.
@@ -235,16 +240,16 @@ class EarForm(forms.Form):
                 % escape(_("Schlauch bei HdO- und Dünnschlauch-Otoplastiken, Hörer bei Ex-Hörer (RIC), Filter bei Gehörschutz:"))
             ),
             Row(
-                Column("tube", css_class=third),
+                Column("tube", css_class=half),
                 Column("receiver_type", css_class=third),
                 Column("receiver_power", css_class=third),
                 Column("receiver_length", css_class=third),
-                Column("protection_filter", css_class=third),
+                Column("protection_filter", css_class=half),
             ),
             Row(
-                Column("impression", css_class="col-lg-6"),
-                Column("engraving", css_class=col),
-                Column("extraction_cord", css_class=col + " pt-lg-4"),
+                Column("impression", css_class=half),
+                Column("engraving", css_class="col-sm-3"),
+                Column("extraction_cord", css_class="col-sm-3 pt-sm-4"),
             ),
             "notes",
         )

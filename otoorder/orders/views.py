@@ -94,8 +94,14 @@ def _lifecycle_context(order, items, **bound):
     }
 
 
+def _items(order):
+    # Right ear first, as in the order form and the customer's history (the model orders by
+    # the side's value, which puts "left" first).
+    return sorted(order.items.select_related("impression"), key=lambda item: item.side != "right")
+
+
 def _render_detail(request, order, status=200, **bound):
-    items = list(order.items.select_related("impression"))
+    items = _items(order)
     context = {**_panel_context(order), "items": items, **_lifecycle_context(order, items, **bound)}
     return render(request, "orders/order_detail.html", context, status=status)
 
@@ -188,9 +194,18 @@ def order_remake(request, pk):
 @login_required
 @require_GET
 def order_status(request, pk):
-    """The status panel alone: htmx polls it while the order is in flight."""
+    """The status panel alone: htmx polls it while the order is in flight.
+
+    The answer that ends the polling also replaces the lifecycle and attachment panels (out
+    of band): the receipt, closing and remake actions that now apply appear, and the upload
+    that no longer applies goes, without a reload.
+    """
     order = _get_order(request, pk)
-    return render(request, "orders/_status_panel.html", _panel_context(order))
+    context = _panel_context(order)
+    if not order.is_in_flight:
+        items = _items(order)
+        context.update(items=items, lifecycle_oob=True, **_lifecycle_context(order, items))
+    return render(request, "orders/_status_panel.html", context)
 
 
 def _run_action(request, action, success_message):
