@@ -275,6 +275,9 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
+    # JSON only: DRF's browsable API needs inline scripts and styles (refused by our
+    # Content-Security-Policy) and mixes languages; the OpenAPI schema documents the API.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "otoorder.api.schema.ErrorResponsesSchema",
     "EXCEPTION_HANDLER": "otoorder.api.exceptions.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "otoorder.api.pagination.BoundedLimitOffsetPagination",

@@ -78,3 +78,11 @@ def test_templates_hold_no_inline_script_or_style():
     assert found == []
     nonced = [path for path in files if "nonce=" in path.read_text()]
     assert [path.name for path in nonced] == ["impression_detail.html"]  # the import map only
+
+
+def test_the_api_answers_a_browser_with_json_not_the_browsable_api(client, alice):
+    """DRF's browsable API needs inline scripts and styles, which the policy refuses."""
+    client.force_login(alice)
+    response = client.get("/api/v1/orders/", HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
