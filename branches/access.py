@@ -39,6 +39,11 @@ def member_filter(user, branch_path):
     )
 
 
+def chain_admin_filter(user, chain_path):
+    """The chain at ``chain_path`` is one ``user`` administers as a whole (chain admin)."""
+    return Q(**{_at(chain_path, "memberships__user"): user, _at(chain_path, "memberships__role"): Role.CHAIN_ADMIN})
+
+
 def admin_filter(user, branch_path):
     """The branch at ``branch_path`` is one ``user`` administers (branch or chain admin)."""
     return Q(
@@ -46,12 +51,7 @@ def admin_filter(user, branch_path):
             _at(branch_path, "memberships__user"): user,
             _at(branch_path, "memberships__role"): Role.BRANCH_ADMIN,
         }
-    ) | Q(
-        **{
-            _at(branch_path, "chain__memberships__user"): user,
-            _at(branch_path, "chain__memberships__role"): Role.CHAIN_ADMIN,
-        }
-    )
+    ) | chain_admin_filter(user, _at(branch_path, "chain"))
 
 
 class _ScopedQuerySet(models.QuerySet):

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from branches.access import Role
 from branches.models import Branch, InterfaceDefinition, SupplierAccount
+from branches.scope import admin_scope
 from otoorder.orders import attachments, scans, services
 from otoorder.orders.models import EarmouldOrder, Impression, OrderAttachment
 from otoorder.transactions.models import Customer, Transaction
@@ -112,3 +113,16 @@ def test_account_numbers_for_their_administrators(mitte, nord, alice, carol, dav
     assert seen(SupplierAccount, carol) == {at_mitte}
     assert seen(SupplierAccount, dave) == {at_mitte, at_nord}
     assert seen(SupplierAccount, alice) == set()
+
+
+def test_admin_scope_reads_the_same_rule(chain, mitte, nord, alice, carol, dave):
+    """Branch administration's scope comes from the rule too: branch admins their branch, chain
+    admins the chain and all its branches, staff and anonymous users nothing."""
+    other = f.ChainFactory(name="Andere Kette")
+    f.BranchFactory(chain=other, name="Fremde Filiale")
+    superuser = f.UserFactory(username="root", is_superuser=True)
+    assert (admin_scope(carol).chain_ids, admin_scope(carol).branch_ids) == (frozenset(), {mitte.pk})
+    assert (admin_scope(dave).chain_ids, admin_scope(dave).branch_ids) == ({chain.pk}, {mitte.pk, nord.pk})
+    assert not admin_scope(alice).exists and not admin_scope(AnonymousUser()).exists
+    assert admin_scope(superuser).chain_ids == {chain.pk, other.pk}
+    assert len(admin_scope(superuser).branch_ids) == 3
