@@ -100,6 +100,23 @@ class InterfaceDefinitionFactory(factory.django.DjangoModelFactory):
             self.companies.set(extracted)
 
 
+PORTAL_URL = "https://portal.audia.example/otoorder"
+PORTAL_SECRET = "portal-geheimnis-2"
+
+
+def portal_definition(chain, company, supplier):
+    """audia's web portal for ``company``, ordering at ``supplier`` (signed with ``PORTAL_SECRET``)."""
+    return InterfaceDefinitionFactory(
+        chain=chain,
+        name="audia Portal",
+        backend="audia_easy_order_portal",
+        companies=[company],
+        supplier=supplier,
+        options={"portal_url": PORTAL_URL},
+        secrets={"shared_secret": PORTAL_SECRET},
+    )
+
+
 class CustomerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Customer

@@ -17,7 +17,7 @@ from tests.factories import bte_item
 
 pytestmark = pytest.mark.django_db
 
-SECRET = "portal-geheimnis-edges"
+SECRET = f.PORTAL_SECRET
 
 
 @pytest.fixture
@@ -75,15 +75,7 @@ def test_schema_declares_the_bounds():
 
 @pytest.fixture
 def portal(chain, dreve, dreve_supplier):
-    return f.InterfaceDefinitionFactory(
-        chain=chain,
-        name="audia Portal",
-        backend="audia_easy_order_portal",
-        companies=[dreve],
-        supplier=dreve_supplier,
-        options={"portal_url": "https://portal.audia.example/otoorder"},
-        secrets={"shared_secret": SECRET},
-    )
+    return f.portal_definition(chain, dreve, dreve_supplier)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from otoorder.backends.audia_easy_order_portal import AudiaEasyOrderPortalBackend
 from otoorder.backends.portal import verify_handoff
@@ -22,21 +23,13 @@ from tests.labs.http_lab import Reply
 
 pytestmark = pytest.mark.django_db
 
-SECRET = "portal-geheimnis-2"
-PORTAL = "https://portal.audia.example/otoorder"
+SECRET = f.PORTAL_SECRET
+PORTAL = f.PORTAL_URL
 
 
 @pytest.fixture
 def portal_definition(chain, dreve, dreve_supplier):
-    return f.InterfaceDefinitionFactory(
-        chain=chain,
-        name="audia Portal",
-        backend="audia_easy_order_portal",
-        companies=[dreve],
-        supplier=dreve_supplier,
-        options={"portal_url": PORTAL},
-        secrets={"shared_secret": SECRET},
-    )
+    return f.portal_definition(chain, dreve, dreve_supplier)
 
 
 @pytest.fixture
@@ -248,10 +241,6 @@ def test_round_trip_hand_off_callback_and_return(client, alice, awaiting, portal
 
 
 def test_legacy_portal_is_marked_in_the_definition_list_and_the_api(client, dave, chain):
-    from rest_framework.test import APIClient
-
-    from tests import factories as f
-
     f.InterfaceDefinitionFactory(
         chain=chain,
         name="egger Portal alt",
