@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedJSONField
 
+from otoorder import vocabulary
 from otoorder.backends import registry
 from suppliers.models import Company, Supplier
 
@@ -56,6 +57,10 @@ class Branch(models.Model):
     city = models.CharField(_("Ort"), max_length=100, blank=True)
     phone = models.CharField(_("Telefon"), max_length=50, blank=True)
     email = models.EmailField(_("E-Mail"), blank=True)
+    #: The branch's Bundesland: its public holidays are not working days in ETAs.
+    state = models.CharField(
+        _("Bundesland"), max_length=2, choices=vocabulary.GermanState.choices, default=vocabulary.GermanState.NW
+    )
 
     objects = BranchQuerySet.as_manager()
 

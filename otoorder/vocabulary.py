@@ -104,3 +104,35 @@ class ScanFormat(models.TextChoices):
 class ImpressionKind(models.TextChoices):
     PHYSICAL = "physical", _("Abdruck (Silikon, per Post)")
     SCAN = "scan", _("3D-Scan")
+
+
+class Carrier(models.TextChoices):
+    """Parcel carriers whose tracking numbers become links (``tracking_url``)."""
+
+    DHL = "dhl", _("DHL")
+    DEUTSCHE_POST = "deutsche_post", _("Deutsche Post")
+    DPD = "dpd", _("DPD")
+    GLS = "gls", _("GLS")
+    UPS = "ups", _("UPS")
+    HERMES = "hermes", _("Hermes")
+
+
+class GermanState(models.TextChoices):
+    """Bundesland of a branch: its public holidays count in ETAs (codes of the ``holidays`` library)."""
+
+    BW = "BW", _("Baden-Württemberg")
+    BY = "BY", _("Bayern")
+    BE = "BE", _("Berlin")
+    BB = "BB", _("Brandenburg")
+    HB = "HB", _("Bremen")
+    HH = "HH", _("Hamburg")
+    HE = "HE", _("Hessen")
+    MV = "MV", _("Mecklenburg-Vorpommern")
+    NI = "NI", _("Niedersachsen")
+    NW = "NW", _("Nordrhein-Westfalen")
+    RP = "RP", _("Rheinland-Pfalz")
+    SL = "SL", _("Saarland")
+    SN = "SN", _("Sachsen")
+    ST = "ST", _("Sachsen-Anhalt")
+    SH = "SH", _("Schleswig-Holstein")
+    TH = "TH", _("Thüringen")

@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from otoorder import vocabulary
+
 
 class Company(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -60,6 +62,21 @@ class Supplier(models.Model):
     phone_number = models.CharField(_("Telefonnummer"), max_length=50, blank=True)
     delivery_days = models.PositiveSmallIntegerField(
         _("Lieferzeit (Werktage)"), default=10
+    )
+    #: ETA: working days the lab needs (empty: ``delivery_days``) plus the shipping days.
+    turnaround_days = models.PositiveSmallIntegerField(
+        _("Fertigungszeit (Werktage)"),
+        null=True,
+        blank=True,
+        help_text=_("Leer: die Lieferzeit."),
+    )
+    shipping_days = models.PositiveSmallIntegerField(_("Versandzeit (Werktage)"), default=1)
+    carrier = models.CharField(
+        _("Versanddienstleister"),
+        max_length=20,
+        choices=vocabulary.Carrier.choices,
+        blank=True,
+        help_text=_("Für Sendungsnummern, zu denen das Labor keinen Versanddienstleister meldet."),
     )
     customer_reference_mode = models.CharField(
         _("Kundenangabe an das Labor"),

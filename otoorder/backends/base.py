@@ -39,6 +39,7 @@ CAPABILITIES = {
     "needs_browser_handoff": ("handoff_url",),
     "accepts_scans": ("scan_files",),
     "supports_cancellation": ("cancel",),
+    "supports_lab_messages": ("send_message",),
 }
 
 #: The fields of an ear's specification (``ItemDocument``).
@@ -94,8 +95,13 @@ class BaseBackend:
     needs_browser_handoff = False
     #: ``scan_files(document)`` → ``(name, bytes, content type)`` of the scans sent along.
     accepts_scans = False
-    #: ``cancel(document)`` → ``DispatchResult``: cancellation at the lab (not built yet).
+    #: ``cancel(request)`` → ``CancelResult``: carry a ``CancellationDocument`` to the lab.
+    #: Without it (print, fax, phone, portals) staff report the cancellation to the lab.
+    #: Failures raise ``BackendError`` as ``send`` does (transient, permanent, ambiguous).
     supports_cancellation = False
+    #: ``send_message(message)`` → ``MessageResult``: staff's answer to a lab's question
+    #: (``MessageDocument``). Without it the answer goes by e-mail to the lab's address.
+    supports_lab_messages = False
     #: The payload carries the order's attachments (``document.attachments``).
     accepts_attachments = False
 
@@ -216,8 +222,11 @@ class BaseBackend:
     def scan_files(self, document):
         raise _not_implemented(type(self), "scan_files", "accepts_scans")
 
-    def cancel(self, document):
+    def cancel(self, request):
         raise _not_implemented(type(self), "cancel", "supports_cancellation")
+
+    def send_message(self, message):
+        raise _not_implemented(type(self), "send_message", "supports_lab_messages")
 
     # --- "Verbindung testen" ------------------------------------------------------------
 

@@ -143,3 +143,40 @@ class OrderDocument:
         data["created_at"] = self.created_at.isoformat()
         data["date_required"] = self.date_required.isoformat() if self.date_required else None
         return data
+
+
+@dataclass(frozen=True)
+class CancellationDocument:
+    """A cancellation request (Stornierung) for an order the lab already has.
+
+    ``idempotency_key`` is derived from the order (``<order uuid>-storno-<sequence>``): a
+    repeated delivery of the same request carries the same key, and the lab drops the copy.
+    ``sequence`` counts the order's cancellation requests (openTRANS: ORDERCHANGE_SEQUENCE_ID).
+    """
+
+    order: OrderDocument
+    idempotency_key: str
+    sequence: int
+    reason: str
+    requested_at: datetime
+    #: The lab's own order number (empty when the lab never sent one).
+    lab_reference: str = ""
+
+
+@dataclass(frozen=True)
+class MessageDocument:
+    """Staff's answer to a lab's question (Rückfrage), sent back through the interface.
+
+    ``message_id`` (a UUID) is the idempotency key; ``in_reply_to`` the lab's id of its
+    question where the lab sent one.
+    """
+
+    order: OrderDocument
+    message_id: str
+    text: str
+    author: str
+    sent_at: datetime
+    lab_reference: str = ""
+    in_reply_to: str = ""
+    #: The lab's question as it wrote it (quoted in e-mails and files).
+    question: str = ""

@@ -11,7 +11,15 @@ from dataclasses import dataclass, field
 from .result import ResultStatus
 
 #: The order statuses a lab may move an order to (see ``otoorder.orders.choices``).
-LAB_REACHABLE = frozenset({"ordered", "confirmed", "in_production", "shipped", "rejected_by_lab"})
+#: ``on_hold``: the lab asks a question (Rückfrage); ``cancelled``: the lab cancelled the order
+#: (it accepted our cancellation, or cancelled on its own).
+LAB_REACHABLE = frozenset(
+    {"ordered", "confirmed", "in_production", "shipped", "rejected_by_lab", "on_hold", "cancelled"}
+)
+
+#: ``StatusUpdate.cancellation``: the lab's answer to a cancellation request.
+CANCELLATION_ACCEPTED = "accepted"
+CANCELLATION_REFUSED = "refused"
 
 
 class StatusTable:
@@ -51,3 +59,11 @@ class StatusUpdate:
     message: str = ""
     raw_response: str = ""
     data: dict = field(default_factory=dict)
+    #: The lab's answer to our cancellation request: ``CANCELLATION_ACCEPTED`` (the order
+    #: becomes cancelled), ``CANCELLATION_REFUSED`` (it goes back to where it was), or "".
+    cancellation: str = ""
+    #: The lab's own words, kept as written: its question (``on_hold``) or the reason it
+    #: refused a cancellation.
+    lab_text: str = ""
+    #: The lab's id of its question, sent back with our answer where the format has one.
+    lab_message_id: str = ""

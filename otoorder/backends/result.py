@@ -29,3 +29,36 @@ class DispatchResult:
     raw_response: str = ""
     #: Backend-specific values to store on the order (e.g. a portal hand-off URL).
     data: dict = field(default_factory=dict)
+
+
+class CancelStatus(str, Enum):
+    #: The lab cancelled the order (answered at once).
+    ACCEPTED = "accepted"
+    #: The lab refused: the order goes back to where it was, with the lab's reason.
+    REFUSED = "refused"
+    #: The lab has the request; its answer comes later (callback, status poll, inbox file).
+    PENDING = "pending"
+    #: This interface (as configured) cannot carry a cancellation: staff report it to the lab.
+    MANUAL = "manual"
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    status: CancelStatus
+    #: The lab's own words (its reason for a refusal), kept as written.
+    lab_message: str = ""
+    #: German, for the order's event log.
+    message: str = ""
+    request_summary: dict = field(default_factory=dict)
+    raw_response: str = ""
+
+
+@dataclass(frozen=True)
+class MessageResult:
+    """A message (staff's answer to a lab question) the lab has received."""
+
+    #: The lab's id of the message, where it answers with one.
+    external_reference: str = ""
+    message: str = ""
+    request_summary: dict = field(default_factory=dict)
+    raw_response: str = ""

@@ -23,13 +23,47 @@ class OrderStatus(models.TextChoices):
     FAILED = "failed", _("fehlgeschlagen")
     REJECTED_BY_LAB = "rejected_by_lab", _("vom Labor abgelehnt")
     CANCELLED = "cancelled", _("storniert")
+    #: A cancellation travels to the lab through the outbox; the lab's answer decides.
+    CANCEL_REQUESTED = "cancel_requested", _("Stornierung angefragt")
+    #: The interface cannot carry a cancellation: staff report it to the lab and confirm.
+    CANCEL_TO_REPORT = "cancel_to_report", _("Stornierung beim Labor melden")
+    #: The lab put the order on hold with a question (Rückfrage); staff answer on the order page.
+    ON_HOLD = "on_hold", _("Rückfrage des Labors")
 
 
 S = OrderStatus
 #: Statuses in which files may still be attached: the lab receives them with the order.
 ATTACHABLE = {S.DRAFT, S.QUEUED, S.FAILED, S.REJECTED_BY_LAB}
-#: Statuses in which the order page refreshes itself.
+#: Statuses in which the order page refreshes itself while it is being sent.
 IN_FLIGHT = {S.QUEUED, S.SENDING, S.AWAITING_PORTAL}
+#: Sent to a lab: cancelling asks the lab (through the interface, or staff report it).
+AT_LAB = {S.AWAITING_PORTAL, S.ORDERED, S.CONFIRMED, S.IN_PRODUCTION, S.ON_HOLD}
+#: Not yet at a lab: cancelling takes effect at once and the order is never sent afterwards.
+CANCEL_AT_ONCE = {S.DRAFT, S.QUEUED, S.AWAITING_MANUAL, S.FAILED, S.REJECTED_BY_LAB}
+#: A cancellation is under way (until the lab, or staff for the lab, answers).
+CANCELLING = {S.CANCEL_REQUESTED, S.CANCEL_TO_REPORT}
+#: Open orders (API ``status=open``, worklists, live status): between queued and shipped,
+#: plus failed, rejected, on hold and cancellations under way.
+OPEN = {
+    S.QUEUED,
+    S.SENDING,
+    S.AWAITING_MANUAL,
+    S.AWAITING_PORTAL,
+    S.ORDERED,
+    S.CONFIRMED,
+    S.IN_PRODUCTION,
+    S.SHIPPED,
+    S.FAILED,
+    S.REJECTED_BY_LAB,
+    S.ON_HOLD,
+    S.CANCEL_REQUESTED,
+    S.CANCEL_TO_REPORT,
+}
+#: Open orders whose earmould has not left the lab yet: they can be late (ETA, overdue).
+AWAITING_SHIPMENT = OPEN - {S.SHIPPED, S.FAILED, S.REJECTED_BY_LAB}
+#: Staff must act: failed, rejected, a question of the lab, a cancellation to report
+#: (overdue orders need attention too; that is a date, not a status).
+NEEDS_ATTENTION = {S.FAILED, S.REJECTED_BY_LAB, S.ON_HOLD, S.CANCEL_TO_REPORT}
 
 
 class OrderType(models.TextChoices):
@@ -60,6 +94,29 @@ class DispatchState(models.TextChoices):
     CANCELLED = "cancelled", _("abgebrochen")
 
 
+class CancellationOutcome(models.TextChoices):
+    PENDING = "pending", _("wartet auf Antwort des Labors")
+    ACCEPTED = "accepted", _("vom Labor angenommen")
+    REFUSED = "refused", _("vom Labor abgelehnt")
+
+
+class MessageDirection(models.TextChoices):
+    FROM_LAB = "from_lab", _("vom Labor")
+    TO_LAB = "to_lab", _("an das Labor")
+
+
+class MessageChannel(models.TextChoices):
+    INTERFACE = "interface", _("über die Schnittstelle")
+    EMAIL = "email", _("per E-Mail")
+    MANUAL = "manual", _("erfasst durch Mitarbeiter")
+
+
+class AttemptPurpose(models.TextChoices):
+    ORDER = "order", _("Bestellung")
+    CANCELLATION = "cancellation", _("Stornierung")
+    MESSAGE = "message", _("Nachricht")
+
+
 class AttemptOutcome(models.TextChoices):
     ORDERED = "ordered", _("bestellt")
     CONFIRMED = "confirmed", _("bestätigt")
@@ -70,3 +127,9 @@ class AttemptOutcome(models.TextChoices):
     #: No answer after the lab may have taken the order: repeated later under the same key.
     AMBIGUOUS = "ambiguous", _("möglicherweise bereits zugestellt")
     PERMANENT_ERROR = "permanent_error", _("dauerhafter Fehler")
+    #: Cancellations and messages: the lab has the request (its answer may follow).
+    DELIVERED = "delivered", _("zugestellt")
+    CANCEL_ACCEPTED = "cancel_accepted", _("Stornierung angenommen")
+    CANCEL_REFUSED = "cancel_refused", _("Stornierung abgelehnt")
+    #: The interface cannot carry a cancellation: staff report it to the lab.
+    MANUAL = "manual", _("an Mitarbeiter übergeben")

@@ -97,6 +97,14 @@ class EarmouldOrder(models.Model):
     close_reason = models.TextField(_("Grund des Abschlusses ohne Wareneingang"), blank=True)
     #: When the lab was last asked about this order (status polls take the longest unasked first).
     last_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    #: When the lab reported the earmoulds shipped (turnaround, overdue).
+    shipped_at = models.DateTimeField(_("versandt"), null=True, blank=True)
+    #: The carrier of ``tracking_number`` (from the lab's report, else the supplier's).
+    carrier = models.CharField(
+        _("Versanddienstleister"), max_length=20, choices=vocabulary.Carrier.choices, blank=True
+    )
+    #: Expected shipment date (working days of the branch's state), set when the order is sent.
+    eta = models.DateField(_("voraussichtlich versandt"), null=True, blank=True)
 
     objects = VisibleQuerySet.as_manager()
 
@@ -104,7 +112,11 @@ class EarmouldOrder(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("Otoplastikbestellung")
         verbose_name_plural = _("Otoplastikbestellungen")
-        indexes = [models.Index(fields=["branch", "-created_at"]), models.Index(fields=["status"])]
+        indexes = [
+            models.Index(fields=["branch", "-created_at"]),
+            models.Index(fields=["status"]),
+            models.Index(fields=["status", "eta"]),
+        ]
 
     def __str__(self):
         return self.number
@@ -273,19 +285,24 @@ class OrderEvent(models.Model):
         raise ValidationError("Order events are append-only.")
 
 
-class Dispatch(models.Model):
-    """The outbox row of an order: what the worker must send, claimed atomically."""
+class OutboxRow(models.Model):
+    """What a worker must carry to a lab, claimed atomically (``orders.outbox``).
 
-    order = models.OneToOneField(EarmouldOrder, on_delete=models.CASCADE, related_name="dispatch")
+    The order itself (``Dispatch``), a cancellation (``Cancellation``) and staff's answer to a
+    lab's question (``OrderMessage``) travel the same way: queued → sending → done or failed,
+    transient failures retried with backoff until ``retry_until``, a dead worker's claim taken
+    back by the sweeper, the same idempotency key on every delivery.
+    """
+
     state = models.CharField(
         max_length=20, choices=choices.DispatchState.choices, default=choices.DispatchState.QUEUED
     )
     #: Attempts in the current round (reset by "erneut senden"); bounds the retries.
     attempt_count = models.PositiveSmallIntegerField(default=0)
-    #: Attempts over the order's whole life: the number of the attempt log's next entry.
+    #: Attempts over the row's whole life: the number of the attempt log's next entry.
     attempt_number = models.PositiveIntegerField(default=0)
     #: When the row is due to be sent (later after a transient failure).
-    due_at = models.DateTimeField()
+    due_at = models.DateTimeField(default=timezone.now)
     #: Transient failures are retried until then: set by the round's first claim to
     #: ``RETRY_HORIZON`` ahead, cleared by "erneut senden".
     retry_until = models.DateTimeField(null=True, blank=True)
@@ -297,15 +314,134 @@ class Dispatch(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        abstract = True
+
+
+class Dispatch(OutboxRow):
+    """The outbox row of an order: what the worker must send, claimed atomically."""
+
+    order = models.OneToOneField(EarmouldOrder, on_delete=models.CASCADE, related_name="dispatch")
+    due_at = models.DateTimeField()
+
+    class Meta:
         indexes = [models.Index(fields=["state", "due_at"])]
         verbose_name = _("Versandauftrag")
         verbose_name_plural = _("Versandaufträge")
 
 
+class Cancellation(OutboxRow):
+    """A cancellation (Stornierung) of an order the lab has, carried to the lab like the order.
+
+    ``outcome`` is the lab's answer (pending until it comes); ``previous_status`` is where the
+    order goes back to when the lab refuses. Where the interface cannot carry it, staff report
+    it (``reported_*``) and record the lab's answer.
+    """
+
+    order = models.ForeignKey(EarmouldOrder, on_delete=models.CASCADE, related_name="cancellations")
+    #: 1, 2, … per order: the key ``<order uuid>-storno-<sequence>`` and openTRANS'
+    #: ORDERCHANGE_SEQUENCE_ID.
+    sequence = models.PositiveSmallIntegerField(default=1)
+    reason = models.TextField(_("Grund der Stornierung"), blank=True)
+    previous_status = models.CharField(max_length=30, choices=OrderStatus.choices)
+    outcome = models.CharField(
+        _("Antwort des Labors"),
+        max_length=20,
+        choices=choices.CancellationOutcome.choices,
+        default=choices.CancellationOutcome.PENDING,
+    )
+    #: The interface cannot carry it: staff report it to the lab (phone, fax, e-mail, portal).
+    manual = models.BooleanField(default=False)
+    #: The lab's own words (e.g. "bereits in Fertigung"), as it wrote them.
+    lab_answer = models.TextField(_("Antwort des Labors (Wortlaut)"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    #: Manual path: who reported it to whom at the lab, and when.
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reported_to = models.CharField(_("gemeldet an"), max_length=200, blank=True)
+    reported_at = models.DateTimeField(_("gemeldet am"), null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["order", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "sequence"], name="cancellation_sequence_unique"),
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=models.Q(outcome="pending"),
+                name="one_pending_cancellation_per_order",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "due_at"], name="cancellation_state_due")]
+        verbose_name = _("Stornierung")
+        verbose_name_plural = _("Stornierungen")
+
+    @property
+    def idempotency_key(self):
+        return f"{self.order_id}-storno-{self.sequence}"
+
+
+class OrderMessage(OutboxRow):
+    """One message of the thread between branch and lab on an order (Rückfrage and answer).
+
+    A lab's question arrives (``from_lab``) through a callback, a status poll or an inbox file,
+    or staff record one that came by phone; staff's answer (``to_lab``) is an outbox row the
+    worker carries back through the interface, or by e-mail where the interface cannot.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(EarmouldOrder, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(_("Richtung"), max_length=10, choices=choices.MessageDirection.choices)
+    channel = models.CharField(
+        _("Weg"), max_length=10, choices=choices.MessageChannel.choices, default=choices.MessageChannel.INTERFACE
+    )
+    #: The lab's words stay as the lab wrote them; staff's answer as staff wrote it.
+    text = models.TextField(_("Text"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    #: The lab's id of its question (sent back with the answer), or of our delivered answer.
+    lab_message_id = models.CharField(max_length=100, blank=True)
+    #: A question's report key: the same report arriving twice records one message.
+    external_key = models.CharField(max_length=64, blank=True)
+    #: The answer's question.
+    in_reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="answers"
+    )
+    #: A lab's question: when staff of the branch first read it.
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["order", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "external_key"], condition=~models.Q(external_key=""), name="lab_message_once"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["state", "due_at"], name="order_message_state_due"),
+            models.Index(fields=["order", "direction", "read_at"], name="order_message_unread"),
+        ]
+        verbose_name = _("Nachricht zur Bestellung")
+        verbose_name_plural = _("Nachrichten zur Bestellung")
+
+    @property
+    def idempotency_key(self):
+        return str(self.id)
+
+
 class Attempt(models.Model):
-    """One try to hand an order to the lab (the attempt log)."""
+    """One try to hand something to the lab (the attempt log): the order, a cancellation or a
+    message (``purpose``; ``subject`` names which cancellation or message)."""
 
     order = models.ForeignKey(EarmouldOrder, on_delete=models.CASCADE, related_name="attempts")
+    purpose = models.CharField(
+        max_length=20, choices=choices.AttemptPurpose.choices, default=choices.AttemptPurpose.ORDER
+    )
+    #: "" for the order; the cancellation's sequence or the message's UUID otherwise.
+    subject = models.CharField(max_length=40, blank=True, default="")
     number = models.PositiveSmallIntegerField()
     started_at = models.DateTimeField()
     duration_ms = models.PositiveIntegerField(default=0)
@@ -318,7 +454,9 @@ class Attempt(models.Model):
 
     class Meta:
         ordering = ["order", "number"]
-        constraints = [models.UniqueConstraint(fields=["order", "number"], name="attempt_number_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "purpose", "subject", "number"], name="attempt_number_unique")
+        ]
         verbose_name = _("Sendeversuch")
         verbose_name_plural = _("Sendeversuche")
 
