@@ -263,6 +263,15 @@ OTOORDER_OPENTRANS_XSD = env.str("OTOORDER_OPENTRANS_XSD", default=str(_OPENTRAN
 #: Warranty of a fitted earmould, in months from the fitting date.
 OTOORDER_WARRANTY_MONTHS = env.int("OTOORDER_WARRANTY_MONTHS", default=12)
 
+# --- Live status of the order pages (otoorder/orders/live.py) ------------------------------
+#: Seconds between the status checks of a page that shows an open order (at least 1 s), of an
+#: order page while the order is being sent, and of a page in a hidden browser tab.
+OTOORDER_LIVE = {
+    "INTERVAL": max(env.float("OTOORDER_LIVE_INTERVAL", default=5.0), 1.0),
+    "IN_FLIGHT_INTERVAL": max(env.float("OTOORDER_LIVE_IN_FLIGHT_INTERVAL", default=2.0), 1.0),
+    "HIDDEN_INTERVAL": max(env.float("OTOORDER_LIVE_HIDDEN_INTERVAL", default=60.0), 1.0),
+}
+
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -48,7 +48,6 @@ KINDS = {
     "transactions:order_service": {"pk": "transaction"},
     "transactions:order_service_preview": {"pk": "transaction"},
     "orders:order_detail": {"pk": "order"},
-    "orders:order_status": {"pk": "order"},
     "orders:order_resend": {"pk": "order"},
     "orders:order_confirm": {"pk": "order"},
     "orders:order_cancel": {"pk": "order"},

@@ -145,7 +145,7 @@ def test_bob_gets_404_for_mitte_customer_transaction_and_order(
         order_service_url(transaction_obj),
         preview_url(transaction_obj),
         reverse("orders:order_detail", kwargs={"pk": order.pk}),
-        reverse("orders:order_status", kwargs={"pk": order.pk}),
+        reverse("orders:order_detail", kwargs={"pk": order.pk}) + "?live=0",
         reverse("orders:order_pdf", kwargs={"pk": order.pk}),
     ]
     for url in urls:
@@ -428,35 +428,32 @@ def test_order_list_filters_by_status(client_alice, transaction_obj, dreve, drev
     assert failed.number in only_failed.text and queued.number not in only_failed.text
 
 
-def test_in_flight_order_polls_and_settled_order_does_not(client_alice, transaction_obj, dreve, dreve_supplier, alice):
+def test_in_flight_order_polls_fast_and_a_settled_order_stops(client_alice, transaction_obj, dreve, dreve_supplier, alice):
     order = make_order(transaction_obj, dreve, dreve_supplier, alice)
     detail_url = reverse("orders:order_detail", kwargs={"pk": order.pk})
-    status_url = reverse("orders:order_status", kwargs={"pk": order.pk})
     page = client_alice.get(detail_url).text
-    assert 'hx-trigger="every 2s"' in page and status_url in page
-    partial = client_alice.get(status_url)
-    assert 'hx-trigger="every 2s"' in partial.text and "<html" not in partial.text
-    force_status(order, OrderStatus.SENDING, OrderStatus.AWAITING_MANUAL)
-    partial = client_alice.get(status_url).text
-    assert 'hx-trigger="every 2s"' not in partial
-    assert 'data-status="awaiting_manual"' in partial
+    assert 'hx-trigger="every 2000ms, live-check"' in page and f"{detail_url}?live=" in page
+    partial = client_alice.get(detail_url, {"live": "old"})
+    assert 'hx-trigger="every 2000ms, live-check"' in partial.text and "<html" not in partial.text
+    force_status(order, OrderStatus.SENDING, OrderStatus.FAILED, OrderStatus.CANCELLED)
+    partial = client_alice.get(detail_url, {"live": "old"}).text
+    assert 'id="live-region"' in partial and "hx-trigger" not in partial
+    assert 'data-status="cancelled"' in partial
 
 
-def test_the_answer_that_ends_polling_brings_the_lifecycle_actions(
+def test_the_status_check_after_sending_brings_the_lifecycle_actions(
     client_alice, transaction_obj, dreve, dreve_supplier, alice
 ):
     """A page that watched the order go out shows receipt/close/remake without a reload."""
     order = make_order(transaction_obj, dreve, dreve_supplier, alice)
-    status_url = reverse("orders:order_status", kwargs={"pk": order.pk})
-    page = client_alice.get(reverse("orders:order_detail", kwargs={"pk": order.pk})).text
+    detail_url = reverse("orders:order_detail", kwargs={"pk": order.pk})
+    page = client_alice.get(detail_url).text
     assert '<div id="lifecycle-area">' in page and 'id="receive-order"' not in page
-    assert "hx-swap-oob" not in client_alice.get(status_url).text  # still in flight
     force_status(order, OrderStatus.SENDING, OrderStatus.ORDERED)
-    partial = client_alice.get(status_url).text
-    assert 'hx-trigger="every 2s"' not in partial
-    assert '<div id="lifecycle-area" hx-swap-oob="true">' in partial
+    partial = client_alice.get(detail_url, {"live": "old"}).text
+    assert 'hx-trigger="every 5000ms, live-check"' in partial  # still open: slower checks
+    assert '<div id="lifecycle-area">' in partial
     assert 'id="receive-order"' in partial and 'id="remake-order"' in partial
-    assert '<div id="attachments-area" hx-swap-oob="true">' in partial
     assert reverse("orders:attachment_upload", args=[order.pk]) not in partial  # no upload once sent
 
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from branches.models import Branch
 from branches.resolver import READY, SUPPLIER_REQUIRED, order_candidates
 from otoorder.backends import registry
-from otoorder.orders import lifecycle
+from otoorder.orders import lifecycle, live
 from otoorder.orders.impression_views import impressions_panel
 from otoorder.orders.models import EarmouldOrder, OrderItem
 from otoorder.orders.order_forms import OrderServiceForms
@@ -87,6 +87,13 @@ def customer_create(request):
 @login_required
 @require_GET
 def customer_detail(request, pk):
+    """The customer page; with ``?live=<version>`` its status check (``orders.live``): 304
+    while the customer's orders are as the page shows them, else the page's content region."""
+    state = live.customer_state(_customers(request.user), pk)
+    if state is None:
+        raise Http404
+    if live.unchanged(request, state):
+        return live.not_modified()
     customer = get_object_or_404(_customers(request.user), pk=pk)
     transactions = customer.transactions.prefetch_related("steps").order_by("-created_at")
     orders = customer.orders.select_related("supplier__company", "company").order_by("-created_at")
@@ -95,19 +102,17 @@ def customer_detail(request, pk):
         side: next((item for item in items if item.order.status in lifecycle.REORDERABLE), None)
         for side, items in history.items()
     }
-    return render(
-        request,
-        "transactions/customer_detail.html",
-        {
-            "customer": customer,
-            "transactions": transactions,
-            "orders": orders,
-            "history": [(side, SIDE_TITLES[side], items) for side, items in history.items()],
-            "reorderable": reorderable,
-            "by_side": impressions_panel(customer),
-            "start_form": StartTransactionForm(templates=active_templates()),
-        },
-    )
+    context = {
+        "customer": customer,
+        "transactions": transactions,
+        "orders": orders,
+        "history": [(side, SIDE_TITLES[side], items) for side, items in history.items()],
+        "reorderable": reorderable,
+        "by_side": impressions_panel(customer),
+        "start_form": StartTransactionForm(templates=active_templates()),
+        **live.context(request, state),
+    }
+    return live.respond(render(request, "transactions/customer_detail.html", context))
 
 
 SIDE_TITLES = {Side.RIGHT: gettext_lazy("Rechtes Ohr"), Side.LEFT: gettext_lazy("Linkes Ohr")}

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from otoorder.backends.pdf import render_order_form
 
-from . import handoff, lifecycle, services
+from . import handoff, lifecycle, live, services
 from .choices import OrderStatus
 from .documents import build_document
 from .forms import CancelForm, OrderFilterForm
@@ -51,8 +51,17 @@ def order_list(request):
     orders = _orders(request.user).order_by("-created_at")
     if form.is_valid() and form.cleaned_data["status"]:
         orders = orders.filter(status=form.cleaned_data["status"])
-    page = Paginator(orders, 50).get_page(request.GET.get("page"))
-    return render(request, "orders/order_list.html", {"filter_form": form, "page": page})
+    # Live status: the page's rows are read first (one query); a check that finds them as
+    # the page shows them ends here with 304.
+    state = live.list_state(orders, live.page_number(request.GET.get("page")))
+    if live.unchanged(request, state):
+        return live.not_modified()
+    page = Paginator(orders, live.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    if page.number != state.page:
+        state = live.list_state(orders, page.number)
+    params = {name: request.GET[name] for name in form.fields if name in request.GET}
+    context = {"filter_form": form, "page": page, **live.context(request, state, params={**params, "page": page.number})}
+    return live.respond(render(request, "orders/order_list.html", context))
 
 
 SIDE_TITLES = {"right": gettext_lazy("Rechtes Ohr"), "left": gettext_lazy("Linkes Ohr")}
@@ -100,16 +109,24 @@ def _items(order):
     return sorted(order.items.select_related("impression"), key=lambda item: item.side != "right")
 
 
-def _render_detail(request, order, status=200, **bound):
+def _render_detail(request, order, status=200, live_context=None, **bound):
     items = _items(order)
-    context = {**_panel_context(order), "items": items, **_lifecycle_context(order, items, **bound)}
+    context = {**_panel_context(order), "items": items, **_lifecycle_context(order, items, **bound), **(live_context or {})}
     return render(request, "orders/order_detail.html", context, status=status)
 
 
 @login_required
 @require_GET
 def order_detail(request, pk):
-    return _render_detail(request, _get_order(request, pk))
+    """The order page; with ``?live=<version>`` its status check (``live``): 304 while the
+    order is as the page shows it, else the page's content region with everything in it."""
+    state = live.order_state(request.user, pk)
+    if state is None:
+        raise Http404
+    if live.unchanged(request, state):
+        return live.not_modified()
+    order = _get_order(request, pk)
+    return live.respond(_render_detail(request, order, live_context=live.context(request, state)))
 
 
 def _lifecycle_action(request, order, form_name, form, action, success_message):
@@ -189,23 +206,6 @@ def order_remake(request, pk):
         return redirect("orders:order_detail", pk=order.pk)
     logger.info("remake of order %s started in transaction %s by user %s", order.pk, txn.pk, request.user.pk)
     return redirect(f"{reverse('transactions:order_service', kwargs={'pk': txn.pk})}?remake={order.pk}")
-
-
-@login_required
-@require_GET
-def order_status(request, pk):
-    """The status panel alone: htmx polls it while the order is in flight.
-
-    The answer that ends the polling also replaces the lifecycle and attachment panels (out
-    of band): the receipt, closing and remake actions that now apply appear, and the upload
-    that no longer applies goes, without a reload.
-    """
-    order = _get_order(request, pk)
-    context = _panel_context(order)
-    if not order.is_in_flight:
-        items = _items(order)
-        context.update(items=items, lifecycle_oob=True, **_lifecycle_context(order, items))
-    return render(request, "orders/_status_panel.html", context)
 
 
 def _run_action(request, action, success_message):

@@ -18,3 +18,53 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// Live status (otoorder/orders/live.py): <div id="live-region" hx-get="…?live=<version>"
+// hx-trigger="every 5000ms, live-check" data-live-hidden-ms="60000"> asks the server whether
+// what it shows changed; 304 leaves the page alone, 200 brings the region anew.
+//   - a hidden tab checks at most once per data-live-hidden-ms, and at once when shown again;
+//   - nothing is swapped while a field inside the region has the focus (the next check
+//     brings the change, as the version in the URL stays the old one);
+//   - an answer that is not the region (the session ended: the login page) reloads the page.
+let lastLiveCheck = 0;
+
+function isLiveRegion(element) {
+  return element instanceof HTMLElement && element.id === "live-region";
+}
+
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const region = event.detail.elt;
+  if (!isLiveRegion(region)) {
+    return;
+  }
+  const now = Date.now();
+  if (document.hidden && now - lastLiveCheck < Number(region.dataset.liveHiddenMs || 0)) {
+    event.preventDefault();
+    return;
+  }
+  lastLiveCheck = now;
+});
+
+document.addEventListener("visibilitychange", () => {
+  const region = document.getElementById("live-region");
+  if (!document.hidden && region && region.hasAttribute("hx-get") && window.htmx) {
+    window.htmx.trigger(region, "live-check");
+  }
+});
+
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const region = event.detail.target;
+  if (!isLiveRegion(region) || !event.detail.shouldSwap) {
+    return;
+  }
+  const answeredBy = new URL(event.detail.xhr.responseURL || window.location.href);
+  if (!answeredBy.searchParams.has("live")) {
+    event.detail.shouldSwap = false;
+    window.location.reload();
+    return;
+  }
+  const focused = document.activeElement;
+  if (focused && region.contains(focused) && focused.matches("input, textarea, select")) {
+    event.detail.shouldSwap = false;
+  }
+});
