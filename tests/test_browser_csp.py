@@ -51,9 +51,9 @@ def test_pages_work_without_violations(page, live_server, alice, customer, trans
     assert page.locator("#scan-viewer canvas").count() == 1
     assert page.locator("#scan-viewer").bounding_box()["height"] > 400  # 32rem from the stylesheet
 
-    # htmx polls the status panel of an order in flight.
+    # htmx checks the live status of an order in flight (otoorder/orders/live.py).
     page.goto(live_server.url + reverse("orders:order_detail", args=[order.pk]))
-    expect(page.locator("#status-panel")).to_have_attribute("hx-trigger", "every 2s")
+    expect(page.locator("#live-region")).to_have_attribute("hx-trigger", "every 2000ms, live-check")
     for status in (OrderStatus.SENDING, OrderStatus.AWAITING_MANUAL):
         lifecycle.set_status(order, status, source=EventSource.WORKER, message="Bestellformular bereit")
     expect(page.locator("#order-status")).to_have_attribute("data-status", "awaiting_manual", timeout=10_000)

@@ -108,13 +108,14 @@ def test_staff_orders_an_earmould(transactional_db, live_server, page, alice, cu
     assert order.items.get().side == "right"
     assert order.supplier == dreve_supplier
 
-    # While in flight the panel polls: a status change shows up without reloading.
-    panel = page.locator("#status-panel")
-    expect(panel).to_have_attribute("hx-trigger", "every 2s")
+    # While in flight the page checks its live status every 2 s: a status change shows up
+    # without reloading; an open order that is no longer in flight is checked less often.
+    region = page.locator("#live-region")
+    expect(region).to_have_attribute("hx-trigger", "every 2000ms, live-check")
     for status in (OrderStatus.SENDING, OrderStatus.AWAITING_MANUAL):
         set_status(order, status, source=EventSource.WORKER, message="Bestellformular bereit")
     expect(page.locator("#order-status")).to_have_attribute("data-status", "awaiting_manual", timeout=10_000)
     expect(page.locator("#confirm-order")).to_be_visible()
-    expect(panel).not_to_have_attribute("hx-trigger", "every 2s")
+    expect(region).to_have_attribute("hx-trigger", "every 5000ms, live-check")
     page.click("#confirm-order")
     expect(page.locator("#order-status")).to_have_attribute("data-status", "ordered")
