@@ -89,6 +89,7 @@ test: $(TEST_REQUIREMENTS_STAMP) $(ASSETS_STAMP)
 bench: $(TEST_REQUIREMENTS_STAMP) $(ASSETS_STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/scans.py
+	$(BIN)/python bench/live_status.py
 
 messages: $(REQUIREMENTS_STAMP)
 	$(BIN)/python manage.py makemessages --locale en --ignore '.venv/*' --ignore 'node_modules/*' \

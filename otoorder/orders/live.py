@@ -3,7 +3,7 @@
 A page that shows an open order (``choices.OPEN``) asks its own URL again every few seconds
 with ``?live=<version>``. The version is a short hash of what the page shows that can change
 by itself, read in **one** SQL statement on indexed columns (the order's row by primary key
-with its newest event and attempt, the rows of a list page, the orders of a customer):
+with the number of its events, the rows of a list page, the orders of a customer):
 
 * unchanged → ``304 Not Modified`` with no body, and no other query than that one (besides
   the session and the user of the login);
@@ -28,7 +28,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpResponseNotModified
 
 from .choices import IN_FLIGHT, OPEN
-from .models import Attempt, EarmouldOrder, OrderAttachment, OrderEvent
+from .models import EarmouldOrder, OrderEvent
 
 #: The query parameter of a status check: the version the page shows.
 PARAM = "live"
@@ -87,18 +87,19 @@ def _count(model):
 def order_state(user, pk):
     """The live state of one order as the order page shows it, or ``None`` when ``user`` may
     not see it. One statement: the order's row by primary key (inside the access rule's
-    subquery) with the number of its events, sending attempts and attachments (each counted
-    over the index of its order column), so that a history line or an attempt written without
-    touching the order still shows."""
-    row = (
+    subquery) with the number of its events (counted over the index of their order column).
+    Whatever the page shows that can change writes an event or saves the order: a status, a
+    lab's report, a sending attempt (the worker logs an event with each), an attachment."""
+    rows = list(
         EarmouldOrder.objects.visible_to(user)
         .filter(pk=pk)
-        .annotate(live_events=_count(OrderEvent), live_attempts=_count(Attempt), live_attachments=_count(OrderAttachment))
-        .values_list("updated_at", "status", "live_events", "live_attempts", "live_attachments")
-        .first()
+        .order_by()
+        .annotate(live_events=_count(OrderEvent))
+        .values_list("updated_at", "status", "live_events")
     )
-    if row is None:
+    if not rows:
         return None
+    [row] = rows
     status = row[1]
     return LiveState(version=_digest([row]), active=status in OPEN, in_flight=status in IN_FLIGHT)
 
