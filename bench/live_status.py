@@ -14,7 +14,8 @@ database of its own (``otoorder_bench_live``, dropped and recreated; same server
     order page's status check of open orders: with the version the page shows (**304**, the
     path of every poll while nothing changes), with a stale one (**200**, the page's content
     region rendered again: the path after a change), and the 304 of the order list and of the
-    customer page.
+    customer page; beside them the yardstick ``GET /api/v1/backends/`` (a static JSON list
+    behind the same login) and the whole order page (what a reload by hand costs).
 (2) Pollers: ``--pages`` open order pages (one thread each, each its own order) poll at the
     configured interval for ``--seconds``, as htmx does, while a lab reports a new status for
     ``--changes`` orders per second (``lab_updates.apply_status_update``). Measured from /proc:
@@ -306,7 +307,18 @@ def bench_rates(args, fixtures, base_url):
         session.cookies.update(cookies)
         return session.get(f"{base_url}/kunden/{customer}/", params={"live": customer_version}, timeout=30)
 
+    def order_page(session, _index):
+        session.cookies.update(cookies)
+        order = orders[random.randrange(len(orders))]
+        return session.get(f"{base_url}/bestellungen/{order.pk}/", timeout=30)
+
+    def trivial(session, _index):
+        session.cookies.update(cookies)
+        return session.get(f"{base_url}/api/v1/backends/", timeout=30)
+
     return {
+        "trivial": run.load(base_url, args.clients, args.requests, trivial, 200),
+        "page": run.load(base_url, args.clients, args.requests, order_page, 200),
         "order_304": run.load(base_url, args.clients, args.requests, order_check(stale=False), 304),
         "order_200": run.load(base_url, args.clients, args.requests, order_check(stale=True), 200),
         "list_304": run.load(base_url, args.clients, args.requests, list_check, 304),
@@ -322,6 +334,8 @@ def report(args, interval, rates, pollers):
     print(f"otoorder live status · {os.cpu_count()} cores · gunicorn {args.web_workers} sync workers · PostgreSQL on 127.0.0.1")
     print(f"\n(1) status checks: {args.clients} concurrent clients, {args.requests} measured requests per line")
     labels = (
+        ("yardstick: GET /api/v1/backends/", "trivial"),
+        ("order page reloaded (whole page)", "page"),
         ("order page, unchanged → 304", "order_304"),
         ("order page, changed → 200 region", "order_200"),
         ("order list, unchanged → 304", "list_304"),
@@ -340,6 +354,7 @@ def report(args, interval, rates, pollers):
     print(f"    checks answered                    {p['checks']:8d}   ({p['304']} × 304, {p['200']} × 200, {p['other']} other;"
           f" {p['checks'] / p['wall']:.1f} /s)   lab reports {p['reports']}")
     print(f"    latency                            p50 {p['p50_ms']:6.1f} ms   p95 {p['p95_ms']:6.1f} ms")
+    print(f"    server CPU per check               {(p['web'] + p['db']) / max(p['checks'], 1) * 1000:8.1f} ms")
     print(f"    server CPU: gunicorn               {p['web'] / p['wall']:8.3f} CPU-s per s")
     print(f"                PostgreSQL backends    {p['db'] / p['wall']:8.3f} CPU-s per s")
     print(f"                together               {busy:8.3f} CPU-s per s   ({busy / os.cpu_count() * 100:.1f} % of {os.cpu_count()} cores)")
