@@ -225,3 +225,21 @@ def test_overdue_orders_filters_in_one_query(transaction_obj, dreve, dreve_suppl
 def test_overdue_statuses_are_open_ones_not_shipped():
     assert AWAITING_SHIPMENT < OPEN
     assert S.SHIPPED not in AWAITING_SHIPMENT and S.ON_HOLD in AWAITING_SHIPMENT
+
+
+@pytest.mark.django_db
+def test_the_data_migration_fills_eta_and_shipped_at_of_orders_sent_before(placed, dreve_supplier):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    fill = import_module("otoorder.orders.migrations.0008_eta_for_sent_orders").fill
+    _set_supplier(dreve_supplier, turnaround_days=3, shipping_days=1)
+    walk(placed, *TO_ORDERED, S.SHIPPED)
+    shipped_event = placed.events.get(to_status=S.SHIPPED)
+    sent_at = datetime(2026, 6, 3, 10, 0, tzinfo=BERLIN)
+    EarmouldOrder.objects.filter(pk=placed.pk).update(ordered_at=sent_at, eta=None, shipped_at=None)
+    fill(apps, None)
+    placed.refresh_from_db()
+    assert placed.eta == date(2026, 6, 10)
+    assert placed.shipped_at == shipped_event.created_at

@@ -104,8 +104,9 @@ class EarmouldOrder(models.Model):
     carrier = models.CharField(
         _("Versanddienstleister"), max_length=20, choices=vocabulary.Carrier.choices, blank=True
     )
-    #: Expected shipment date (working days of the branch's state), set when the order is sent.
-    eta = models.DateField(_("voraussichtlich versandt"), null=True, blank=True)
+    #: Expected date (ETA): sent + turnaround + shipping working days of the branch's state
+    #: (``schedule.compute_eta``), set when the order reaches the lab.
+    eta = models.DateField(_("voraussichtlicher Liefertermin"), null=True, blank=True)
 
     objects = VisibleQuerySet.as_manager()
 
