@@ -1,12 +1,14 @@
 """In real Chromium: the live status (otoorder/orders/live.py) without a reload.
 
 The order page that shows "Bestellt" turns to "vom Labor bestätigt" and to "versandt" with the
-tracking number and the goods-receipt form as the lab's reports arrive (through
+tracking link and the goods-receipt form as the lab's reports arrive (through
 ``lab_updates.apply_status_update``, the path every poll, callback and inbox file takes), and
 the order list and the customer page follow too. Between the reports the page's checks are
 answered 304 and leave the page as it is. The page is never reloaded: a mark set in the window
 at the start is still there at the end.
 """
+
+import re
 
 import pytest
 
@@ -69,9 +71,11 @@ def test_order_page_follows_the_lab_without_reload(live_server, page, fast_live,
     expect(page.locator("#external-reference")).to_contain_text("DRV-2026-0815")
     expect(page.locator("#order-history")).to_contain_text("vom Labor bestätigt")
 
-    lab_reports(order, OrderStatus.SHIPPED, tracking_number=TRACKING)
+    lab_reports(order, OrderStatus.SHIPPED, tracking_number=TRACKING, data={"carrier": "DHL"})
     expect(status).to_have_text("versandt", timeout=10_000)
-    expect(page.locator("#tracking-number")).to_contain_text(TRACKING)
+    link = page.locator("#tracking-number a.tracking-link")
+    expect(link).to_have_text(TRACKING)
+    expect(link).to_have_attribute("href", re.compile(rf"^https://www\.dhl\.de/.*{TRACKING}"))
     expect(page.locator("#receive-form")).to_be_visible()
     expect(page.locator("#receive-order")).to_be_visible()
     screenshot(page, "live-order-shipped.png")

@@ -81,10 +81,11 @@ def test_order_page_check_answers_304_until_the_lab_reports(client_alice, order,
 
 def test_shipment_brings_tracking_and_the_goods_receipt_form(client_alice, order):
     check = live_url(client_alice.get(order_url(order)))
-    lab_reports(order, OrderStatus.SHIPPED, tracking_number="00340434161094042557")
+    lab_reports(order, OrderStatus.SHIPPED, tracking_number="00340434161094042557", data={"carrier": "DHL"})
     region = client_alice.get(check)
     assert region.status_code == 200
-    assert 'data-status="shipped"' in region.text and "00340434161094042557" in region.text
+    assert 'data-status="shipped"' in region.text
+    assert re.search(r'<a href="https://www\.dhl\.de/[^"]*00340434161094042557"', region.text)
     assert 'id="receive-order"' in region.text
 
 
@@ -231,3 +232,14 @@ def test_customer_without_open_orders_does_not_poll(client_alice, customer):
     # A check for a visible customer without orders answers, and does not start polling.
     region = client_alice.get(customer_url(customer), {"live": "0"})
     assert region.status_code == 200 and live_url(region) is None
+
+
+def test_order_list_check_keeps_every_filter_and_no_link_carries_the_version(client_alice, order):
+    query = {"q": order.number, "status": "ordered", "overdue": "", "needs_attention": ""}
+    check = live_url(client_alice.get(reverse("orders:order_list"), query))
+    assert f"q={order.number}" in check and "status=ordered" in check
+    region = client_alice.get(check)
+    assert region.status_code == 304
+    region = client_alice.get(check.replace("live=", "live=0"))
+    assert region.status_code == 200 and order.number in region.text
+    assert "live" not in region.context["filter_query"] and f"q={order.number}" in region.context["filter_query"]

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from otoorder.backends.pdf import render_order_form
 
-from . import handoff, lifecycle, live, services
+from . import handoff, lifecycle, live, queries, services
 from .choices import OrderStatus
 from .documents import build_document
 from .forms import CancelForm, OrderFilterForm
@@ -47,10 +47,9 @@ def can_cancel(order):
 @login_required
 @require_GET
 def order_list(request):
-    form = OrderFilterForm(request.GET)
-    orders = _orders(request.user).order_by("-created_at")
-    if form.is_valid() and form.cleaned_data["status"]:
-        orders = orders.filter(status=form.cleaned_data["status"])
+    visible = _orders(request.user)
+    form = OrderFilterForm(request.GET, orders=visible)
+    orders = queries.annotate_list(queries.filter_orders(visible, **form.filters())).order_by("-created_at")
     # Live status: the page's rows are read first (one query); a check that finds them as
     # the page shows them ends here with 304.
     state = live.list_state(orders, live.page_number(request.GET.get("page")))
@@ -59,8 +58,16 @@ def order_list(request):
     page = Paginator(orders, live.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     if page.number != state.page:
         state = live.list_state(orders, page.number)
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    kept.pop(live.PARAM, None)
     params = {name: request.GET[name] for name in form.fields if name in request.GET}
-    context = {"filter_form": form, "page": page, **live.context(request, state, params={**params, "page": page.number})}
+    context = {
+        "filter_form": form,
+        "page": page,
+        "filter_query": kept.urlencode(),
+        **live.context(request, state, params={**params, "page": page.number}),
+    }
     return live.respond(render(request, "orders/order_list.html", context))
 
 
