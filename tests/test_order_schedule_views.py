@@ -67,7 +67,8 @@ def test_order_page_without_eta_says_when_it_comes(client_alice, transaction_obj
 
 def test_the_status_panel_links_the_tracking_number(client_alice, transaction_obj, dreve_supplier, alice):
     order = make(transaction_obj, dreve_supplier, alice, status=S.SHIPPED, tracking_number="1Z999", carrier="ups")
-    html = client_alice.get(reverse("orders:order_status", args=[order.pk])).content.decode()
+    # The live status check of the order page (its content region with the status panel).
+    html = client_alice.get(reverse("orders:order_detail", args=[order.pk]), {"live": "0"}).content.decode()
     assert 'href="https://www.ups.com/track?loc=de_DE&amp;tracknum=1Z999"' in html
 
 
