@@ -110,3 +110,26 @@ def test_order_list_and_customer_page_follow_without_reload(live_server, page, f
     expect(history).to_have_attribute("data-status", "shipped", timeout=10_000)
     expect(page.locator("#order-table [data-status]")).to_have_attribute("data-status", "shipped")
     assert_not_reloaded(page)
+
+
+def test_what_staff_typed_is_never_swapped_away(live_server, page, fast_live, alice, order):
+    """A field in the region that holds unsent input (or the focus) holds the swap back; the
+    change shows once the field is as the page rendered it."""
+    from playwright.sync_api import expect
+
+    log_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}/bestellungen/{order.pk}/")
+    status = page.locator("#order-status")
+    expect(status).to_have_text("Bestellt")
+    serial = page.locator("#receive-form input[type=text]").first
+    serial.fill("SN-0815")
+    page.locator("#order-number").click()  # the field loses the focus, the text stays
+
+    lab_reports(order, OrderStatus.CONFIRMED)
+    page.wait_for_event("response", lambda response: is_live_check(response, 200), timeout=10_000)
+    expect(status).to_have_text("Bestellt")
+    expect(serial).to_have_value("SN-0815")
+
+    serial.fill("")
+    page.locator("#order-number").click()
+    expect(status).to_have_text("vom Labor bestätigt", timeout=10_000)

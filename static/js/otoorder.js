@@ -23,8 +23,9 @@ document.addEventListener("submit", (event) => {
 // hx-trigger="every 5000ms, live-check" data-live-hidden-ms="60000"> asks the server whether
 // what it shows changed; 304 leaves the page alone, 200 brings the region anew.
 //   - a hidden tab checks at most once per data-live-hidden-ms, and at once when shown again;
-//   - nothing is swapped while a field inside the region has the focus (the next check
-//     brings the change, as the version in the URL stays the old one);
+//   - nothing is swapped while a field inside the region has the focus or holds what
+//     someone typed or chose and has not sent yet (the next check brings the change, as the
+//     version in the URL stays the old one);
 //   - an answer that is not the region (the session ended: the login page) reloads the page.
 let lastLiveCheck = 0;
 
@@ -64,7 +65,39 @@ document.addEventListener("htmx:beforeSwap", (event) => {
     return;
   }
   const focused = document.activeElement;
-  if (focused && region.contains(focused) && focused.matches("input, textarea, select")) {
+  if ((focused && region.contains(focused) && focused.matches("input, textarea, select")) || hasUnsentInput(region)) {
     event.detail.shouldSwap = false;
   }
 });
+
+function hasUnsentInput(region) {
+  for (const field of region.querySelectorAll("input, textarea, select")) {
+    if (field instanceof HTMLSelectElement) {
+      if (selectChanged(field)) {
+        return true;
+      }
+    } else if (field.type === "checkbox" || field.type === "radio") {
+      if (field.checked !== field.defaultChecked) {
+        return true;
+      }
+    } else if (field.type !== "hidden" && field.type !== "file" && field.value !== field.defaultValue) {
+      return true;
+    } else if (field.type === "file" && field.files && field.files.length > 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function selectChanged(select) {
+  const options = Array.from(select.options);
+  if (options.length === 0) {
+    return false;
+  }
+  if (select.multiple) {
+    return options.some((option) => option.selected !== option.defaultSelected);
+  }
+  // A single choice without a "selected" option starts on its first option.
+  const initial = options.findIndex((option) => option.defaultSelected);
+  return select.selectedIndex !== (initial === -1 ? 0 : initial);
+}
