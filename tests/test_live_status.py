@@ -61,6 +61,7 @@ def test_order_page_check_answers_304_until_the_lab_reports(client_alice, order,
     page = client_alice.get(order_url(order))
     check = live_url(page)
     assert check.startswith(f"{order_url(order)}?live=") and 'id="live-hint"' in page.text
+    assert "{#" not in page.text and "#}" not in page.text  # no template comment leaks
 
     with django_assert_num_queries(CHECK_QUERIES):
         unchanged = client_alice.get(check)
