@@ -568,12 +568,15 @@ class TestOrders:
         assert response.json()["status"] == "cancelled"
         assert response.json()["events"][-1]["message"] == "Kunde verzichtet"
 
-    def test_cancel_while_sending_is_409(self, alice, transaction_obj, dreve, dreve_supplier):
+    def test_cancel_while_sending_is_parked_then_shipped_is_409(self, alice, transaction_obj, dreve, dreve_supplier):
+        """Being sent: 202, the cancellation follows when the send ends (tests/test_cancellation.py);
+        a second one, or an order the lab has shipped, is not cancellable (409)."""
         order = place(transaction_obj, dreve, dreve_supplier, alice)
         lifecycle.set_status(order, OrderStatus.SENDING, source=EventSource.WORKER)
         response = client_for(alice).post(f"/api/v1/orders/{order.pk}/cancel/")
-        assert response.status_code == 409
-        assert response.json()["code"] == "invalid_status"
+        assert (response.status_code, response.json()["status"]) == (202, "sending")
+        response = client_for(alice).post(f"/api/v1/orders/{order.pk}/cancel/")
+        assert (response.status_code, response.json()["code"]) == (409, "not_cancellable")
         order.refresh_from_db()
         assert order.status == OrderStatus.SENDING
 
