@@ -26,6 +26,7 @@ import hashlib
 import io
 import socket
 from dataclasses import dataclass, fields, is_dataclass, replace
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pypdf
@@ -35,7 +36,13 @@ from django.core.mail import EmailMessage
 
 from otoorder.backends import registry
 from otoorder.backends.base import CAPABILITIES, REQUIRED_HOOKS, BaseBackend, overrides
-from otoorder.backends.document import AttachmentDocument, ItemDocument, ScanDocument
+from otoorder.backends.document import (
+    AttachmentDocument,
+    CancellationDocument,
+    ItemDocument,
+    MessageDocument,
+    ScanDocument,
+)
 from otoorder.backends.exceptions import (
     BackendError,
     ConfigurationError,
@@ -221,6 +228,30 @@ def marked(item, refused=frozenset(), cord=True):
     return replace(item, **values)
 
 
+def cancellation_document(order, sequence=1, lab_reference="LAB-1"):
+    return CancellationDocument(
+        order=order,
+        idempotency_key=f"{order.order_id}-storno-{sequence}",
+        sequence=sequence,
+        reason="Kunde hat sich anders entschieden",
+        requested_at=datetime(2026, 11, 25, 8, 0, tzinfo=timezone.utc),
+        lab_reference=lab_reference,
+    )
+
+
+def message_document(order, message_id="7a2b3c4d-0000-4000-8000-00000000beef"):
+    return MessageDocument(
+        order=order,
+        message_id=message_id,
+        text="Bitte 2 mm kürzen.",
+        author="Alice Akustik",
+        sent_at=datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc),
+        lab_reference="LAB-1",
+        in_reply_to="Q-1",
+        question="Gehörgang zu kurz – wie weiter?",
+    )
+
+
 # --- the payload as text --------------------------------------------------------------------
 
 
@@ -308,7 +339,8 @@ def test_undeclared_capabilities_raise_not_implemented_naming_the_class(key, set
         "supports_inbox": lambda: backend.read_inbox(),
         "needs_browser_handoff": lambda: backend.handoff_url(order_document(), return_url="/", callback_url="/"),
         "accepts_scans": lambda: backend.scan_files(order_document()),
-        "supports_cancellation": lambda: backend.cancel(order_document()),
+        "supports_cancellation": lambda: backend.cancel(cancellation_document(order_document())),
+        "supports_lab_messages": lambda: backend.send_message(message_document(order_document())),
     }
     assert set(calls) == set(CAPABILITIES)
     for flag, call in calls.items():
