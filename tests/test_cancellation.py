@@ -457,7 +457,7 @@ def test_answer_needs_a_question_and_a_bounded_text(lab, order, alice):
 
 def test_phone_question_and_phone_answer_resume_the_order(lab, order, alice):
     at_lab(order, lab)
-    lab_messages.record_phone_question(order, user=alice, text="Labor fragt nach der Schlauchgröße")
+    lab_messages.record_staff_question(order, user=alice, text="Labor fragt nach der Schlauchgröße")
     order.refresh_from_db()
     assert order.status == OrderStatus.ON_HOLD
     answer = lab_messages.answer(order, user=alice, text="Größe 13, telefonisch durchgegeben")
@@ -570,3 +570,22 @@ def test_api_messages(lab, order, alice, bob):
     assert [m["direction"] for m in thread] == ["from_lab", "to_lab"]
     assert api(bob).get(url).status_code == 404
     assert api(bob).post(url, {"text": "x"}, format="json").status_code == 404
+
+
+def test_question_by_email_is_answered_by_email(lab, order, alice):
+    at_lab(order, lab)
+    lab_messages.record_staff_question(order, user=alice, text="Farbe?", channel="email")
+    answer = lab_messages.answer(order, user=alice, text="Beige")
+    assert answer.channel == "email"
+    lab_messages.run(answer.pk)
+    assert "Farbe?" in mail.outbox[-1].body
+
+
+def test_page_records_a_phone_question(lab, order, client_alice):
+    at_lab(order, lab)
+    url = reverse("orders:order_question", kwargs={"pk": order.pk})
+    assert client_alice.post(url, {"text": "", "channel": "manual"}).status_code == 400
+    assert client_alice.post(url, {"text": "Länge?", "channel": "fax"}).status_code == 400
+    client_alice.post(url, {"text": "Länge?", "channel": "manual"})
+    order.refresh_from_db()
+    assert order.status == OrderStatus.ON_HOLD

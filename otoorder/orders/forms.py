@@ -79,3 +79,14 @@ class MessageForm(forms.Form):
     def __init__(self, *args, field_id="id_message_text", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["text"].widget.attrs["id"] = field_id
+
+
+class QuestionForm(MessageForm):
+    """A question of the lab that came by phone or e-mail: the answer goes back the same way."""
+
+    channel = forms.ChoiceField(
+        label=_("Die Rückfrage kam"),
+        choices=[("manual", _("per Telefon")), ("email", _("per E-Mail"))],
+        initial="manual",
+        widget=forms.Select(attrs={"id": "id_question_channel"}),
+    )

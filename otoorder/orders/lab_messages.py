@@ -9,8 +9,8 @@ Staff's answer is an ``OrderMessage(direction=to_lab)`` outbox row: the worker c
 the outbox's guarantees (``outbox.py``; key: the message's UUID) through the backend's
 ``send_message`` where the interface ``supports_lab_messages``, else by e-mail to the
 supplier's order e-mail (subject with the order number and "Rückfrage", the question quoted,
-nothing about the customer). An answer to a question taken by phone is given the same way
-(recorded, not sent) and resumes the order. Otherwise the order leaves ``on_hold`` when the
+nothing about the customer). A question staff read in an e-mail is answered by e-mail; one
+taken by phone is answered the same way (recorded, not sent) and that resumes the order. Otherwise the order leaves ``on_hold`` when the
 lab reports again (``lab_updates``: event code ``lab_resumed``).
 
 Event codes: ``lab_question``, ``lab_answer_sent``, ``lab_resumed``.
@@ -103,9 +103,16 @@ def record_question(order, *, text, lab_message_id="", key="", channel=MessageCh
     return message
 
 
-def record_phone_question(order, *, user, text):
-    """Staff took a question of the lab by phone: recorded like one through the interface."""
+#: How a question may reach staff outside the interface; the answer goes back the same way.
+STAFF_CHANNELS = (MessageChannel.MANUAL, MessageChannel.EMAIL)
+
+
+def record_staff_question(order, *, user, text, channel=MessageChannel.MANUAL):
+    """Staff took a question of the lab by phone (``manual``) or read it in an e-mail
+    (``email``): recorded like one through the interface; the answer goes back the same way."""
     text = clean_text(text)
+    if channel not in STAFF_CHANNELS:
+        raise ValidationError({"channel": _("Bitte angeben, wie die Rückfrage kam (Telefon oder E-Mail).")})
     with transaction.atomic():
         order = outbox.lock_order(order.pk)
         if order.status not in QUESTION_STATUSES:
@@ -113,7 +120,7 @@ def record_phone_question(order, *, user, text):
                 _("Eine Rückfrage des Labors lässt sich nur für eine Bestellung beim Labor erfassen; diese ist „%(status)s“.")
                 % {"status": order.get_status_display()}
             )
-        return record_question(order, text=text, channel=MessageChannel.MANUAL, source=EventSource.STAFF, actor=user)
+        return record_question(order, text=text, channel=channel, source=EventSource.STAFF, actor=user)
 
 
 def open_question(order):
@@ -129,6 +136,8 @@ def can_answer(order):
 def answer_channel(order, question):
     if question is not None and question.channel == MessageChannel.MANUAL:
         return MessageChannel.MANUAL
+    if question is not None and question.channel == MessageChannel.EMAIL:
+        return MessageChannel.EMAIL if order.supplier.order_email else MessageChannel.MANUAL
     try:
         if registry.get_backend_class(order.backend).supports_lab_messages:
             return MessageChannel.INTERFACE

@@ -22,7 +22,7 @@ from otoorder.backends.pdf import render_order_form
 from . import cancellation, handoff, lab_messages, lifecycle, services
 from .choices import CANCELLING
 from .documents import build_document
-from .forms import CancelForm, CancelReportForm, MessageForm, OrderFilterForm
+from .forms import CancelForm, CancelReportForm, MessageForm, OrderFilterForm, QuestionForm
 from .lifecycle_forms import CloseForm, FitForm, ReceiveForm
 from .models import EarmouldOrder
 
@@ -97,7 +97,7 @@ def _messages_context(order, **bound):
         "can_answer": lab_messages.can_answer(order) and order.status not in ("cancelled", "closed"),
         "can_record_question": order.status in lab_messages.QUESTION_STATUSES,
         "answer_form": bound.get("answer_form") or MessageForm(),
-        "question_form": bound.get("question_form") or MessageForm(field_id="id_question_text"),
+        "question_form": bound.get("question_form") or QuestionForm(field_id="id_question_text"),
     }
 
 
@@ -305,32 +305,24 @@ def _cancel_message(order):
 @require_POST
 def order_cancel_report(request, pk):
     """Staff reported the cancellation to the lab: who, to whom, when, and the lab's answer."""
-    order = _get_order(request, pk)
-    return _form_action(
+    return _service_form(
         request,
-        order,
+        pk,
         "report_form",
         CancelReportForm(request.POST),
-        lambda data: cancellation.report(
-            order,
-            user=request.user,
-            reported_to=data["reported_to"],
-            reported_at=data["reported_at"],
-            outcome=data["outcome"],
-            lab_answer=data["lab_answer"],
-        ),
+        cancellation.report,
         _("Meldung der Stornierung von %(number)s gespeichert."),
     )
 
 
-def _thread_action(request, pk, form_name, field_id, record, success_message):
+def _service_form(request, pk, form_name, form, record, success_message):
+    """A form whose cleaned data are the keyword arguments of ``record(order, user=…)``."""
     order = _get_order(request, pk)
 
     def act(data):
-        record(order, user=request.user, text=data["text"])
+        record(order, user=request.user, **data)
         return order
 
-    form = MessageForm(request.POST, field_id=field_id)
     return _form_action(request, order, form_name, form, act, success_message)
 
 
@@ -338,21 +330,26 @@ def _thread_action(request, pk, form_name, field_id, record, success_message):
 @require_POST
 def order_message(request, pk):
     """Staff's answer to the lab's question (sent through the interface or by e-mail)."""
-    return _thread_action(
-        request, pk, "answer_form", "id_message_text", lab_messages.answer, _("Antwort zu %(number)s gespeichert.")
+    return _service_form(
+        request,
+        pk,
+        "answer_form",
+        MessageForm(request.POST),
+        lab_messages.answer,
+        _("Antwort zu %(number)s gespeichert."),
     )
 
 
 @login_required
 @require_POST
 def order_question(request, pk):
-    """A question the lab asked by phone: recorded in the thread, the order on hold."""
-    return _thread_action(
+    """A question the lab asked by phone or e-mail: recorded in the thread, the order on hold."""
+    return _service_form(
         request,
         pk,
         "question_form",
-        "id_question_text",
-        lab_messages.record_phone_question,
+        QuestionForm(request.POST, field_id="id_question_text"),
+        lab_messages.record_staff_question,
         _("Rückfrage des Labors zu %(number)s erfasst."),
     )
 
