@@ -525,6 +525,7 @@ class TestOrders:
         assert set(body["events"][0]) == {"time", "from_status", "to_status", "source", "message"}
         assert body["attempts"] == [
             {
+                "purpose": "order",
                 "number": 1,
                 "started_at": body["attempts"][0]["started_at"],
                 "duration_ms": 120,

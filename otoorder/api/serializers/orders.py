@@ -216,7 +216,7 @@ class OrderEventSerializer(serializers.ModelSerializer):
 class AttemptSerializer(serializers.ModelSerializer):
     class Meta:
         model = Attempt
-        fields = ["number", "started_at", "duration_ms", "outcome", "error", "permanent"]
+        fields = ["purpose", "number", "started_at", "duration_ms", "outcome", "error", "permanent"]
 
 
 class OrderListSerializer(serializers.ModelSerializer):
