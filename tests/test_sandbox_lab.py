@@ -437,3 +437,14 @@ def test_otoport_answers_cancellations_and_asks_its_question_by_file(sandbox, tm
     assert entry["update"].status == "in_production"
     taken = sorted(os.listdir(root / "otoport" / "out" / "taken"))
     assert f"{plain.order_id}-storno-1.cancel.xml" in taken and "7a2b3c4d-0000-4000-8000-0000000000c9.message.xml" in taken
+
+
+def test_dreve_still_answers_for_orders_taken_before_a_restart(sandbox):
+    backend = http_labs(sandbox)["dreve"]
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+    fresh, old = f"DRV-{stamp}-ABCD", "DRV-20200101000000-ABCD"
+
+    assert backend.cancel(cancellation(order_document(), lab_reference=fresh)).status == CancelStatus.ACCEPTED
+    assert backend.poll_status(fresh).status == "cancelled"
+    refused = backend.cancel(cancellation(order_document(order_id="6f1c2d8e-0000-4000-8000-00000000c0aa"), lab_reference=old))
+    assert refused.status == CancelStatus.REFUSED

@@ -179,6 +179,7 @@ class SandboxLab:
             return answer
         parts = path.split("/")
         if method == "POST" and len(parts) == 3 and parts[0] == "orders":
+            self.dreve_recover(unquote(parts[1]))
             if parts[2] == "cancellation":
                 return self.cancellation("dreve", parts[1], headers, _json_answer({"status": "cancelled"}), _refusal_json("message"))
             if parts[2] == "messages":
@@ -219,6 +220,13 @@ class SandboxLab:
 
         return self.remembered(f"{lab}-message", key, take)[0]
 
+    def dreve_recover(self, reference):
+        """An order taken before the sandbox restarted: back into the book from its number."""
+        if self.book.find("dreve", reference) is None:
+            taken = _dreve_taken_at(reference)
+            if taken is not None:
+                self.book.take("dreve", reference, reference, "", taken)
+
     def dreve_status(self, reference):
         """The status from the lab's book (questions, cancellation), else from the time in the
         number: received → in_production → shipped."""
@@ -231,10 +239,8 @@ class SandboxLab:
             if lab_status == "shipped":
                 answer.update(tracking_number=_tracking(order.ref), carrier="DHL")
             return Answer.json(answer)
-        try:
-            _prefix, stamp, _suffix = reference.split("-")
-            taken = datetime.strptime(stamp, STAMP).replace(tzinfo=timezone.utc).timestamp()
-        except ValueError:
+        taken = _dreve_taken_at(reference)
+        if taken is None:
             return Answer.json({"message": "Auftrag unbekannt."}, 404)
         step = self.config.timing("step_seconds")
         stage = 2 if step <= 0 else min(int((time.time() - taken) // step), 2)
@@ -284,6 +290,7 @@ class SandboxLab:
             return Answer.xml(b"<Pong/>")
         parts = path.split("/")
         if method == "POST" and len(parts) == 3 and parts[0] == "orders":
+            self.dreve_recover(unquote(parts[1]))
             if parts[2] == "cancellation":
                 return self.cancellation(
                     "audia",
@@ -429,6 +436,15 @@ class SandboxLab:
                 self.tick()
             except Exception:  # noqa: BLE001 - the sandbox keeps serving whatever one tick did
                 logger.exception("sandbox: background tick failed")
+
+
+def _dreve_taken_at(reference):
+    """When Dreve took the order, from the time stamp in its number ``DRV-<stamp>-<hash>``."""
+    try:
+        _prefix, stamp, _suffix = reference.split("-")
+        return datetime.strptime(stamp, STAMP).replace(tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        return None
 
 
 def _tracking(reference):
