@@ -168,11 +168,12 @@ class TestReferenceData:
         # Every capability the protocol declares, as the backend declares it.
         assert set(standard["capabilities"]) == {*CAPABILITIES, "accepts_attachments"}
         assert standard["capabilities"]["accepts_attachments"] is True
-        assert standard["capabilities"]["supports_cancellation"] is False
+        assert standard["capabilities"]["supports_cancellation"] is True
         assert backends["otofaktur_otoport"]["capabilities"]["supports_inbox"] is True
         assert backends[unavailable_backend]["available"] is False
         portal = backends["audia_easy_order_portal"]
         assert portal["available"] is True and portal["capabilities"]["needs_browser_handoff"] is True
+        assert portal["capabilities"]["supports_cancellation"] is False
         assert set(portal["options_schema"]["properties"]) == {"portal_url", "shared_secret"}
 
     def test_companies_list_and_chain_admin_creates(self, alice, dave, dreve):

@@ -179,10 +179,10 @@ class CommandLineBackend(BaseBackend):
             "cancel_arguments",
             gettext_lazy("Argumente für Stornierungen"),
             kind="list",
-            default=DEFAULT_CANCEL_ARGUMENTS,
+            required=False,
             help_text=gettext_lazy(
                 "Ein Argument pro Zeile. Platzhalter wie oben, dazu {idempotency_key}, {reason}, "
-                "{lab_reference}, {sequence}."
+                "{lab_reference}, {sequence}. Leer: {order_file}, {idempotency_key}, {reason}."
             ),
         ),
     )
@@ -239,15 +239,16 @@ class CommandLineBackend(BaseBackend):
         except ValueError:
             raise OrderRejected(_("Die Bestellung hat keine gültige Kennung (UUID).")) from None
         payload = self.build_payload(request.order)
+        arguments = self.config.get("cancel_arguments") or DEFAULT_CANCEL_ARGUMENTS
         response = self._run(
             self.config["cancel_command"],
             request.order,
             payload,
-            lambda order_file: render_cancel_arguments(self.config["cancel_arguments"], request, order_file),
+            lambda order_file: render_cancel_arguments(arguments, request, order_file),
         )
         summary = {
             "executable": self.config["cancel_command"],
-            "arguments": len(self.config["cancel_arguments"]),
+            "arguments": len(arguments),
             "idempotency_key": request.idempotency_key,
             "exit_code": response.returncode,
         }
@@ -310,7 +311,7 @@ class CommandLineBackend(BaseBackend):
 
     @classmethod
     def clean_options(cls, config):
-        if not config.get("cancel_command") and list(config.get("cancel_arguments") or DEFAULT_CANCEL_ARGUMENTS) != DEFAULT_CANCEL_ARGUMENTS:
+        if config.get("cancel_arguments") and not config.get("cancel_command"):
             raise ValidationError(
                 {"cancel_arguments": _("Argumente für Stornierungen gelten nur zusammen mit einem Programm für Stornierungen.")}
             )

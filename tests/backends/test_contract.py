@@ -27,6 +27,7 @@ message saying what to add (``SPECIAL_OPTIONS``, ``error_cases``).
 import asyncio
 import hashlib
 import io
+import json
 import os
 import socket
 from dataclasses import dataclass, fields, is_dataclass, replace
@@ -140,13 +141,15 @@ SPECIAL_OPTIONS = {
     "otofaktur_otoport": {"outbox_dir": "otoport/out", "inbox_dir": "otoport/in"},
     "command_line": {"executable": str(DEMO_PROGRAM), "arguments": ["--mode", "ok", "{order_file}"]},
 }
-#: Options that turn on an optional channel (a cancel program), for the cancellation tests.
-CANCEL_OPTIONS = {
-    "command_line": {
-        "cancel_command": str(DEMO_PROGRAM),
-        "cancel_arguments": ["--mode", "ok", "{order_file}", "{idempotency_key}", "{reason}"],
-    },
-}
+def cancel_options(key, setting):
+    """Options that turn on an optional channel (a cancel program), for the cancellation tests."""
+    if key == "command_line":
+        record = str(setting.tmp_path / "cancel-record.jsonl")
+        return {
+            "cancel_command": str(DEMO_PROGRAM),
+            "cancel_arguments": ["--record", record, "--mode", "ok", "{order_file}", "{idempotency_key}", "{reason}"],
+        }
+    return {}
 
 
 def generic_value(option, setting):
@@ -587,7 +590,7 @@ def message_keys():
 
 
 def make_cancelling(key, setting, **overrides):
-    return make(key, setting, **{**CANCEL_OPTIONS.get(key, {}), **overrides})
+    return make(key, setting, **{**cancel_options(key, setting), **overrides})
 
 
 def arrived(key, setting, backend, idempotency_key):
@@ -600,7 +603,9 @@ def arrived(key, setting, backend, idempotency_key):
         names = os.listdir(setting.tmp_path / "exchange" / "otoport" / "out")
         return len(names) == 1 and names[0].startswith(idempotency_key)
     if key == "command_line":
-        return True  # the program's argv is checked in tests/backends/test_command_line_cancel.py
+        record = setting.tmp_path / "cancel-record.jsonl"
+        runs = [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines()]
+        return len(runs) == 1 and idempotency_key in runs[0]["argv"]
     raise AssertionError(f"the contract test does not know where {key!r} delivers: teach arrived()")
 
 
@@ -635,8 +640,7 @@ def test_answers_to_questions_reach_the_lab_under_the_messages_id(key, setting):
     message = message_document(document_for("one ear", setting))
     result = backend.send_message(message)
     assert isinstance(result, MessageResult) and result.message.strip()
-    if key != "command_line":
-        assert arrived(key, setting, backend, message.message_id)
+    assert arrived(key, setting, backend, message.message_id)
 
 
 def cancel_error_cases(key, setting):

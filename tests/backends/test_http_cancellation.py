@@ -150,6 +150,14 @@ def test_a_refusal_answered_with_409_is_a_refusal_not_an_error(http_lab, name):
     assert result.lab_message == "Otoplastik bereits versandt"
 
 
+@pytest.mark.parametrize("reply", [Reply.status(409), Reply.json({"message": "Auftrag gesperrt"}, status=409), Reply.text("Konflikt", status=409)])
+def test_a_409_that_is_no_refusal_of_the_format_is_a_permanent_error(http_lab, reply):
+    http_lab.script(reply)
+
+    with pytest.raises(PermanentError, match="HTTP 409"):
+        dreve(http_lab).cancel(request())
+
+
 def test_dreve_202_leaves_the_answer_to_the_status_poll(http_lab):
     http_lab.script(Reply.empty(202))
 

@@ -339,7 +339,6 @@ class LabChannelMixin:
     supports_cancellation = True
     supports_lab_messages = True
 
-
     #: Path below the endpoint of one order (``{ref}``: the lab's number, else our UUID).
     order_path = "orders/{ref}"
     #: Below ``order_path``: where a cancellation request and a message are POSTed.
@@ -436,7 +435,10 @@ class LabChannelMixin:
             **payload.summary,
         }
         raw = response_text(response)
-        if response.status_code == 202 or is_empty(response):
+        refusal_status = response.status_code in self.refusal_statuses
+        if refusal_status and is_empty(response):
+            self.raise_for_status(response)
+        if not refusal_status and (response.status_code == 202 or is_empty(response)):
             if self.has_return_channel:
                 return CancelResult(
                     CancelStatus.PENDING,
@@ -450,9 +452,18 @@ class LabChannelMixin:
                 request_summary=summary,
                 raw_response=raw,
             )
-        word, lab_message = self.read_cancel_answer(response)
+        try:
+            word, lab_message = self.read_cancel_answer(response)
+        except PermanentError:
+            if refusal_status:
+                self.raise_for_status(response)  # a plain 409 error: the lab's message, permanent
+            raise
         status = self.cancel_answers.get(word.lower())
+        if status == CancelStatus.ACCEPTED and refusal_status:
+            status = None  # "cancelled" with a conflict status is no answer of the format
         if status is None:
+            if refusal_status:
+                self.raise_for_status(response)
             raise self.unreadable_answer(response, f"cancellation answer {word!r}")
         lab_message = lab_message[:LAB_MESSAGE_CHARS]
         if status == CancelStatus.ACCEPTED:
