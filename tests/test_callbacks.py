@@ -187,6 +187,7 @@ def test_eggers_acceptance_of_a_cancellation_cancels_the_order(client, egger, or
 
 
 def test_eggers_refusal_of_a_cancellation_is_recorded_with_its_reason(client, egger, order):
+    lifecycle.set_status(order, OrderStatus.CANCEL_REQUESTED, source="staff")
     change = {**egger_order(order), "sequence": "1"}
 
     response = post(
