@@ -168,11 +168,12 @@ class TestReferenceData:
         # Every capability the protocol declares, as the backend declares it.
         assert set(standard["capabilities"]) == {*CAPABILITIES, "accepts_attachments"}
         assert standard["capabilities"]["accepts_attachments"] is True
-        assert standard["capabilities"]["supports_cancellation"] is False
+        assert standard["capabilities"]["supports_cancellation"] is True
         assert backends["otofaktur_otoport"]["capabilities"]["supports_inbox"] is True
         assert backends[unavailable_backend]["available"] is False
         portal = backends["audia_easy_order_portal"]
         assert portal["available"] is True and portal["capabilities"]["needs_browser_handoff"] is True
+        assert portal["capabilities"]["supports_cancellation"] is False
         assert set(portal["options_schema"]["properties"]) == {"portal_url", "shared_secret"}
 
     def test_companies_list_and_chain_admin_creates(self, alice, dave, dreve):
@@ -525,6 +526,7 @@ class TestOrders:
         assert set(body["events"][0]) == {"time", "from_status", "to_status", "source", "message"}
         assert body["attempts"] == [
             {
+                "purpose": "order",
                 "number": 1,
                 "started_at": body["attempts"][0]["started_at"],
                 "duration_ms": 120,
@@ -568,12 +570,15 @@ class TestOrders:
         assert response.json()["status"] == "cancelled"
         assert response.json()["events"][-1]["message"] == "Kunde verzichtet"
 
-    def test_cancel_while_sending_is_409(self, alice, transaction_obj, dreve, dreve_supplier):
+    def test_cancel_while_sending_is_parked_then_shipped_is_409(self, alice, transaction_obj, dreve, dreve_supplier):
+        """Being sent: 202, the cancellation follows when the send ends (tests/test_cancellation.py);
+        a second one, or an order the lab has shipped, is not cancellable (409)."""
         order = place(transaction_obj, dreve, dreve_supplier, alice)
         lifecycle.set_status(order, OrderStatus.SENDING, source=EventSource.WORKER)
         response = client_for(alice).post(f"/api/v1/orders/{order.pk}/cancel/")
-        assert response.status_code == 409
-        assert response.json()["code"] == "invalid_status"
+        assert (response.status_code, response.json()["status"]) == (202, "sending")
+        response = client_for(alice).post(f"/api/v1/orders/{order.pk}/cancel/")
+        assert (response.status_code, response.json()["code"]) == (409, "not_cancellable")
         order.refresh_from_db()
         assert order.status == OrderStatus.SENDING
 

@@ -20,6 +20,7 @@ from otoorder.backends.opentrans import OPENTRANS_NS
 from otoorder.orders import lifecycle, services
 from otoorder.orders.choices import OrderStatus
 from otoorder.orders.models import CallbackReceipt, EarmouldOrder
+from otoorder.sandbox import egger as egger_lab
 from tests import factories as f
 from tests.factories import bte_item
 from tests.schemas import opentrans_examples
@@ -154,6 +155,49 @@ def test_dispatchnotification_ships_the_order_with_tracking(client, egger, order
     event = order.events.last()
     assert (event.from_status, event.to_status) == ("confirmed", "shipped")
     assert event.data["dispatchnotification_id"] == "39076516"
+
+
+def egger_order(order):
+    """What the sandbox's egger module knows of ``order`` to write its answers."""
+    return {"order_id": order.number, "order_uuid": str(order.pk), "buyer_id": "B-1", "items": 1}
+
+
+def test_a_question_from_egger_puts_the_order_on_hold(client, egger, order):
+    assert post(client, egger, orderresponse(order.number)).status_code == 200
+    body = egger_lab.question(egger_order(order), SUPPLIER_ORDER_ID, "Abdruck rechts unvollständig – neu abformen?", "Q-3")
+
+    response = post(client, egger, body)
+
+    assert response.status_code == 200, response.content
+    order.refresh_from_db()
+    assert order.status == OrderStatus.ON_HOLD
+    assert order.events.last().source == "lab"
+
+
+def test_eggers_acceptance_of_a_cancellation_cancels_the_order(client, egger, order):
+    assert post(client, egger, orderresponse(order.number)).status_code == 200
+    lifecycle.set_status(order, OrderStatus.CANCEL_REQUESTED, source="staff")
+    change = {**egger_order(order), "sequence": "1"}
+
+    response = post(client, egger, egger_lab.cancellation_answer(change, SUPPLIER_ORDER_ID, accepted=True))
+
+    assert response.status_code == 200, response.content
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+
+
+def test_eggers_refusal_of_a_cancellation_is_recorded_with_its_reason(client, egger, order):
+    lifecycle.set_status(order, OrderStatus.CANCEL_REQUESTED, source="staff")
+    change = {**egger_order(order), "sequence": "1"}
+
+    response = post(
+        client, egger, egger_lab.cancellation_answer(change, SUPPLIER_ORDER_ID, accepted=False, reason="bereits in Fertigung")
+    )
+
+    assert response.status_code == 200, response.content
+    order.refresh_from_db()
+    assert order.status != OrderStatus.CANCELLED
+    assert any("bereits in Fertigung" in event.message for event in order.events.all())
 
 
 def test_one_notice_ships_several_orders(client, egger, order, transaction_obj, dreve, dreve_supplier, alice):

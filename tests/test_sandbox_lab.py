@@ -1,9 +1,11 @@
 """The sandbox lab of ``make run``, in-process on a free port, driven by the real backends."""
 
 import html
+import os
 import json
 import re
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -12,17 +14,18 @@ import requests
 from otoorder.backends import opentrans, signing
 from otoorder.backends.audia_easy_order import AudiaEasyOrderBackend
 from otoorder.backends.command_line import CommandLineBackend
-from otoorder.backends.document import ScanDocument
+from otoorder.backends.document import CancellationDocument, MessageDocument, ScanDocument
 from otoorder.backends.dreve_smartorder import DreveSmartOrderBackend
 from otoorder.backends.egger_erp import EggerErpBackend
 from otoorder.backends.hoerluchs_partner import HoerluchsPartnerBackend
 from otoorder.backends.otofaktur_otoport import OtofakturOtoportBackend
-from otoorder.backends.result import ResultStatus
+from otoorder.backends.result import CancelStatus, ResultStatus
 from otoorder.backends.transports.files import ROOT_ENV
 from otoorder.backends.transports.subprocess import ALLOWLIST_ENV
 from otoorder.orders import dispatch, services
 from otoorder.orders.documents import build_document
 from otoorder.orders.models import EarmouldOrder
+from otoorder.sandbox.book import DEFAULT_QUESTION, REFUSAL
 from otoorder.sandbox.config import SandboxConfig, write_config
 from otoorder.sandbox.server import SandboxLab
 from tests import factories as f
@@ -292,3 +295,156 @@ def test_portal_hand_off_page_and_bestellen(sandbox, live_server, transaction_ob
     assert order.external_reference == "AUP-" + str(order.pk)[:8].upper()
     assert order.lab_properties["right"]["style"] == "shell"
     assert order.lab_properties["left"]["surface_finish"] == "lackiert"
+
+
+# --- after the order: cancellations and questions (the issue's point 8) -----------------------
+
+def cancellation(document, lab_reference="", sequence=1):
+    return CancellationDocument(
+        order=document,
+        idempotency_key=f"{document.order_id}-storno-{sequence}",
+        sequence=sequence,
+        reason="Kunde verzichtet",
+        requested_at=datetime.now(timezone.utc),
+        lab_reference=lab_reference,
+    )
+
+
+def answer(document, lab_reference="", in_reply_to=""):
+    return MessageDocument(
+        order=document,
+        message_id="7a2b3c4d-0000-4000-8000-0000000000c9",
+        text="Bitte mit kürzerem Gehörgangsteil fertigen.",
+        author="Alice Akustik",
+        sent_at=datetime.now(timezone.utc),
+        lab_reference=lab_reference,
+        in_reply_to=in_reply_to,
+    )
+
+
+def http_labs(sandbox):
+    return {
+        "dreve": DreveSmartOrderBackend({"endpoint_url": f"{sandbox.url}/dreve/api/v1", "api_key": "dreve-key"}),
+        "hoerluchs": HoerluchsPartnerBackend({"endpoint_url": f"{sandbox.url}/hoerluchs/api", "username": "hl", "password": "hl-pw"}),
+        "audia": AudiaEasyOrderBackend({"endpoint_url": f"{sandbox.url}/audia/api", "username": "audia", "password": "audia-pw"}),
+    }
+
+
+@pytest.mark.parametrize("name", ["dreve", "hoerluchs", "audia"])
+def test_http_labs_accept_a_cancellation_before_production_and_refuse_it_after(sandbox, name):
+    backend = http_labs(sandbox)[name]
+    first = order_document(order_id="6f1c2d8e-0000-4000-8000-00000000c001")
+    second = order_document(order_id="6f1c2d8e-0000-4000-8000-00000000c002")
+    reference = backend.send(first).external_reference
+    backend.send(second)
+
+    accepted = backend.cancel(cancellation(first, lab_reference=reference))
+    assert accepted.status == CancelStatus.ACCEPTED
+    # Repeated under the same key: the same answer, still one cancellation.
+    assert backend.cancel(cancellation(first, lab_reference=reference)).status == CancelStatus.ACCEPTED
+
+    sandbox.config._data["timing"]["step_seconds"] = 0  # everything is in production now
+    refused = backend.cancel(cancellation(second))  # by our UUID: the lab knows it from the key
+    assert refused.status == CancelStatus.REFUSED
+    assert refused.lab_message == REFUSAL
+    with pytest.raises(Exception, match="HTTP 404"):
+        backend.cancel(cancellation(order_document(order_id="6f1c2d8e-0000-4000-8000-00000000c0ff")))
+
+
+def test_dreve_reports_the_cancellation_in_its_poll(sandbox):
+    backend = http_labs(sandbox)["dreve"]
+    reference = backend.send(order_document()).external_reference
+    backend.cancel(cancellation(order_document(), lab_reference=reference))
+
+    update = backend.poll_status(reference)
+
+    assert (update.status, update.cancellation) == ("cancelled", "accepted")
+
+
+def test_dreve_asks_its_question_and_resumes_after_the_answer(sandbox):
+    backend = http_labs(sandbox)["dreve"]
+    document = order_document(notes="Rückfrage: Ist die Zusatzbohrung wirklich 2 mm?")
+    reference = backend.send(document).external_reference
+    sandbox.config._data["timing"]["step_seconds"] = 3600
+
+    held = backend.poll_status(reference)
+    assert held.status == "on_hold"
+    assert held.lab_text == "Ist die Zusatzbohrung wirklich 2 mm?"
+    assert held.lab_message_id.startswith("Q-")
+    assert backend.poll_status(reference).status == "on_hold"  # it waits for the answer
+
+    result = backend.send_message(answer(document, lab_reference=reference, in_reply_to=held.lab_message_id))
+    assert result.external_reference.startswith("MSG-")
+
+    assert backend.poll_status(reference).status == "in_production"
+
+
+def test_an_empty_rueckfrage_gets_the_sandboxs_own_question(sandbox):
+    backend = http_labs(sandbox)["dreve"]
+    reference = backend.send(order_document(notes="Rückfrage:")).external_reference
+
+    assert backend.poll_status(reference).lab_text == DEFAULT_QUESTION
+
+
+def test_egger_answers_the_orderchange_and_pushes_nothing_for_a_cancelled_order(sandbox, http_lab):
+    http_lab.script(Reply.empty(200), repeat=True)
+    sandbox.config._data["otoorder_url"] = http_lab.url
+    sandbox.config._data["timing"]["egger_confirm_seconds"] = 3600
+    backend = EggerErpBackend(
+        {"endpoint_url": f"{sandbox.url}/egger/erp", "username": "egger", "password": "egger-pw", "buyer_id": "AKU-1", "shared_secret": "egger-secret"}
+    )
+    first = order_document(order_id="6f1c2d8e-0000-4000-8000-00000000e001", order_number="OT-2026-000501")
+    second = order_document(order_id="6f1c2d8e-0000-4000-8000-00000000e002", order_number="OT-2026-000502")
+    backend.send(first)
+    backend.send(second)
+
+    assert backend.cancel(cancellation(first)).status == CancelStatus.ACCEPTED
+    sandbox.config._data["timing"]["step_seconds"] = 0
+    refused = backend.cancel(cancellation(second))
+    assert (refused.status, refused.lab_message) == (CancelStatus.REFUSED, REFUSAL)
+
+    assert sandbox.run_pushes(now=time.time() + 7200) == 1  # the second order's confirmation only
+    [push] = http_lab.requests_to(f"/api/v1/callbacks/{EGGER_DEFINITION}/")
+    assert EggerErpBackend.parse_callback(push.body)[0]["order_number"] == "OT-2026-000502"
+
+
+def test_otoport_answers_cancellations_and_asks_its_question_by_file(sandbox, tmp_path, monkeypatch):
+    root = tmp_path / "exchange"
+    monkeypatch.setenv(ROOT_ENV, str(root))
+    sandbox.config._data["otoport"] = {"outbox": str(root / "otoport" / "out"), "inbox": str(root / "otoport" / "in")}
+    sandbox.config._data["timing"]["step_seconds"] = 3600
+    backend = OtofakturOtoportBackend({"outbox_dir": "otoport/out", "inbox_dir": "otoport/in"})
+    plain = order_document(order_id="6f1c2d8e-0000-4000-8000-00000000f001")
+    asking = order_document(order_id="6f1c2d8e-0000-4000-8000-00000000f002", notes="Rückfrage: Schale oder Halbschale?")
+    backend.send(plain)
+    backend.send(asking)
+    sandbox.otoport.tick()
+    updates = {entry["order_id"]: entry["update"] for entry in backend.read_inbox()}
+    assert updates[plain.order_id].status == "confirmed"
+    assert (updates[asking.order_id].status, updates[asking.order_id].lab_text) == ("on_hold", "Schale oder Halbschale?")
+
+    assert backend.cancel(cancellation(plain)).status == CancelStatus.PENDING
+    backend.send_message(answer(asking))
+    sandbox.otoport.tick()
+    updates = {entry["order_id"]: entry["update"] for entry in backend.read_inbox()}
+    assert (updates[plain.order_id].status, updates[plain.order_id].cancellation) == ("cancelled", "accepted")
+    assert updates[asking.order_id].status == "in_production"
+
+    backend.cancel(cancellation(asking))  # in production by now: refused
+    sandbox.otoport.tick()
+    [entry] = backend.read_inbox()
+    assert (entry["update"].cancellation, entry["update"].lab_text) == ("refused", REFUSAL)
+    assert entry["update"].status == "in_production"
+    taken = sorted(os.listdir(root / "otoport" / "out" / "taken"))
+    assert f"{plain.order_id}-storno-1.cancel.xml" in taken and "7a2b3c4d-0000-4000-8000-0000000000c9.message.xml" in taken
+
+
+def test_dreve_still_answers_for_orders_taken_before_a_restart(sandbox):
+    backend = http_labs(sandbox)["dreve"]
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+    fresh, old = f"DRV-{stamp}-ABCD", "DRV-20200101000000-ABCD"
+
+    assert backend.cancel(cancellation(order_document(), lab_reference=fresh)).status == CancelStatus.ACCEPTED
+    assert backend.poll_status(fresh).status == "cancelled"
+    refused = backend.cancel(cancellation(order_document(order_id="6f1c2d8e-0000-4000-8000-00000000c0aa"), lab_reference=old))
+    assert refused.status == CancelStatus.REFUSED

@@ -10,7 +10,7 @@ import logging
 
 from django.db import transaction as db_transaction
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -18,7 +18,8 @@ from rest_framework.views import APIView
 
 from branches.models import Branch, InterfaceDefinition
 from otoorder.backends import registry
-from otoorder.orders import queries, services
+from otoorder.orders import lab_messages, queries, services
+from otoorder.orders.choices import OrderStatus
 from otoorder.orders.models import EarmouldOrder, OrderEvent
 from otoorder.transactions.models import Customer, Transaction, TransactionTemplate
 from suppliers.models import Company, Supplier
@@ -227,14 +228,66 @@ class OrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         order = services.confirm_manual_order(self.get_object(), user=request.user)
         return Response(self._detail(order))
 
-    @extend_schema(request=s.CancelSerializer, responses={200: s.OrderSerializer, 409: ERROR}, summary="Stornieren")
+    @extend_schema(
+        request=s.CancelSerializer,
+        responses={
+            200: OpenApiResponse(s.OrderSerializer, description="Not yet at a lab: cancelled at once (`cancelled`)."),
+            202: OpenApiResponse(
+                s.OrderSerializer,
+                description=(
+                    "At a lab: the cancellation is requested (`cancel_requested`; the lab's answer follows) or, "
+                    "where the interface cannot carry it, staff must report it (`cancel_to_report`). An order "
+                    "being sent (`sending`) keeps its status: the cancellation follows when the send ends."
+                ),
+            ),
+            409: OpenApiResponse(ERROR, description="`not_cancellable`: the order's status allows no cancellation."),
+        },
+        summary="Stornieren",
+    )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         order = self.get_object()
         serializer = s.CancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         order = services.cancel(order, user=request.user, reason=serializer.validated_data.get("reason", ""))
-        return Response(self._detail(order))
+        code = status.HTTP_200_OK if order.status == OrderStatus.CANCELLED else status.HTTP_202_ACCEPTED
+        return Response(self._detail(order), status=code)
+
+    @extend_schema(
+        methods=["GET"],
+        request=None,
+        responses={200: s.OrderMessageSerializer(many=True)},
+        summary="Nachrichten mit dem Labor (Rückfragen und Antworten)",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=s.OrderMessageCreateSerializer,
+        responses={
+            202: OpenApiResponse(
+                s.OrderMessageSerializer,
+                description="The answer is queued for the lab (interface or e-mail); `delivery` tells how far it got.",
+            ),
+            409: OpenApiResponse(
+                ERROR, description="`no_question`: only an order on hold or with a question of the lab takes an answer."
+            ),
+        },
+        summary="Antwort an das Labor",
+    )
+    @action(detail=True, methods=["get", "post"])
+    def messages(self, request, pk=None):
+        """The thread of an order; POST answers the lab's question (``text``, at most 2000 characters).
+
+        Reading the thread does not mark the lab's messages read; the order page does.
+        """
+        order = self.get_object()
+        if request.method == "GET":
+            thread = lab_messages.thread(order)
+            return Response(s.OrderMessageSerializer(thread, many=True).data)
+        serializer = s.OrderMessageCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        message = lab_messages.answer(order, user=request.user, text=serializer.validated_data["text"])
+        message = lab_messages.thread(order).get(pk=message.pk)
+        return Response(s.OrderMessageSerializer(message).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         request=lifecycle_api.ReceiveSerializer,

@@ -6,6 +6,11 @@ the earmould properties as audia confirms them ("Bestelldaten").
 * answer ``<EasyOrderResponse>`` with ``<OrderNumber>`` and ``<Bestelldaten>`` → *confirmed*,
   the properties per ear in ``DispatchResult.data["properties"]``; an empty 2xx → *ordered*;
 * error answers ``<EasyOrderError><Message>…</Message></EasyOrderError>`` (or JSON);
+* ``POST <endpoint_url>/orders/<ref>/cancellation`` with ``<EasyOrderCancellation>``
+  (Idempotency-Key: the cancellation's key) → ``<EasyOrderCancellationResponse>`` with
+  ``<Status>cancelled|refused</Status>`` and audia's ``<Message>``;
+* ``POST <endpoint_url>/orders/<ref>/messages`` with ``<EasyOrderMessage>`` (Idempotency-Key:
+  the message's id): staff's answer to a question audia asked by phone or mail;
 * ``GET <endpoint_url>/ping`` for "Verbindung testen".
 
 Wire format: ``docs/interfaces/audia_easy_order.md``.
@@ -21,11 +26,13 @@ from .transports.http import (
     BASIC_AUTH_OPTIONS,
     BasicAuthHttpBackend,
     HttpRequest,
+    LabChannelMixin,
     endpoint_option,
     json_message,
 )
 
 FORMAT_VERSION = "1"
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 XML_CONTENT_TYPE = "application/xml; charset=utf-8"
 
 #: audia's statuses → our order statuses.
@@ -93,7 +100,8 @@ def _add(parent, tag, value, **attributes):
     if value is None or value == "":
         return None
     element = etree.SubElement(parent, tag, {k: str(v) for k, v in attributes.items() if v})
-    element.text = str(value)
+    # A stray control character in a note or reason must not break the document.
+    element.text = _XML_ILLEGAL.sub("", str(value))
     return element
 
 
@@ -162,7 +170,7 @@ def properties_of(root):
     return properties
 
 
-class AudiaEasyOrderBackend(BasicAuthHttpBackend):
+class AudiaEasyOrderBackend(LabChannelMixin, BasicAuthHttpBackend):
     key = "audia_easy_order"
     label = "Audia Easy Order"
     description = gettext_lazy(
@@ -199,6 +207,55 @@ class AudiaEasyOrderBackend(BasicAuthHttpBackend):
             body=body,
             summary={"bytes": len(body), "items": len(document.items)},
         )
+
+    def cancellation_payload(self, request):
+        root = etree.Element("EasyOrderCancellation", version=FORMAT_VERSION)
+        _add(root, "IdempotencyKey", request.idempotency_key)
+        _add(root, "OrderId", request.order.order_id)
+        _add(root, "OrderNumber", request.order.order_number)
+        _add(root, "LabOrderNumber", request.lab_reference)
+        _add(root, "Sequence", request.sequence)
+        _add(root, "RequestedAt", request.requested_at.isoformat())
+        _add(root, "Reason", request.reason)
+        body = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+        return HttpRequest(
+            url=self.order_url(request.order.order_id, request.lab_reference, self.cancel_path),
+            headers={"Content-Type": XML_CONTENT_TYPE},
+            body=body,
+            summary={"bytes": len(body)},
+        )
+
+    def read_cancel_answer(self, response):
+        root = self.parse_xml(response)
+        if root is None or root.tag != "EasyOrderCancellationResponse":
+            raise self.unreadable_answer(response, "no EasyOrderCancellationResponse")
+        return _text(root, "Status"), _text(root, "Message")
+
+    def message_payload(self, message):
+        root = etree.Element("EasyOrderMessage", version=FORMAT_VERSION)
+        _add(root, "MessageId", message.message_id)
+        _add(root, "OrderId", message.order.order_id)
+        _add(root, "OrderNumber", message.order.order_number)
+        _add(root, "LabOrderNumber", message.lab_reference)
+        _add(root, "InReplyTo", message.in_reply_to)
+        _add(root, "Author", message.author)
+        _add(root, "SentAt", message.sent_at.isoformat())
+        _add(root, "Text", message.text)
+        body = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+        return HttpRequest(
+            url=self.order_url(message.order.order_id, message.lab_reference, self.message_path),
+            headers={"Content-Type": XML_CONTENT_TYPE},
+            body=body,
+            summary={"bytes": len(body)},
+        )
+
+    def read_message_answer(self, response):
+        if not response.content.strip():
+            return ""
+        root = self.parse_xml(response)
+        if root is None or root.tag != "EasyOrderMessageResponse":
+            raise self.unreadable_answer(response, "no EasyOrderMessageResponse")
+        return _text(root, "MessageId")[:100]
 
     def parse_result(self, response, payload, document):
         if not response.content.strip():

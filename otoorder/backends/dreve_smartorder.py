@@ -4,7 +4,13 @@
   ``Idempotency-Key: <order uuid>``; an empty 2xx means *ordered*, a 2xx with
   ``{"order_number": …, "status": …}`` means *confirmed*;
 * ``GET <endpoint_url>/orders/<order_number>`` reports the lab's status, normalised
-  through ``STATUS_TABLE``;
+  through ``STATUS_TABLE``: ``on_hold`` with the lab's ``question`` (Rückfrage),
+  ``cancelled``, and ``cancellation: refused`` with ``cancellation_message``;
+* ``POST <endpoint_url>/orders/<ref>/cancellation`` (Idempotency-Key: the cancellation's
+  key) → ``{"status": "cancelled"}``, ``{"status": "refused", "message": …}`` or 202 (the
+  answer follows in the status poll);
+* ``POST <endpoint_url>/orders/<ref>/messages`` (Idempotency-Key: the message's id): staff's
+  answer to a question;
 * ``GET <endpoint_url>/ping`` for "Verbindung testen".
 
 Wire format: ``docs/interfaces/dreve_smartorder.md``.
@@ -16,9 +22,17 @@ from urllib.parse import quote
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .labstatus import StatusTable, StatusUpdate
+from .labstatus import CANCELLATION_ACCEPTED, CANCELLATION_REFUSED, StatusTable, StatusUpdate
 from .options import Option
-from .transports.http import HttpBackend, HttpRequest, endpoint_option, json_bytes, response_text
+from .transports.http import (
+    LAB_MESSAGE_CHARS,
+    HttpBackend,
+    HttpRequest,
+    LabChannelMixin,
+    endpoint_option,
+    json_bytes,
+    response_text,
+)
 
 FORMAT_VERSION = "1"
 
@@ -31,8 +45,12 @@ STATUS_TABLE = StatusTable(
         "in_production": "in_production",
         "shipped": "shipped",
         "rejected": "rejected_by_lab",
+        "on_hold": "on_hold",
+        "cancelled": "cancelled",
     }
 )
+#: How much of a lab's question or reason is kept (the order's message thread shows it).
+LAB_TEXT_CHARS = 2000
 
 
 def order_body(document):
@@ -61,7 +79,7 @@ def order_body(document):
     }
 
 
-class DreveSmartOrderBackend(HttpBackend):
+class DreveSmartOrderBackend(LabChannelMixin, HttpBackend):
     key = "dreve_smartorder"
     label = "Dreve SmartOrder"
     description = gettext_lazy(
@@ -106,15 +124,41 @@ class DreveSmartOrderBackend(HttpBackend):
         lab_status = str(answer.get("status") or "").strip()
         tracking = str(answer.get("tracking_number") or "").strip()
         status = STATUS_TABLE.normalise(lab_status)
+        lab_text, lab_message_id, cancellation = "", "", ""
+        if status == "on_hold":
+            lab_text = _text(answer.get("question"), LAB_TEXT_CHARS)
+            lab_message_id = _text(answer.get("question_id"), 100)
+        elif status == "cancelled":
+            cancellation = CANCELLATION_ACCEPTED
+            lab_text = _text(answer.get("cancellation_message"), LAB_TEXT_CHARS)
+        elif _text(answer.get("cancellation"), 20).lower() == CANCELLATION_REFUSED:
+            cancellation = CANCELLATION_REFUSED
+            lab_text = _text(answer.get("cancellation_message") or answer.get("message"), LAB_TEXT_CHARS)
+        message = _status_message(status, lab_status, tracking, _text(answer.get("message"), LAB_MESSAGE_CHARS))
+        if cancellation == CANCELLATION_REFUSED:
+            refusal = _("Das Labor lehnt die Stornierung ab.")
+            if lab_text:
+                refusal = _("Das Labor lehnt die Stornierung ab: %(message)s") % {"message": lab_text[:LAB_MESSAGE_CHARS]}
+            message = f"{refusal} {message}"
         return StatusUpdate(
             status=status,
             external_status=lab_status,
             external_reference=str(answer.get("order_number") or external_reference),
             tracking_number=tracking,
-            message=_status_message(status, lab_status, tracking, str(answer.get("message") or "").strip()),
+            message=message,
             raw_response=response_text(response),
             data={"carrier": answer["carrier"]} if answer.get("carrier") else {},
+            cancellation=cancellation,
+            lab_text=lab_text,
+            lab_message_id=lab_message_id,
         )
+
+
+def _text(value, limit):
+    """A lab's free text as a bounded string (a number or null in its JSON included)."""
+    if value is None or isinstance(value, (dict, list)):
+        return ""
+    return str(value).strip()[:limit]
 
 
 def _status_message(status, lab_status, tracking, lab_message):
@@ -132,5 +176,7 @@ def _status_message(status, lab_status, tracking, lab_message):
         "in_production": _("Beim Labor in Fertigung."),
         "shipped": _("Vom Labor versandt."),
         "rejected_by_lab": _("Vom Labor abgelehnt."),
+        "on_hold": _("Rückfrage des Labors."),
+        "cancelled": _("Vom Labor storniert."),
     }
     return messages[status]

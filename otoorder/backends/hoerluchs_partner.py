@@ -4,6 +4,10 @@
   ``Idempotency-Key: <order uuid>``: part ``order`` is the order as JSON, each scan of a
   digital impression is one further part ``scan`` with its file name;
 * answer ``{"auftragsnummer": "…"}`` → *confirmed*, an empty 2xx → *ordered*;
+* ``POST <endpoint_url>/auftraege/<ref>/stornierung`` (Idempotency-Key: the cancellation's
+  key, ``{"grund": …}``) → ``{"status": "storniert"}`` or ``{"status": "abgelehnt",
+  "meldung": …}``; ``POST <endpoint_url>/auftraege/<ref>/nachrichten`` (Idempotency-Key: the
+  message's id): staff's answer to a question the lab asked by phone or mail;
 * ``GET <endpoint_url>/ping`` for "Verbindung testen".
 
 Wire format: ``docs/interfaces/hoerluchs_partner.md``.
@@ -11,12 +15,15 @@ Wire format: ``docs/interfaces/hoerluchs_partner.md``.
 
 from django.utils.translation import gettext_lazy
 
+from .result import CancelStatus
+
 from .base import scan_content
 from .labstatus import StatusTable
 from .transports.http import (
     BASIC_AUTH_OPTIONS,
     BasicAuthHttpBackend,
     HttpRequest,
+    LabChannelMixin,
     endpoint_option,
     json_bytes,
 )
@@ -120,7 +127,7 @@ def order_body(document, scans=()):
     }
 
 
-class HoerluchsPartnerBackend(BasicAuthHttpBackend):
+class HoerluchsPartnerBackend(LabChannelMixin, BasicAuthHttpBackend):
     key = "hoerluchs_partner"
     label = "Hörluchs-Partner Bestell-System"
     description = gettext_lazy(
@@ -133,6 +140,55 @@ class HoerluchsPartnerBackend(BasicAuthHttpBackend):
     )
     accepts_scans = True
     status_table = STATUS_TABLE
+    order_path = "auftraege/{ref}"
+    cancel_path = "stornierung"
+    message_path = "nachrichten"
+    cancel_answers = {"storniert": CancelStatus.ACCEPTED, "abgelehnt": CancelStatus.REFUSED}
+
+    def cancellation_payload(self, request):
+        body = json_bytes(
+            {
+                "storno_id": request.idempotency_key,
+                "bestell_id": request.order.order_id,
+                "bestellnummer": request.order.order_number,
+                "auftragsnummer": request.lab_reference,
+                "laufnummer": request.sequence,
+                "grund": request.reason,
+                "angefragt_am": request.requested_at.isoformat(),
+            }
+        )
+        return HttpRequest(
+            url=self.order_url(request.order.order_id, request.lab_reference, self.cancel_path),
+            headers={"Content-Type": "application/json; charset=utf-8"},
+            body=body,
+            summary={"bytes": len(body)},
+        )
+
+    def message_payload(self, message):
+        body = json_bytes(
+            {
+                "nachricht_id": message.message_id,
+                "bestell_id": message.order.order_id,
+                "bestellnummer": message.order.order_number,
+                "auftragsnummer": message.lab_reference,
+                "antwort_auf": message.in_reply_to,
+                "autor": message.author,
+                "text": message.text,
+                "gesendet_am": message.sent_at.isoformat(),
+            }
+        )
+        return HttpRequest(
+            url=self.order_url(message.order.order_id, message.lab_reference, self.message_path),
+            headers={"Content-Type": "application/json; charset=utf-8"},
+            body=body,
+            summary={"bytes": len(body)},
+        )
+
+    def read_message_answer(self, response):
+        if not response.content.strip():
+            return ""
+        answer = self.read_json(response)
+        return str(answer.get("nachricht_id") or answer.get("id") or "").strip()[:100]
 
     def http_headers(self):
         return {"Accept": "application/json"}

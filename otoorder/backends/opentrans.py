@@ -31,6 +31,20 @@ REMARK_CUSTOMER_REFERENCE = "customerReference"
 REMARK_PRESCRIBER = "prescriber"
 REMARK_ORIGINAL_ORDER = "originalOrder"
 REMARK_REASON = "reason"
+#: ORDERCHANGE: what the change is (``cancellation``: the whole order) and its idempotency key.
+REMARK_ORDER_CHANGE = "orderChange"
+REMARK_CANCELLATION_KEY = "cancellationKey"
+ORDER_CHANGE_CANCELLATION = "cancellation"
+#: ORDERCHANGE: our reason; ORDERRESPONSE: the lab's reason (a refusal's words).
+REMARK_CANCELLATION_REASON = "cancellationReason"
+#: ORDERRESPONSE answering an ORDERCHANGE: ``accepted`` or ``refused`` (our documented assumption).
+REMARK_CANCELLATION = "cancellation"
+CANCELLATION_ANSWERS = ("accepted", "refused")
+#: ORDERRESPONSE carrying a lab question (Rückfrage): its text and the lab's id of it.
+REMARK_LAB_QUESTION = "labQuestion"
+REMARK_LAB_QUESTION_ID = "labQuestionId"
+#: ORDERRESPONSE: the lab's production status (``in_production`` when it resumes after a question).
+REMARK_LAB_STATUS = "labStatus"
 
 #: Item fields sent as ``FEATURE`` (code name → (value attribute, label attribute, unit)).
 ITEM_FEATURES = (
@@ -103,8 +117,6 @@ def build_order(document, *, buyer_id, supplier_account):
     ``buyer_id`` is the ID egger gave our company for the ERP interface, ``supplier_account``
     the ordering branch's customer number at egger (empty: the buyer ID stands in).
     """
-    buyer_ref = _clean(supplier_account or buyer_id, 250)
-    supplier_ref = _clean(document.supplier.name, 250) or "supplier"
     root = etree.Element(_q("ORDER"), nsmap=NSMAP, version="2.1", type="standard")
     header = _add(root, "ORDER_HEADER")
     control = _add(header, "CONTROL_INFO")
@@ -116,16 +128,7 @@ def build_order(document, *, buyer_id, supplier_account):
         delivery = _add(info, "DELIVERY_DATE", type="optional")
         _add(delivery, "DELIVERY_START_DATE", document.date_required.isoformat())
         _add(delivery, "DELIVERY_END_DATE", document.date_required.isoformat())
-    _add(info, "bmecat:LANGUAGE", "deu", default="true")
-    parties = _add(info, "PARTIES")
-    _add_party(parties, document.branch, "buyer", buyer_ref, extra_id=buyer_id)
-    _add_party(parties, document.supplier, "supplier", supplier_ref, id_type="buyer_specific")
-    _add_party(parties, document.branch, "delivery", buyer_ref)
-    references = _add(info, "ORDER_PARTIES_REFERENCE")
-    _add(references, "bmecat:BUYER_IDREF", buyer_ref, type="supplier_specific")
-    _add(references, "bmecat:SUPPLIER_IDREF", supplier_ref, type="buyer_specific")
-    shipment = _add(references, "SHIPMENT_PARTIES_REFERENCE")
-    _add(shipment, "DELIVERY_IDREF", buyer_ref, type="supplier_specific")
+    _add_parties(info, document, buyer_id=buyer_id, supplier_account=supplier_account)
     for remark_type, value in (
         (REMARK_ORDER_UUID, document.order_id),
         (REMARK_ORDER_TYPE, document.order_type),
@@ -142,6 +145,61 @@ def build_order(document, *, buyer_id, supplier_account):
     for number, item in enumerate(document.items, start=1):
         _add_item(items, number, item)
     summary = _add(root, "ORDER_SUMMARY")
+    _add(summary, "TOTAL_ITEM_NUM", str(len(document.items)))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _add_parties(info, document, *, buyer_id, supplier_account):
+    """``LANGUAGE``, ``PARTIES`` and ``ORDER_PARTIES_REFERENCE`` of an ORDER or ORDERCHANGE header."""
+    buyer_ref = _clean(supplier_account or buyer_id, 250)
+    supplier_ref = _clean(document.supplier.name, 250) or "supplier"
+    _add(info, "bmecat:LANGUAGE", "deu", default="true")
+    parties = _add(info, "PARTIES")
+    _add_party(parties, document.branch, "buyer", buyer_ref, extra_id=buyer_id)
+    _add_party(parties, document.supplier, "supplier", supplier_ref, id_type="buyer_specific")
+    _add_party(parties, document.branch, "delivery", buyer_ref)
+    references = _add(info, "ORDER_PARTIES_REFERENCE")
+    _add(references, "bmecat:BUYER_IDREF", buyer_ref, type="supplier_specific")
+    _add(references, "bmecat:SUPPLIER_IDREF", supplier_ref, type="buyer_specific")
+    shipment = _add(references, "SHIPMENT_PARTIES_REFERENCE")
+    _add(shipment, "DELIVERY_IDREF", buyer_ref, type="supplier_specific")
+
+
+# --- ORDERCHANGE ------------------------------------------------------------------------
+
+
+def build_cancellation(request, *, buyer_id, supplier_account):
+    """The openTRANS 2.1 ``ORDERCHANGE`` that cancels the whole order of ``request``.
+
+    ``request`` is a ``CancellationDocument``. Every line of the order is repeated with
+    ``QUANTITY`` 0 (openTRANS cancels a line by changing its quantity to zero);
+    ``ORDERCHANGE_SEQUENCE_ID`` counts the order's change requests; typed ``REMARKS`` say
+    that the change is a cancellation, carry its idempotency key and our reason.
+    """
+    document = request.order
+    root = etree.Element(_q("ORDERCHANGE"), nsmap=NSMAP, version="2.1")
+    header = _add(root, "ORDERCHANGE_HEADER")
+    _add(_add(header, "CONTROL_INFO"), "GENERATOR_INFO", "otoorder")
+    info = _add(header, "ORDERCHANGE_INFO")
+    _add(info, "ORDER_ID", document.order_number, 250)
+    _add(info, "ORDERCHANGE_DATE", _iso_datetime(request.requested_at))
+    _add(info, "ORDER_DATE", _iso_datetime(document.created_at))
+    if _clean(request.lab_reference):
+        _add(info, "SUPPLIER_ORDER_ID", request.lab_reference, 250)
+    _add(info, "ORDERCHANGE_SEQUENCE_ID", str(max(int(request.sequence), 1)))
+    _add_parties(info, document, buyer_id=buyer_id, supplier_account=supplier_account)
+    for remark_type, value in (
+        (REMARK_ORDER_CHANGE, ORDER_CHANGE_CANCELLATION),
+        (REMARK_ORDER_UUID, document.order_id),
+        (REMARK_CANCELLATION_KEY, request.idempotency_key),
+        (REMARK_CANCELLATION_REASON, request.reason),
+    ):
+        if _clean(value):
+            _add(info, "REMARKS", value, type=remark_type)
+    items = _add(root, "ORDERCHANGE_ITEM_LIST")
+    for number, item in enumerate(document.items, start=1):
+        _add_item(items, number, item, quantity=0)
+    summary = _add(root, "ORDERCHANGE_SUMMARY")
     _add(summary, "TOTAL_ITEM_NUM", str(len(document.items)))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
@@ -180,7 +238,7 @@ def _feature_value(item, attr):
     return _clean(value, 60)
 
 
-def _add_item(items, number, item):
+def _add_item(items, number, item, *, quantity=None):
     element = _add(items, "ORDER_ITEM")
     _add(element, "LINE_ITEM_ID", str(number))
     product = _add(element, "PRODUCT_ID")
@@ -216,7 +274,7 @@ def _add_item(items, number, item):
             label = f"SHA-256 {item.scan_sha256}"
         if label and label != value:
             _add(feature, "bmecat:FVALUE_DETAILS", label)
-    _add(element, "QUANTITY", str(item.quantity))
+    _add(element, "QUANTITY", str(item.quantity if quantity is None else quantity))
     _add(element, "bmecat:ORDER_UNIT", "C62")
     if _clean(item.notes):
         _add(element, "REMARKS", item.notes, type="general")
@@ -256,7 +314,9 @@ def validate_if_configured(xml):
     errors = schema_errors(xml, path)
     if errors:
         raise OrderRejected(
-            _("Die Bestellung entspricht nicht dem openTRANS-Schema: %(error)s") % {"error": errors[0]},
+            _("Das openTRANS-Dokument entspricht nicht dem Schema: %(error)s") % {"error": errors[0]}
+            if b"ORDERCHANGE" in xml[:400]
+            else _("Die Bestellung entspricht nicht dem openTRANS-Schema: %(error)s") % {"error": errors[0]},
             detail="\n".join(errors),
         )
     return True
@@ -324,7 +384,35 @@ def parse_orderresponse(xml):
         "delivery_date": _text(info, "ot:DELIVERY_DATE/ot:DELIVERY_START_DATE"),
         "delivery_end_date": _text(info, "ot:DELIVERY_DATE/ot:DELIVERY_END_DATE"),
         "order_uuid": _remark(info, REMARK_ORDER_UUID),
+        "orderchange_sequence_id": _text(info, "ot:ORDERCHANGE_SEQUENCE_ID"),
+        "cancellation": _cancellation_answer(root, info),
+        "cancellation_reason": _remark(info, REMARK_CANCELLATION_REASON),
+        "lab_question": _remark(info, REMARK_LAB_QUESTION),
+        "lab_question_id": _remark(info, REMARK_LAB_QUESTION_ID),
+        "lab_status": _remark(info, REMARK_LAB_STATUS).lower(),
     }
+
+
+def _cancellation_answer(root, info):
+    """``accepted``/``refused`` when the ORDERRESPONSE answers a cancellation, else "".
+
+    The typed remark ``cancellation`` says it; without it, an answer to an ORDERCHANGE
+    (``ORDERCHANGE_SEQUENCE_ID``) whose lines all have quantity 0 accepts, any other refuses.
+    """
+    word = _remark(info, REMARK_CANCELLATION).lower()
+    if word in CANCELLATION_ANSWERS:
+        return word
+    if not _text(info, "ot:ORDERCHANGE_SEQUENCE_ID"):
+        return ""
+    quantities = _texts_all(root, "ot:ORDERRESPONSE_ITEM_LIST/ot:ORDERRESPONSE_ITEM/ot:QUANTITY")
+    try:
+        return "accepted" if quantities and all(float(value) == 0 for value in quantities) else "refused"
+    except ValueError:
+        return "refused"
+
+
+def _texts_all(element, path):
+    return [(found.text or "").strip() for found in element.iterfind(path, {"ot": OPENTRANS_NS, "bmecat": BMECAT_NS})]
 
 
 def parse_dispatchnotification(xml):

@@ -6,7 +6,12 @@
 * answers: the lab writes ``<order uuid>.status.xml`` (format ``otoport-status``) into
   ``inbox_dir``; :meth:`OtofakturOtoportBackend.read_inbox` (called by a periodic task)
   maps each through :data:`STATUS_TABLE` and moves it to ``processed/`` once applied,
-  or to ``invalid/`` when it cannot be read.
+  or to ``invalid/`` when it cannot be read;
+* cancellation: ``<order uuid>-storno-<n>.cancel.xml`` (format ``otoport-cancellation``)
+  into the outbox → *pending*; the lab answers with a status file: ``cancelled``, or
+  ``<cancellation>refused</cancellation>`` with its reason;
+* questions: a status file ``on_hold`` with the lab's ``<question>``; staff's answer goes out
+  as ``<message id>.message.xml`` (format ``otoport-message``).
 
 Both folders must lie inside ``OTOORDER_EXCHANGE_ROOT``. With ``sftp_host`` set, the same
 exchange runs on the lab's SFTP server instead (``remote_outbox``/``remote_inbox``, the server
@@ -28,7 +33,8 @@ from .base import BaseBackend, scan_content
 from .exceptions import ConfigurationError, OrderRejected
 from .labstatus import StatusTable, StatusUpdate
 from .options import Option, OptionsSchema
-from .result import DispatchResult, ResultStatus
+from .labstatus import CANCELLATION_ACCEPTED, CANCELLATION_REFUSED
+from .result import CancelResult, CancelStatus, DispatchResult, MessageResult, ResultStatus
 from .transports import files, sftp
 from .transports.files import validate_folder
 
@@ -37,6 +43,10 @@ logger = logging.getLogger(__name__)
 FORMAT_VERSION = "1"
 ORDER_SUFFIX = ".xml"
 STATUS_SUFFIX = ".status.xml"
+CANCEL_SUFFIX = ".cancel.xml"
+MESSAGE_SUFFIX = ".message.xml"
+#: How much of the lab's question or reason is kept (the order's message thread shows it).
+LAB_TEXT_CHARS = 2000
 #: A status file is a few hundred bytes; anything huge is not one.
 STATUS_MAX_BYTES = 256 * 1024
 
@@ -48,6 +58,8 @@ STATUS_TABLE = StatusTable(
         "in_production": "in_production",
         "shipped": "shipped",
         "rejected": "rejected_by_lab",
+        "on_hold": "on_hold",
+        "cancelled": "cancelled",
     }
 )
 
@@ -80,7 +92,10 @@ ITEM_FIELDS = (
     ("scan-sha256", "scan_sha256", None),
     ("notes", "notes", None),
 )
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_UUID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_UUID = re.compile(rf"^{_UUID_PATTERN}$")
+#: A cancellation's idempotency key: ``<order uuid>-storno-<sequence>`` (the file's name).
+_CANCELLATION_KEY = re.compile(rf"^{_UUID_PATTERN}-storno-[0-9]{{1,6}}$")
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -257,6 +272,8 @@ class OtofakturOtoportBackend(BaseBackend):
     )
     supports_inbox = True
     accepts_scans = True
+    supports_cancellation = True
+    supports_lab_messages = True
     status_table = STATUS_TABLE
 
     @classmethod
@@ -331,6 +348,50 @@ class OtofakturOtoportBackend(BaseBackend):
             message=_("Bestelldatei %(name)s im Ausgangsordner abgelegt.") % {"name": name},
             request_summary={"outbox_dir": self.config["outbox_dir"], "file": name, "bytes": size},
             raw_response=_("Datei geschrieben: %(name)s") % {"name": name},
+        )
+
+    def _put(self, name, content):
+        """Write one file into the outbox (local or SFTP), atomically; ``(summary, raw)``."""
+        if self.uses_sftp:
+            with self._session() as session:
+                path = session.upload_atomic(self.config["remote_outbox"], name, content)
+            address = f"{self.config['sftp_host']}:{self.config['sftp_port']}"
+            summary = {"sftp_host": address, "remote_outbox": self.config["remote_outbox"], "file": name, "bytes": len(content)}
+            return summary, _("Datei hochgeladen: %(path)s") % {"path": path}
+        files.atomic_write(files.folder(self.config["outbox_dir"], create=True), name, content)
+        summary = {"outbox_dir": self.config["outbox_dir"], "file": name, "bytes": len(content)}
+        return summary, _("Datei geschrieben: %(name)s") % {"name": name}
+
+    # --- cancellation and messages --------------------------------------------------------
+
+    def cancel(self, request):
+        """Write ``<key>.cancel.xml`` into the outbox; the lab answers with a status file.
+
+        Named by the cancellation's idempotency key: a repeat replaces the file, never adds one.
+        """
+        if not _UUID.match(request.order.order_id) or not _CANCELLATION_KEY.match(request.idempotency_key):
+            raise OrderRejected(_("Die Stornierung hat keine gültige Kennung."))
+        name = f"{request.idempotency_key.lower()}{CANCEL_SUFFIX}"
+        summary, raw = self._put(name, build_cancellation_xml(request))
+        return CancelResult(
+            CancelStatus.PENDING,
+            message=_("Stornierungsdatei %(name)s abgelegt; die Antwort des Labors folgt als Statusdatei.")
+            % {"name": name},
+            request_summary={**summary, "idempotency_key": request.idempotency_key},
+            raw_response=raw,
+        )
+
+    def send_message(self, message):
+        """Write ``<message id>.message.xml`` (staff's answer to a question) into the outbox."""
+        message_id = str(message.message_id)
+        if not _UUID.match(message_id) or not _UUID.match(message.order.order_id):
+            raise OrderRejected(_("Die Nachricht hat keine gültige Kennung (UUID)."))
+        name = f"{message_id.lower()}{MESSAGE_SUFFIX}"
+        summary, raw = self._put(name, build_message_xml(message))
+        return MessageResult(
+            message=_("Antwortdatei %(name)s für das Labor abgelegt.") % {"name": name},
+            request_summary={**summary, "idempotency_key": message_id},
+            raw_response=raw,
         )
 
     def check_connection(self):
@@ -480,6 +541,44 @@ def build_order_xml(document):
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
+def build_cancellation_xml(request):
+    """The ``otoport-cancellation`` file of a ``CancellationDocument`` as UTF-8 bytes."""
+    root = etree.Element("otoport-cancellation", version=FORMAT_VERSION)
+    for tag, value in (
+        ("cancellation-id", request.idempotency_key.lower()),
+        ("order-id", request.order.order_id.lower()),
+        ("order-number", request.order.order_number),
+        ("lab-order-number", request.lab_reference),
+        ("sequence", str(request.sequence)),
+        ("requested-at", request.requested_at.isoformat(timespec="seconds")),
+        ("reason", request.reason),
+    ):
+        _add(root, tag, value)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def build_message_xml(message):
+    """The ``otoport-message`` file of a ``MessageDocument`` (staff's answer) as UTF-8 bytes."""
+    root = etree.Element("otoport-message", version=FORMAT_VERSION)
+    for tag, value in (
+        ("message-id", str(message.message_id).lower()),
+        ("order-id", message.order.order_id.lower()),
+        ("order-number", message.order.order_number),
+        ("lab-order-number", message.lab_reference),
+        ("in-reply-to", message.in_reply_to),
+        ("author", message.author),
+        ("sent-at", message.sent_at.isoformat(timespec="seconds")),
+        ("question", message.question),
+        ("text", message.text),
+    ):
+        _add(root, tag, value)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _element_text(root, tag, limit):
+    return (root.findtext(tag) or "").strip()[:limit]
+
+
 def parse_status_file(name, raw):
     """``(order_id, StatusUpdate)`` of the status file ``name`` with content ``raw``."""
     file_id = name[: -len(STATUS_SUFFIX)]
@@ -499,12 +598,38 @@ def parse_status_file(name, raw):
         raise InvalidStatusFile("order-id does not match the file name")
     lab_status = (root.findtext("status") or "").strip()
     status = STATUS_TABLE.normalise(lab_status)
-    if status is None:
+    cancellation = _element_text(root, "cancellation", 20).lower()
+    if cancellation not in ("", CANCELLATION_ACCEPTED, CANCELLATION_REFUSED):
+        raise InvalidStatusFile(f"unknown cancellation answer {cancellation!r}")
+    if status == "cancelled":
+        cancellation = CANCELLATION_ACCEPTED
+    if cancellation == CANCELLATION_ACCEPTED and status is None and not lab_status:
+        status = "cancelled"
+    if status is None and not (cancellation == CANCELLATION_REFUSED and not lab_status):
+        # Only a refused cancellation may come without a status (the order stays where it was).
         raise InvalidStatusFile(f"unknown status {lab_status!r}")
+    if cancellation == CANCELLATION_ACCEPTED and status != "cancelled":
+        raise InvalidStatusFile("an accepted cancellation with another status than cancelled")
     reference = (root.findtext("lab-order-number") or "").strip()
     tracking = (root.findtext("tracking-number") or "").strip()
     lab_message = (root.findtext("message") or "").strip()
-    message = _("Otoport meldet „%(status)s“.") % {"status": lab_status}
+    lab_text, lab_message_id = "", ""
+    if status == "on_hold":
+        lab_text = _element_text(root, "question", LAB_TEXT_CHARS)
+        lab_message_id = _element_text(root, "question-id", 100)
+    elif cancellation:
+        lab_text = _element_text(root, "cancellation-message", LAB_TEXT_CHARS) or (
+            _element_text(root, "message", LAB_TEXT_CHARS) if cancellation == CANCELLATION_REFUSED else ""
+        )
+    if cancellation == CANCELLATION_REFUSED:
+        message = _("Das Labor lehnt die Stornierung ab.")
+        if lab_text:
+            message = _("Das Labor lehnt die Stornierung ab: %(message)s") % {"message": lab_text[:300]}
+        if lab_status:
+            message += " " + _("Otoport meldet „%(status)s“.") % {"status": lab_status}
+        lab_message = ""
+    else:
+        message = _("Otoport meldet „%(status)s“.") % {"status": lab_status}
     if reference:
         message += " " + _("Auftragsnummer des Labors: %(ref)s.") % {"ref": reference}
     if tracking:
@@ -518,4 +643,7 @@ def parse_status_file(name, raw):
         tracking_number=tracking,
         message=message,
         raw_response=raw.decode("utf-8", errors="replace"),
+        cancellation=cancellation,
+        lab_text=lab_text,
+        lab_message_id=lab_message_id,
     )

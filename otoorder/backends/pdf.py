@@ -185,3 +185,53 @@ def render_order_form(document):
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
+
+
+def render_cancellation_form(request):
+    """The cancellation (Stornierung) of ``request``'s order as PDF bytes.
+
+    Marked unmistakably: a red "STORNO" stamp and heading on top, then the reason, the
+    order's header and its ears, so the lab can match it to the order form it has.
+    """
+    document = request.order
+    buffer = BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, pageCompression=0)
+    canvas.setTitle(f"STORNO Otoplastik-Bestellung {document.order_number}")
+    canvas.setAuthor("otoorder")
+    _stamp(canvas)
+    form = _FormWriter(canvas)
+    form.heading(_("STORNO / Stornierung der Bestellung %(number)s") % {"number": document.order_number})
+    form.paragraph(
+        _("Bitte stornieren Sie die folgende Otoplastik-Bestellung und bestätigen Sie uns die Stornierung.")
+    )
+    form.table(cancellation_rows(request))
+    form.heading(_("Stornierte Bestellung"), size=13, space_before=6 * mm)
+    form.table(header_rows(document))
+    for item in document.items:
+        form.heading(_("Ohr: %(side)s") % {"side": item.side_label}, size=13, space_before=6 * mm)
+        form.table(item_rows(item))
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def cancellation_rows(request):
+    rows = [
+        (_("Stornierungsgrund"), request.reason),
+        (_("Auftragsnummer des Labors"), request.lab_reference),
+        (_("Storniert am"), request.requested_at.strftime("%d.%m.%Y %H:%M")),
+        (_("Stornierungs-ID"), request.idempotency_key),
+    ]
+    return [(label, value) for label, value in rows if value]
+
+
+def _stamp(canvas):
+    """A red, rotated "STORNO" across the first page (drawn first, the text stays readable)."""
+    canvas.saveState()
+    canvas.setFillColor(colors.Color(0.85, 0.1, 0.1, alpha=0.25))
+    canvas.setStrokeColor(colors.Color(0.85, 0.1, 0.1, alpha=0.6))
+    canvas.translate(A4[0] / 2, A4[1] / 2)
+    canvas.rotate(35)
+    canvas.setFont("Helvetica-Bold", 110)
+    canvas.drawCentredString(0, -40, "STORNO")
+    canvas.restoreState()

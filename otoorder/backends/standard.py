@@ -4,7 +4,12 @@
   the order number in the subject, the order's UUID in the Message-ID so that a lab's
   mail system can recognise a re-delivery;
 * print, fax, phone: the PDF is produced and the order waits for staff to confirm that they
-  printed, faxed or phoned it (``awaiting_manual``).
+  printed, faxed or phoned it (``awaiting_manual``);
+* cancellation: e-mail suppliers get a "STORNO" e-mail with the cancellation PDF
+  (``pdf.render_cancellation_form``) → *pending* (the lab answers by mail or phone, staff
+  record it); print, fax and phone suppliers → *manual* (staff report it to the lab);
+* staff's answer to a lab question goes by e-mail to the supplier's order address, the
+  lab's question quoted.
 
 Wire format: ``docs/interfaces/standard.md``.
 """
@@ -28,8 +33,8 @@ from .exceptions import (
     TransientError,
 )
 from .options import Option
-from .pdf import render_order_form
-from .result import DispatchResult, ResultStatus
+from .pdf import render_cancellation_form, render_order_form
+from .result import CancelResult, CancelStatus, DispatchResult, MessageResult, ResultStatus
 
 MANUAL_METHODS = {"print", "fax", "phone"}
 
@@ -182,6 +187,8 @@ class StandardBackend(BaseBackend):
     )
     #: The e-mail carries the order's attachments after the order form.
     accepts_attachments = True
+    supports_cancellation = True
+    supports_lab_messages = True
 
     def validate(self, document):
         super().validate(document)
@@ -236,6 +243,10 @@ class StandardBackend(BaseBackend):
         message = payload["message"]
         if message is None:
             return None
+        return self._deliver(message, what=_("die Bestellung"))
+
+    def _deliver(self, message, *, what):
+        """Send ``message`` on the worker's SMTP connection; SMTP failures → our errors."""
         try:
             sent = _connections.send(message, timeout=self.timeout)
         except DeliveryUncertain:
@@ -253,7 +264,7 @@ class StandardBackend(BaseBackend):
         except smtplib.SMTPResponseException as exc:
             if exc.smtp_code >= 500:
                 raise PermanentError(
-                    _("Der E-Mail-Server hat die Bestellung abgelehnt (%(code)s).") % {"code": exc.smtp_code},
+                    _("Der E-Mail-Server hat %(what)s abgelehnt (%(code)s).") % {"what": what, "code": exc.smtp_code},
                     detail=str(exc.smtp_error),
                 ) from exc
             raise TransientError(
@@ -274,7 +285,7 @@ class StandardBackend(BaseBackend):
             return DispatchResult(
                 ResultStatus.AWAITING_MANUAL,
                 message=_("Bestellformular erstellt: bitte per %(method)s bestellen und danach bestätigen.")
-                % {"method": {"print": _("Druck/Post"), "fax": _("Fax"), "phone": _("Telefon")}[document.supplier_order_method]},
+                % {"method": _method_label(document.supplier_order_method)},
                 request_summary=summary,
             )
         message = payload["message"]
@@ -283,6 +294,116 @@ class StandardBackend(BaseBackend):
             ResultStatus.ORDERED,
             message=_("Bestellung per E-Mail an %(to)s gesendet.") % {"to": ", ".join(message.to)},
             request_summary=summary,
+            raw_response=_("SMTP: Nachricht angenommen."),
+        )
+
+    # --- cancellation and answers to lab questions ----------------------------------------
+
+    def _sender(self, document):
+        reply_to = self.config.get("reply_to") or document.branch.email
+        return {
+            "from_email": self.config.get("from_email") or settings.DEFAULT_FROM_EMAIL,
+            "cc": [self.config["cc"]] if self.config.get("cc") else None,
+            "reply_to": [reply_to] if reply_to else None,
+        }
+
+    def build_cancellation(self, request):
+        """The "STORNO" e-mail with the cancellation PDF (nothing is sent yet)."""
+        document = request.order
+        subject = _("STORNO Otoplastik-Bestellung %(number)s – Kd.-Nr. %(account)s") % {
+            "number": document.order_number,
+            "account": document.supplier_account or "-",
+        }
+        body = _(
+            "Sehr geehrte Damen und Herren,\n\nbitte STORNIEREN Sie unsere Otoplastik-Bestellung %(number)s"
+            "%(lab)s.\nGrund: %(reason)s\nUnsere Kundennummer: %(account)s\nBestellende Filiale: %(branch)s\n\n"
+            "Bitte bestätigen Sie die Stornierung oder teilen Sie uns mit, falls die Otoplastik bereits in "
+            "Fertigung ist.\n\nMit freundlichen Grüßen\n%(branch)s"
+        ) % {
+            "number": document.order_number,
+            "lab": (_(" (Ihre Auftragsnummer %(ref)s)") % {"ref": request.lab_reference}) if request.lab_reference else "",
+            "reason": request.reason or "-",
+            "account": document.supplier_account or "-",
+            "branch": document.branch.name,
+        }
+        message = EmailMessage(
+            subject=subject,
+            body=body,
+            to=[document.supplier.email],
+            headers={
+                "Message-ID": f"<{request.idempotency_key}@otoorder>",
+                "In-Reply-To": f"<{document.order_id}@otoorder>",
+                "References": f"<{document.order_id}@otoorder>",
+                "X-Otoorder-Order-Id": document.order_id,
+                "X-Otoorder-Cancellation-Id": request.idempotency_key,
+            },
+            **self._sender(document),
+        )
+        pdf = render_cancellation_form(request)
+        message.attach(f"Storno-{document.order_number}.pdf", pdf, "application/pdf")
+        return message, pdf
+
+    def cancel(self, request):
+        """E-mail suppliers: the STORNO e-mail → pending; print, fax, phone: manual."""
+        document = request.order
+        if document.supplier_order_method in MANUAL_METHODS or not document.supplier.email:
+            return CancelResult(
+                CancelStatus.MANUAL,
+                message=_("Der Lieferant bestellt per %(method)s: bitte die Stornierung beim Labor melden.")
+                % {"method": _method_label(document.supplier_order_method)},
+            )
+        message, pdf = self.build_cancellation(request)
+        self._deliver(message, what=_("die Stornierung"))
+        return CancelResult(
+            CancelStatus.PENDING,
+            message=_("Stornierung per E-Mail an %(to)s gesendet; das Labor antwortet per E-Mail oder Telefon.")
+            % {"to": ", ".join(message.to)},
+            request_summary={
+                "to": message.to,
+                "subject": message.subject,
+                "pdf_bytes": len(pdf),
+                "idempotency_key": request.idempotency_key,
+            },
+            raw_response=_("SMTP: Nachricht angenommen."),
+        )
+
+    def build_message(self, message):
+        """The e-mail with staff's answer to the lab's question (quoted)."""
+        document = message.order
+        if not document.supplier.email:
+            raise OrderRejected(
+                _("Der Lieferant „%(name)s“ hat keine E-Mail-Adresse: bitte die Antwort telefonisch oder per Fax geben.")
+                % {"name": document.supplier.name}
+            )
+        subject = _("Rückfrage zur Otoplastik-Bestellung %(number)s – Antwort") % {"number": document.order_number}
+        if message.lab_reference:
+            subject += " " + _("(Ihre Auftragsnummer %(ref)s)") % {"ref": message.lab_reference}
+        quoted = "\n".join(f"> {line}" for line in (message.question or "").splitlines())
+        body = _("Sehr geehrte Damen und Herren,\n\n%(text)s\n\nMit freundlichen Grüßen\n%(author)s\n%(branch)s") % {
+            "text": message.text,
+            "author": message.author,
+            "branch": document.branch.name,
+        }
+        if quoted:
+            body += "\n\n" + _("Ihre Rückfrage:") + "\n" + quoted
+        headers = {
+            "Message-ID": f"<{message.message_id}@otoorder>",
+            "References": f"<{document.order_id}@otoorder>",
+            "In-Reply-To": f"<{document.order_id}@otoorder>",
+            "X-Otoorder-Order-Id": document.order_id,
+            "X-Otoorder-Message-Id": str(message.message_id),
+        }
+        if message.in_reply_to:
+            headers["X-Otoorder-In-Reply-To"] = message.in_reply_to
+        return EmailMessage(subject=subject, body=body, to=[document.supplier.email], headers=headers, **self._sender(document))
+
+    def send_message(self, message):
+        """Staff's answer by e-mail to the supplier's order address."""
+        email = self.build_message(message)
+        self._deliver(email, what=_("die Nachricht"))
+        return MessageResult(
+            message=_("Antwort per E-Mail an %(to)s gesendet.") % {"to": ", ".join(email.to)},
+            request_summary={"to": email.to, "subject": email.subject, "idempotency_key": str(message.message_id)},
             raw_response=_("SMTP: Nachricht angenommen."),
         )
 
@@ -297,3 +418,7 @@ class StandardBackend(BaseBackend):
                 _("Der E-Mail-Server ist nicht erreichbar: %(error)s") % {"error": exc}
             ) from exc
         return _("Der E-Mail-Server ist erreichbar.")
+
+
+def _method_label(method):
+    return {"print": _("Druck/Post"), "fax": _("Fax"), "phone": _("Telefon")}.get(method, method)

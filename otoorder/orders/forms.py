@@ -90,3 +90,62 @@ class CancelForm(forms.Form):
             }
         ),
     )
+
+
+class CancelReportForm(forms.Form):
+    """Staff reported a cancellation to the lab by phone, fax, e-mail or portal."""
+
+    reported_to = forms.CharField(
+        label=_("gemeldet an"),
+        max_length=200,
+        help_text=_("Wem beim Labor, auf welchem Weg (z. B. „Frau Berg, Telefon“)."),
+        widget=forms.TextInput(attrs={"id": "id_reported_to"}),
+    )
+    reported_at = forms.DateTimeField(
+        label=_("gemeldet am"),
+        required=False,
+        help_text=_("Leer: jetzt."),
+        input_formats=["%Y-%m-%dT%H:%M", "%d.%m.%Y %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "id": "id_reported_at"}, format="%Y-%m-%dT%H:%M"),
+    )
+    outcome = forms.ChoiceField(
+        label=_("Antwort des Labors"),
+        choices=[
+            ("pending", _("noch keine Antwort")),
+            ("accepted", _("Stornierung angenommen")),
+            ("refused", _("Stornierung abgelehnt")),
+        ],
+        initial="pending",
+        widget=forms.Select(attrs={"id": "id_cancel_outcome"}),
+    )
+    lab_answer = forms.CharField(
+        label=_("Worte des Labors"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "id": "id_lab_answer"}),
+    )
+
+
+class MessageForm(forms.Form):
+    """Staff's answer to the lab's question, or a question the lab asked by phone."""
+
+    text = forms.CharField(
+        label=_("Text"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
+    )
+
+    def __init__(self, *args, field_id="id_message_text", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["text"].widget.attrs["id"] = field_id
+
+
+class QuestionForm(MessageForm):
+    """A question of the lab that came by phone or e-mail: the answer goes back the same way."""
+
+    channel = forms.ChoiceField(
+        label=_("Die Rückfrage kam"),
+        choices=[("manual", _("per Telefon")), ("email", _("per E-Mail"))],
+        initial="manual",
+        widget=forms.Select(attrs={"id": "id_question_channel"}),
+    )

@@ -2,7 +2,9 @@
 
 Every channel ends here, in ``apply_status_update``: one place that moves the order along its
 lifecycle, keeps the lab's number, status word, tracking number and confirmed properties, and
-writes the event. A report applied once is recognised by its key and changes nothing when it
+writes the event. A lab's answer to a cancellation (``cancellation.apply_answer``) and a
+lab's question (``lab_messages.record_question``) are applied here too; while a cancellation
+is under way, other reports do not end it. A report applied once is recognised by its key and changes nothing when it
 comes again (labs retry; the sweeper and pollers may see the same report twice).
 """
 
@@ -13,7 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .choices import EventSource, OrderStatus
+from . import cancellation, lab_messages
+from .choices import CANCELLING, EventSource, OrderStatus
 from .lifecycle import TRANSITIONS, set_status
 from .models import EarmouldOrder, OrderEvent
 from .tracking import normalise_carrier
@@ -23,7 +26,11 @@ EXTERNAL_FIELDS = ("external_reference", "external_status", "tracking_number")
 
 def update_key(update, *extra):
     """A fingerprint of a report; ``extra`` (e.g. the callback body) narrows it further."""
-    parts = [update.status or "", update.external_status, update.external_reference, update.tracking_number, *extra]
+    parts = [update.status or "", update.external_status, update.external_reference, update.tracking_number]
+    # A question or a cancellation answer is told apart by its words (kept out of the key of
+    # plain reports, so that their keys stay as they were).
+    parts += [value for value in (update.cancellation, update.lab_text, update.lab_message_id) if value]
+    parts += list(extra)
     return hashlib.sha256("\x1f".join(str(part) for part in parts).encode("utf-8")).hexdigest()
 
 
@@ -49,8 +56,32 @@ def apply_status_update(order, update, *, source=EventSource.LAB, key=""):
             order.carrier = carrier
             fields.append("carrier")
         data = {**json.loads(json.dumps(update.data, default=str)), "update_key": key}
+        if fields:
+            order.save(update_fields=[*fields, "updated_at"])
+            fields = []
+        if (update.cancellation or update.status == OrderStatus.CANCELLED) and cancellation.apply_answer(
+            order, update, source=source, data=data
+        ):
+            return True
+        if update.status == OrderStatus.ON_HOLD:
+            return lab_messages.record_question(
+                order,
+                text=update.lab_text or update.message,
+                lab_message_id=update.lab_message_id,
+                key=key,
+                source=source,
+                data=data,
+            ) is not None
         target = update.status
         message = update.message or _("Statusmeldung des Labors: %(status)s") % {"status": update.external_status or "-"}
+        if order.status in CANCELLING and target:
+            # The cancellation's answer decides; a refusal returns to the lab's latest status.
+            cancellation.remember_lab_status(order, target)
+            if target != order.status:
+                message += " " + _("(Der Status bleibt „%(status)s“.)") % {"status": order.get_status_display()}
+            target = order.status
+        elif order.status == OrderStatus.ON_HOLD and target and target in TRANSITIONS[OrderStatus.ON_HOLD]:
+            data = {**data, "code": "lab_resumed", "params": {"status": target}}
         if target and target != order.status and target in TRANSITIONS.get(order.status, ()):
             if target in (OrderStatus.ORDERED, OrderStatus.CONFIRMED) and not order.ordered_at:
                 order.ordered_at = timezone.now()

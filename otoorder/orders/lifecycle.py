@@ -110,6 +110,19 @@ def set_status(order, new_status, *, source, actor=None, message="", data=None, 
     )
 
 
+def record_event(order, *, code, params=None, message, source, actor=None, to_status=None, data=None, save_fields=()):
+    """An event with ``data["code"]`` and ``data["params"]`` (cancellations, lab questions):
+    a status change when ``to_status`` differs and the lifecycle allows it, else an entry in
+    the history. Either way the order's ``updated_at`` moves (the live status watches it)."""
+    data = {**(data or {}), "code": code, "params": params or {}}
+    if to_status is not None and to_status != order.status and to_status in TRANSITIONS.get(order.status, ()):
+        return set_status(order, to_status, source=source, actor=actor, message=message, data=data, save_fields=save_fields)
+    order.save(update_fields=["updated_at", *save_fields])
+    return OrderEvent.objects.create(
+        order=order, source=source, actor=actor if actor and actor.is_authenticated else None, message=message, data=data
+    )
+
+
 #: Statuses from which the earmoulds can arrive at the branch (Wareneingang).
 RECEIVABLE = {OrderStatus.ORDERED, OrderStatus.CONFIRMED, OrderStatus.IN_PRODUCTION, OrderStatus.SHIPPED}
 #: Statuses in which staff may close an order (with a reason when nothing was received).

@@ -38,6 +38,8 @@ VERSION_LENGTH = 20
 LIST_PAGE_SIZE = 50
 #: Highest page number a status check reads (a bound on the offset of its query).
 MAX_PAGE = 100_000
+#: The header in which a page's status check tells whether its tab is hidden.
+TAB_HEADER = "X-Otoorder-Tab"
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,12 @@ def unchanged(request, state):
     """True when the request is a status check and the page already shows ``state``."""
     seen = seen_version(request)
     return seen is not None and state is not None and seen == state.version
+
+
+def in_hidden_tab(request):
+    """True for a status check made by a page in a hidden browser tab (``static/js/otoorder.js``
+    says so in a header): what it brings is not seen yet (lab messages stay unread)."""
+    return seen_version(request) is not None and request.headers.get(TAB_HEADER) == "hidden"
 
 
 def not_modified():

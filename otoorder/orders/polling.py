@@ -37,8 +37,17 @@ from .models import EarmouldOrder
 
 logger = logging.getLogger(__name__)
 
-#: The statuses in which a lab still has something to tell.
-POLLED_STATUSES = (OrderStatus.ORDERED, OrderStatus.CONFIRMED, OrderStatus.IN_PRODUCTION, OrderStatus.SHIPPED)
+#: The statuses in which a lab still has something to tell (its answer to a question's reply,
+#: or to a cancellation, included).
+POLLED_STATUSES = (
+    OrderStatus.ORDERED,
+    OrderStatus.CONFIRMED,
+    OrderStatus.IN_PRODUCTION,
+    OrderStatus.SHIPPED,
+    OrderStatus.ON_HOLD,
+    OrderStatus.CANCEL_REQUESTED,
+    OrderStatus.CANCEL_TO_REPORT,
+)
 #: After this many transient errors in a row the lab is down: leave the rest for the next run.
 MAX_CONSECUTIVE_TRANSIENT = 3
 #: Arbitrary first key of the advisory locks of this module (the second is per definition).

@@ -17,7 +17,7 @@ from branches.resolver import NO_ORDER, SUPPLIER_REQUIRED, resolve
 from branches.services import definitions_for_branch
 from suppliers.models import OrderMethod, Supplier
 
-from . import choices
+from . import cancellation, choices
 from .choices import EventSource, OrderStatus
 from .dispatch import enqueue
 from .lifecycle import InvalidTransition, OrderError, set_status
@@ -286,10 +286,6 @@ def confirm_manual_order(order, *, user):
 
 
 def cancel(order, *, user, reason=""):
-    with transaction.atomic():
-        order = EarmouldOrder.objects.select_for_update().get(pk=order.pk)
-        set_status(order, OrderStatus.CANCELLED, source=EventSource.STAFF, actor=user, message=reason)
-        Dispatch.objects.filter(order=order).exclude(state=choices.DispatchState.DONE).update(
-            state=choices.DispatchState.CANCELLED
-        )
-    return order
+    """„Stornieren“: at once before the lab has the order, else a request to the lab
+    (``cancellation.request``). Raises ``cancellation.NotCancellable`` (409 in the API)."""
+    return cancellation.request(order, user=user, reason=reason)

@@ -19,11 +19,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from otoorder.backends.pdf import render_order_form
 
-from . import handoff, lifecycle, live, queries, services
-from .choices import OrderStatus
+from . import cancellation, handoff, lab_messages, lifecycle, live, queries, services
+from .choices import CANCELLING
 from .documents import build_document
-from .forms import CancelForm, OrderFilterForm
-from .lifecycle import TRANSITIONS
+from .forms import CancelForm, CancelReportForm, MessageForm, OrderFilterForm, QuestionForm
 from .lifecycle_forms import CloseForm, FitForm, ReceiveForm
 from .models import EarmouldOrder
 
@@ -38,10 +37,6 @@ def _orders(user):
 
 def _get_order(request, pk):
     return get_object_or_404(_orders(request.user), pk=pk)
-
-
-def can_cancel(order):
-    return OrderStatus.CANCELLED in TRANSITIONS.get(OrderStatus(order.status), set())
 
 
 @login_required
@@ -91,8 +86,34 @@ def _panel_context(order):
         "lab_property_groups": lab_property_groups(order),
         "events": order.events.select_related("actor"),
         "attempts": order.attempts.all(),
-        "can_cancel": can_cancel(order),
-        "cancel_form": CancelForm(),
+    }
+
+
+def _cancellation_context(order, **bound):
+    """The cancellation panel (``_cancellation.html``): the button, the request under way, the
+    manual report with the lab's contacts, the lab's refusal."""
+    pending = cancellation.pending(order)
+    parked = cancellation.is_parked(pending)
+    return {
+        "can_cancel": cancellation.can_cancel(order) and pending is None,
+        "cancels_at_once": cancellation.cancels_at_once(order),
+        "cancel_form": bound.get("cancel_form") or CancelForm(),
+        "pending_cancellation": pending,
+        "cancellation_parked": parked,
+        "last_cancellation": order.cancellations.order_by("-sequence").first(),
+        "can_report_cancellation": pending is not None and not parked and order.status in CANCELLING,
+        "report_form": bound.get("report_form") or CancelReportForm(),
+    }
+
+
+def _messages_context(order, **bound):
+    """The message thread with the lab (``_messages.html``): questions, answers, the forms."""
+    return {
+        "thread": list(lab_messages.thread(order)),
+        "can_answer": lab_messages.can_answer(order) and order.status not in ("cancelled", "closed"),
+        "can_record_question": order.status in lab_messages.QUESTION_STATUSES,
+        "answer_form": bound.get("answer_form") or MessageForm(),
+        "question_form": bound.get("question_form") or QuestionForm(field_id="id_question_text"),
     }
 
 
@@ -118,7 +139,14 @@ def _items(order):
 
 def _render_detail(request, order, status=200, live_context=None, **bound):
     items = _items(order)
-    context = {**_panel_context(order), "items": items, **_lifecycle_context(order, items, **bound), **(live_context or {})}
+    context = {
+        **_panel_context(order),
+        "items": items,
+        **_lifecycle_context(order, items, **bound),
+        **_cancellation_context(order, **bound),
+        **_messages_context(order, **bound),
+        **(live_context or {}),
+    }
     return render(request, "orders/order_detail.html", context, status=status)
 
 
@@ -133,25 +161,16 @@ def order_detail(request, pk):
     if live.unchanged(request, state):
         return live.not_modified()
     order = _get_order(request, pk)
+    # Staff of the branch see the order (the page, or its region after a change in a tab
+    # that is not hidden): the lab's messages are read.
+    if not live.in_hidden_tab(request):
+        lab_messages.mark_read(order, request.user)
     return live.respond(_render_detail(request, order, live_context=live.context(request, state)))
 
 
 def _lifecycle_action(request, order, form_name, form, action, success_message):
     """Run a lifecycle step; a refusal re-renders the page with the input and the message."""
-    if form.is_valid():
-        try:
-            order = action(form)
-        except lifecycle.InvalidTransition as exc:
-            messages.error(request, exc.message)
-            return redirect("orders:order_detail", pk=order.pk)
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            logger.info("order %s: %s by user %s", order.pk, form_name, request.user.pk)
-            messages.success(request, success_message % {"number": order.number})
-            return redirect("orders:order_detail", pk=order.pk)
-    return _render_detail(request, order, status=400, **{form_name: form})
+    return _form_action(request, order, form_name, form, lambda data: action(form), success_message)
 
 
 @login_required
@@ -246,16 +265,102 @@ def order_confirm(request, pk):
     return _run_action(request, confirm_manual_order, _("Bestellung %(number)s ist als bestellt bestätigt."))
 
 
+def _form_action(request, order, form_name, form, action, success_message):
+    """A form on the order page: the service's ValidationError goes back to the form's fields,
+    its refusal (InvalidTransition) becomes a message."""
+    if form.is_valid():
+        try:
+            order = action(form.cleaned_data)
+        except lifecycle.InvalidTransition as exc:
+            messages.error(request, exc.message)
+            return redirect("orders:order_detail", pk=order.pk)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            logger.info("order %s: %s by user %s", order.pk, form_name, request.user.pk)
+            if callable(success_message):
+                success_message = success_message(order)
+            messages.success(request, success_message % {"number": order.number})
+            return redirect("orders:order_detail", pk=order.pk)
+    return _render_detail(request, order, status=400, **{form_name: form})
+
+
 @login_required
 @require_POST
 def order_cancel(request, pk):
-    form = CancelForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    """„Stornieren“: at once before the lab has the order, else a request to the lab."""
+    order = _get_order(request, pk)
+    at_once = cancellation.cancels_at_once(order)
 
-    def cancel(order):
-        return services.cancel(order, user=request.user, reason=reason or _("Storniert durch Mitarbeiter."))
+    def cancel(data):
+        reason = data["reason"] or (_("Storniert durch Mitarbeiter.") if at_once else "")
+        return services.cancel(order, user=request.user, reason=reason)
 
-    return _run_action(request, cancel, _("Bestellung %(number)s wurde storniert."))
+    return _form_action(request, order, "cancel_form", CancelForm(request.POST), cancel, _cancel_message)
+
+
+def _cancel_message(order):
+    if order.status == "cancelled":
+        return _("Bestellung %(number)s wurde storniert.")
+    if order.status == "cancel_requested":
+        return _("Die Stornierung von %(number)s wurde beim Labor angefragt; die Antwort des Labors erscheint hier.")
+    if order.status == "cancel_to_report":
+        return _("Bitte die Stornierung von %(number)s beim Labor melden (Kontakt siehe unten) und hier erfassen.")
+    return _("Die Stornierung von %(number)s ist vorgemerkt: sie folgt, sobald der Versand abgeschlossen ist.")
+
+
+@login_required
+@require_POST
+def order_cancel_report(request, pk):
+    """Staff reported the cancellation to the lab: who, to whom, when, and the lab's answer."""
+    return _service_form(
+        request,
+        pk,
+        "report_form",
+        CancelReportForm(request.POST),
+        cancellation.report,
+        _("Meldung der Stornierung von %(number)s gespeichert."),
+    )
+
+
+def _service_form(request, pk, form_name, form, record, success_message):
+    """A form whose cleaned data are the keyword arguments of ``record(order, user=…)``."""
+    order = _get_order(request, pk)
+
+    def act(data):
+        record(order, user=request.user, **data)
+        return order
+
+    return _form_action(request, order, form_name, form, act, success_message)
+
+
+@login_required
+@require_POST
+def order_message(request, pk):
+    """Staff's answer to the lab's question (sent through the interface or by e-mail)."""
+    return _service_form(
+        request,
+        pk,
+        "answer_form",
+        MessageForm(request.POST),
+        lab_messages.answer,
+        _("Antwort zu %(number)s gespeichert."),
+    )
+
+
+@login_required
+@require_POST
+def order_question(request, pk):
+    """A question the lab asked by phone or e-mail: recorded in the thread, the order on hold."""
+    return _service_form(
+        request,
+        pk,
+        "question_form",
+        QuestionForm(request.POST, field_id="id_question_text"),
+        lab_messages.record_staff_question,
+        _("Rückfrage des Labors zu %(number)s erfasst."),
+    )
 
 
 @login_required

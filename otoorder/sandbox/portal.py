@@ -160,5 +160,9 @@ def index_page(url):
         "<body style=\"font-family:sans-serif;margin:2rem\"><h1>otoorder Sandbox-Labor</h1>"
         f"<p>Spielt die Labore der Demo nach:</p><ul>{items}</ul>"
         "<p>Otofaktur Otoport arbeitet über die Austauschordner, der Kommandozeilenbefehl über "
-        "<code>otoorder/sandbox/bin/demo-lab-order</code>.</p></body></html>"
+        "<code>otoorder/sandbox/bin/demo-lab-order</code> (Stornierung: <code>demo-lab-cancel</code>).</p>"
+        "<p>Stornierungen nehmen die Labore an, solange eine Bestellung noch nicht „in Fertigung“ ist "
+        "(die erste Minute), danach lehnen sie ab: „bereits in Fertigung“. Beginnen die Hinweise an das "
+        "Labor mit <code>Rückfrage:</code>, stellen Dreve und Otofaktur die Bestellung mit dieser Frage "
+        "zurück, bis die Antwort eintrifft.</p></body></html>"
     )

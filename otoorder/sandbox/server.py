@@ -4,15 +4,23 @@
 path                                       plays
 =========================================  ==================================================
 ``/dreve/api/v1/orders`` (+ ``/<ref>``)    Dreve SmartOrder: JSON, Bearer key, status by GET
+  ``…/orders/<ref>/cancellation|messages``   its cancellation and message endpoints
 ``/hoerluchs/api/auftraege``               Hörluchs-Partner: multipart, basic auth
+  ``…/auftraege/<ref>/stornierung|nachrichten``
 ``/audia/api/orders``                      audia Easy Order: XML with Bestelldaten
-``/egger/erp``                             egger ERP: openTRANS ORDER → 202, signed pushes
+  ``…/orders/<ref>/cancellation|messages``   (XML)
+``/egger/erp``                             egger ERP: openTRANS ORDER → 202, signed pushes;
+                                           ORDERCHANGE → ORDERRESPONSE (accepted/refused)
 ``/audia-portal/``, ``/egger-portal/``     the portals' hand-off page with "Bestellen"
 ``…/ping``                                 "Verbindung testen" of each (checks credentials)
 =========================================  ==================================================
 
 Idempotent like a real lab must be: a repeated ``Idempotency-Key`` gets the first answer.
-Statuses advance with time (``timing.step_seconds``). One background thread does the timed
+Statuses advance with time (``timing.step_seconds``); every lab keeps its orders in one
+``LabBook`` (``book.py``): cancellations are accepted until an order is in production and
+refused afterwards ("bereits in Fertigung"); an order whose notes begin with ``Rückfrage:``
+waits on hold with a question (Dreve's poll, Otoport's status file) until the answer arrives
+at the lab's message endpoint or as a message file. One background thread does the timed
 work (egger's pushes, the Otoport folders) in a bounded loop until the server stops.
 """
 
@@ -27,12 +35,13 @@ import threading
 import time
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
 from . import egger, portal
 from .answers import LOOPBACK_HOSTS, Answer, post_signed
+from .book import LabBook
 from .config import SandboxConfig
 from .exchange import OtoportLab
 
@@ -62,7 +71,8 @@ class SandboxLab:
         if host not in LOOPBACK_HOSTS:
             raise ValueError("the sandbox lab listens on loopback only")
         self.config = config if isinstance(config, SandboxConfig) else SandboxConfig(data=config or {})
-        self.otoport = OtoportLab(self.config)
+        self.book = LabBook()
+        self.otoport = OtoportLab(self.config, self.book)
         self._answers = {}  # (lab, idempotency key) → Answer
         self._pushes = []  # dicts with "due", "attempt", "kind", ...
         self._lock = threading.Lock()
@@ -164,24 +174,79 @@ class SandboxLab:
                 "dreve", key, lambda: Answer.json({"order_number": number, "status": "received"}, 201)
             )
             if new:
+                self.book.take("dreve", key, number, str(order.get("notes") or ""), time.time())
                 logger.info("sandbox dreve: order %s taken as %s", key, number)
             return answer
-        if method == "GET" and path.startswith("orders/"):
-            return self.dreve_status(path[len("orders/"):])
+        parts = path.split("/")
+        if method == "POST" and len(parts) == 3 and parts[0] == "orders":
+            self.dreve_recover(unquote(parts[1]))
+            if parts[2] == "cancellation":
+                return self.cancellation("dreve", parts[1], headers, _json_answer({"status": "cancelled"}), _refusal_json("message"))
+            if parts[2] == "messages":
+                return self.lab_message("dreve", parts[1], headers, body, lambda ref: Answer.json({"message_id": ref}, 201))
+        if method == "GET" and path.startswith("orders/") and len(parts) == 2:
+            return self.dreve_status(parts[1])
         return Answer.json({"message": "Unbekannte Adresse."}, 404)
 
+    # --- what every lab does after the order: cancellation and messages ------------------------
+
+    def cancellation(self, lab, reference, headers, accepted, refused):
+        """Accept while the order is not in production, refuse afterwards (idempotent by key)."""
+        order = self.book.find(lab, unquote(reference))
+        if order is None:
+            return Answer.json({"message": "Auftrag unbekannt.", "meldung": "Auftrag unbekannt."}, 404)
+        key = headers.get("Idempotency-Key", "") or f"{order.key}-storno"
+
+        def decide():
+            ok, reason = self.book.cancel(order, time.time(), self.config.timing("step_seconds"))
+            logger.info("sandbox %s: cancellation %s of %s %s", lab, key, order.ref, "accepted" if ok else "refused")
+            return accepted() if ok else refused(reason)
+
+        return self.remembered(f"{lab}-cancel", key, decide)[0]
+
+    def lab_message(self, lab, reference, headers, body, answer):
+        """Staff's answer to the lab's question: resumes an order on hold (idempotent by key)."""
+        order = self.book.find(lab, unquote(reference))
+        if order is None:
+            return Answer.json({"message": "Auftrag unbekannt.", "meldung": "Auftrag unbekannt."}, 404)
+        key = headers.get("Idempotency-Key", "")
+        if not key or not body:
+            return Answer.json({"message": "Idempotency-Key oder Nachricht fehlt."}, 422)
+
+        def take():
+            resumed = self.book.answer(order, f"{len(body)} bytes", time.time())
+            logger.info("sandbox %s: message %s for %s%s", lab, key, order.ref, " (order resumed)" if resumed else "")
+            return answer(f"MSG-{short_hash(key, 8)}")
+
+        return self.remembered(f"{lab}-message", key, take)[0]
+
+    def dreve_recover(self, reference):
+        """An order taken before the sandbox restarted: back into the book from its number."""
+        if self.book.find("dreve", reference) is None:
+            taken = _dreve_taken_at(reference)
+            if taken is not None:
+                self.book.take("dreve", reference, reference, "", taken)
+
     def dreve_status(self, reference):
-        """The status follows from the time in the number: received → in_production → shipped."""
-        try:
-            _prefix, stamp, _suffix = reference.split("-")
-            taken = datetime.strptime(stamp, STAMP).replace(tzinfo=timezone.utc).timestamp()
-        except ValueError:
+        """The status from the lab's book (questions, cancellation), else from the time in the
+        number: received → in_production → shipped."""
+        order = self.book.find("dreve", unquote(reference))
+        if order is not None:
+            lab_status = order.status(time.time(), self.config.timing("step_seconds"))
+            answer = {"order_number": order.ref, "status": lab_status}
+            if lab_status == "on_hold":
+                answer.update(question=order.question, question_id=order.question_id)
+            if lab_status == "shipped":
+                answer.update(tracking_number=_tracking(order.ref), carrier="DHL")
+            return Answer.json(answer)
+        taken = _dreve_taken_at(reference)
+        if taken is None:
             return Answer.json({"message": "Auftrag unbekannt."}, 404)
         step = self.config.timing("step_seconds")
         stage = 2 if step <= 0 else min(int((time.time() - taken) // step), 2)
         answer = {"order_number": reference, "status": ("received", "in_production", "shipped")[stage]}
         if stage == 2:
-            answer.update(tracking_number=f"00340434{int(short_hash(reference, 10), 16) % 10**12:012d}", carrier="DHL")
+            answer.update(tracking_number=_tracking(reference), carrier="DHL")
         return Answer.json(answer)
 
     # --- Hörluchs-Partner -----------------------------------------------------------------------
@@ -191,6 +256,12 @@ class SandboxLab:
             return UNAUTHORIZED
         if method == "GET" and path == "ping":
             return Answer.json({"status": "ok"})
+        parts = path.split("/")
+        if method == "POST" and len(parts) == 3 and parts[0] == "auftraege":
+            if parts[2] == "stornierung":
+                return self.cancellation("hoerluchs", parts[1], headers, _json_answer({"status": "storniert"}), _refusal_json("meldung", "abgelehnt"))
+            if parts[2] == "nachrichten":
+                return self.lab_message("hoerluchs", parts[1], headers, body, lambda ref: Answer.json({"nachricht_id": ref}, 201))
         if method != "POST" or path != "auftraege":
             return Answer.json({"meldung": "Unbekannte Adresse."}, 404)
         key = headers.get("Idempotency-Key", "")
@@ -206,6 +277,7 @@ class SandboxLab:
             "hoerluchs", key, lambda: Answer.json({"auftragsnummer": number, "status": "angenommen"}, 201)
         )
         if new:
+            self.book.take("hoerluchs", key, number, str(order.get("bemerkung") or ""), time.time())
             logger.info("sandbox hoerluchs: order %s taken as %s with %d scan(s)", key, number, len(parts.get("scan", [])))
         return answer
 
@@ -216,6 +288,21 @@ class SandboxLab:
             return Answer.xml(_easy_error("E401", "Zugangsdaten falsch (Sandbox)."), 401)
         if method == "GET" and path == "ping":
             return Answer.xml(b"<Pong/>")
+        parts = path.split("/")
+        if method == "POST" and len(parts) == 3 and parts[0] == "orders":
+            self.dreve_recover(unquote(parts[1]))
+            if parts[2] == "cancellation":
+                return self.cancellation(
+                    "audia",
+                    parts[1],
+                    headers,
+                    lambda: Answer.xml(_easy("EasyOrderCancellationResponse", Status="cancelled")),
+                    lambda reason: Answer.xml(_easy("EasyOrderCancellationResponse", Status="refused", Message=reason)),
+                )
+            if parts[2] == "messages":
+                return self.lab_message(
+                    "audia", parts[1], headers, body, lambda ref: Answer.xml(_easy("EasyOrderMessageResponse", MessageId=ref))
+                )
         if method != "POST" or path != "orders":
             return Answer.xml(_easy_error("E404", "Unbekannte Adresse."), 404)
         parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
@@ -229,6 +316,7 @@ class SandboxLab:
         number = f"AU-{short_hash(key, 6)}"
         answer, new = self.remembered("audia", key, lambda: Answer.xml(_easy_response(number, root), 200))
         if new:
+            self.book.take("audia", key, number, (root.findtext("Notes") or "").strip(), time.time())
             logger.info("sandbox audia: order %s taken as %s", key, number)
         return answer
 
@@ -241,6 +329,8 @@ class SandboxLab:
             return Answer.json({"status": "ok"})
         if method != "POST" or path:
             return Answer.json({"message": "Unbekannte Adresse."}, 404)
+        if egger.document_kind(body) == "ORDERCHANGE":
+            return self.egger_change(headers, body)
         try:
             order = egger.read_order(body)
         except egger.NotAnOrder as exc:
@@ -249,11 +339,33 @@ class SandboxLab:
         _answer, new = self.remembered("egger", key, lambda: Answer(202))
         if new:
             supplier_order_id = f"EGG-{short_hash(key, 6)}"
+            # egger's questions would be answered by e-mail, which the sandbox does not read: it asks none.
+            self.book.take("egger", order["order_id"], supplier_order_id, "", time.time())
             logger.info("sandbox egger: order %s taken as %s", key, supplier_order_id)
             self.schedule_push(
                 "ORDERRESPONSE", order, supplier_order_id, delay=self.config.timing("egger_confirm_seconds")
             )
         return Answer(202)
+
+    def egger_change(self, headers, body):
+        """An ORDERCHANGE cancelling an order: egger's ORDERRESPONSE at once (accepted/refused)."""
+        try:
+            change = egger.read_orderchange(body)
+        except egger.NotAnOrder as exc:
+            return Answer(400, str(exc).encode(), "text/plain; charset=utf-8")
+        if not change["cancellation"]:
+            return Answer(422, "Nur Stornierungen werden angenommen (Sandbox).".encode(), "text/plain; charset=utf-8")
+        order = self.book.find("egger", change["order_id"])
+        if order is None:
+            return Answer(404, "ORDER_ID unbekannt (Sandbox).".encode(), "text/plain; charset=utf-8")
+        key = headers.get("Idempotency-Key", "") or change["key"] or f"{change['order_id']}-{change['sequence']}"
+
+        def decide():
+            ok, reason = self.book.cancel(order, time.time(), self.config.timing("step_seconds"))
+            logger.info("sandbox egger: cancellation %s of %s %s", key, order.ref, "accepted" if ok else "refused")
+            return Answer.xml(egger.cancellation_answer(change, order.ref, accepted=ok, reason=reason))
+
+        return self.remembered("egger-cancel", key, decide)[0]
 
     # --- pushes to otoorder ------------------------------------------------------------------
 
@@ -276,6 +388,9 @@ class SandboxLab:
         """Send the egger pushes that are due; returns how many otoorder accepted."""
         accepted = 0
         for push in self._due_pushes(time.time() if now is None else now):
+            order = self.book.find("egger", push["order"]["order_id"])
+            if order is not None and order.cancelled:
+                continue  # a cancelled order is neither confirmed nor shipped
             outcome = self.push(push)
             if outcome == "accepted":
                 accepted += 1
@@ -297,7 +412,7 @@ class SandboxLab:
         if push["kind"] == "ORDERRESPONSE":
             body = egger.orderresponse(push["order"], push["ref"])
         else:
-            body = egger.dispatchnotification(push["order"], push["ref"], f"00340434{int(short_hash(push['ref'], 10), 16) % 10**12:012d}")
+            body = egger.dispatchnotification(push["order"], push["ref"], _tracking(push["ref"]))
         url = f"{base.rstrip('/')}/api/v1/callbacks/{section['definition_id']}/"
         push["attempt"] += 1
         status = post_signed(url, body, section["shared_secret"], "application/xml; charset=utf-8")
@@ -321,6 +436,34 @@ class SandboxLab:
                 self.tick()
             except Exception:  # noqa: BLE001 - the sandbox keeps serving whatever one tick did
                 logger.exception("sandbox: background tick failed")
+
+
+def _dreve_taken_at(reference):
+    """When Dreve took the order, from the time stamp in its number ``DRV-<stamp>-<hash>``."""
+    try:
+        _prefix, stamp, _suffix = reference.split("-")
+        return datetime.strptime(stamp, STAMP).replace(tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        return None
+
+
+def _tracking(reference):
+    return f"00340434{int(short_hash(reference, 10), 16) % 10**12:012d}"
+
+
+def _json_answer(data):
+    return lambda: Answer.json(data)
+
+
+def _refusal_json(message_key, word="refused"):
+    return lambda reason: Answer.json({"status": word, message_key: reason})
+
+
+def _easy(tag, **children):
+    root = etree.Element(tag)
+    for name, value in children.items():
+        etree.SubElement(root, name).text = value
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def _multipart(content_type, body):

@@ -23,6 +23,8 @@ document.addEventListener("submit", (event) => {
 // hx-trigger="every 5000ms, live-check" data-live-hidden-ms="60000"> asks the server whether
 // what it shows changed; 304 leaves the page alone, 200 brings the region anew.
 //   - a hidden tab checks at most once per data-live-hidden-ms, and at once when shown again;
+//     it says so in the header X-Otoorder-Tab (what it brings is not seen yet: the lab's
+//     messages stay unread);
 //   - nothing is swapped while a field inside the region has the focus or holds what
 //     someone typed or chose and has not sent yet (the next check brings the change, as the
 //     version in the URL stays the old one);
@@ -44,6 +46,12 @@ document.addEventListener("htmx:beforeRequest", (event) => {
     return;
   }
   lastLiveCheck = now;
+});
+
+document.addEventListener("htmx:configRequest", (event) => {
+  if (isLiveRegion(event.detail.elt)) {
+    event.detail.headers["X-Otoorder-Tab"] = document.hidden ? "hidden" : "visible";
+  }
 });
 
 document.addEventListener("visibilitychange", () => {

@@ -15,7 +15,10 @@ RIC, with scan, with attachment). It must
   one field, carried by either (a machine reads the code, a person the label);
 * map the failures of its transport to transient, permanent and configuration errors,
   against real peers on loopback (``tests/labs``' HTTP lab, an SMTP server, a folder, an
-  executable) — nothing of our transport code is patched.
+  executable) — nothing of our transport code is patched;
+* where it declares ``supports_cancellation``/``supports_lab_messages``: carry the
+  cancellation (or say ``manual``) and the message to the same peers under their own
+  idempotency keys, with the same error mapping.
 
 A new backend whose options or transport this module does not know yet fails here with a
 message saying what to add (``SPECIAL_OPTIONS``, ``error_cases``).
@@ -24,8 +27,11 @@ message saying what to add (``SPECIAL_OPTIONS``, ``error_cases``).
 import asyncio
 import hashlib
 import io
+import json
+import os
 import socket
 from dataclasses import dataclass, fields, is_dataclass, replace
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pypdf
@@ -35,7 +41,13 @@ from django.core.mail import EmailMessage
 
 from otoorder.backends import registry
 from otoorder.backends.base import CAPABILITIES, REQUIRED_HOOKS, BaseBackend, overrides
-from otoorder.backends.document import AttachmentDocument, ItemDocument, ScanDocument
+from otoorder.backends.document import (
+    AttachmentDocument,
+    CancellationDocument,
+    ItemDocument,
+    MessageDocument,
+    ScanDocument,
+)
 from otoorder.backends.exceptions import (
     BackendError,
     ConfigurationError,
@@ -43,7 +55,13 @@ from otoorder.backends.exceptions import (
     PermanentError,
     TransientError,
 )
-from otoorder.backends.result import DispatchResult, ResultStatus
+from otoorder.backends.result import (
+    CancelResult,
+    CancelStatus,
+    DispatchResult,
+    MessageResult,
+    ResultStatus,
+)
 from otoorder.backends.transports.files import ROOT_ENV
 from otoorder.backends.transports.http import HttpBackend
 from otoorder.backends.transports.subprocess import ALLOWLIST_ENV
@@ -123,6 +141,15 @@ SPECIAL_OPTIONS = {
     "otofaktur_otoport": {"outbox_dir": "otoport/out", "inbox_dir": "otoport/in"},
     "command_line": {"executable": str(DEMO_PROGRAM), "arguments": ["--mode", "ok", "{order_file}"]},
 }
+def cancel_options(key, setting):
+    """Options that turn on an optional channel (a cancel program), for the cancellation tests."""
+    if key == "command_line":
+        record = str(setting.tmp_path / "cancel-record.jsonl")
+        return {
+            "cancel_command": str(DEMO_PROGRAM),
+            "cancel_arguments": ["--record", record, "--mode", "ok", "{order_file}", "{idempotency_key}", "{reason}"],
+        }
+    return {}
 
 
 def generic_value(option, setting):
@@ -221,6 +248,30 @@ def marked(item, refused=frozenset(), cord=True):
     return replace(item, **values)
 
 
+def cancellation_document(order, sequence=1, lab_reference="LAB-1"):
+    return CancellationDocument(
+        order=order,
+        idempotency_key=f"{order.order_id}-storno-{sequence}",
+        sequence=sequence,
+        reason="Kunde hat sich anders entschieden",
+        requested_at=datetime(2026, 11, 25, 8, 0, tzinfo=timezone.utc),
+        lab_reference=lab_reference,
+    )
+
+
+def message_document(order, message_id="7a2b3c4d-0000-4000-8000-00000000beef"):
+    return MessageDocument(
+        order=order,
+        message_id=message_id,
+        text="Bitte 2 mm kürzen.",
+        author="Alice Akustik",
+        sent_at=datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc),
+        lab_reference="LAB-1",
+        in_reply_to="Q-1",
+        question="Gehörgang zu kurz – wie weiter?",
+    )
+
+
 # --- the payload as text --------------------------------------------------------------------
 
 
@@ -308,7 +359,8 @@ def test_undeclared_capabilities_raise_not_implemented_naming_the_class(key, set
         "supports_inbox": lambda: backend.read_inbox(),
         "needs_browser_handoff": lambda: backend.handoff_url(order_document(), return_url="/", callback_url="/"),
         "accepts_scans": lambda: backend.scan_files(order_document()),
-        "supports_cancellation": lambda: backend.cancel(order_document()),
+        "supports_cancellation": lambda: backend.cancel(cancellation_document(order_document())),
+        "supports_lab_messages": lambda: backend.send_message(message_document(order_document())),
     }
     assert set(calls) == set(CAPABILITIES)
     for flag, call in calls.items():
@@ -524,3 +576,125 @@ def test_a_missing_scan_file_refuses_the_order_where_scans_travel(setting):
         if backend.accepts_scans:
             with pytest.raises(OrderRejected, match="Scan-Datei"):
                 backend.build_payload(gone)
+
+
+# --- after the order left: cancellation and answers to questions ---------------------------
+
+
+def cancel_keys():
+    return [key for key in KEYS if registry.get_backend_class(key).supports_cancellation]
+
+
+def message_keys():
+    return [key for key in KEYS if registry.get_backend_class(key).supports_lab_messages]
+
+
+def make_cancelling(key, setting, **overrides):
+    return make(key, setting, **{**cancel_options(key, setting), **overrides})
+
+
+def arrived(key, setting, backend, idempotency_key):
+    """Whether the lab's side of the transport received something under ``idempotency_key``."""
+    if isinstance(backend, HttpBackend):
+        return [r.header("Idempotency-Key") for r in setting.http_lab.requests] == [idempotency_key]
+    if key == "standard":
+        return len(setting.smtp.accepted) == 1 and f"<{idempotency_key}@otoorder>".encode() in setting.smtp.accepted[0]
+    if key == "otofaktur_otoport":
+        names = os.listdir(setting.tmp_path / "exchange" / "otoport" / "out")
+        return len(names) == 1 and names[0].startswith(idempotency_key)
+    if key == "command_line":
+        record = setting.tmp_path / "cancel-record.jsonl"
+        runs = [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines()]
+        return len(runs) == 1 and idempotency_key in runs[0]["argv"]
+    raise AssertionError(f"the contract test does not know where {key!r} delivers: teach arrived()")
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_cancellation_reaches_the_lab_under_its_own_key_or_says_manual(key, setting):
+    backend = make_cancelling(key, setting)
+    if not backend.supports_cancellation:
+        assert not overrides(type(backend), "cancel")
+        return
+    if isinstance(backend, HttpBackend):
+        setting.http_lab.script(Reply.empty(202), repeat=True)
+    request = cancellation_document(document_for("both ears", setting))
+    result = backend.cancel(request)
+    assert isinstance(result, CancelResult) and result.status in set(CancelStatus)
+    assert result.message.strip()
+    assert arrived(key, setting, backend, request.idempotency_key)
+    assert "EM-10001" not in str(result.request_summary)
+    # The same request again is the same request at the lab: the same key.
+    if isinstance(backend, HttpBackend):
+        backend.cancel(request)
+        assert {r.header("Idempotency-Key") for r in setting.http_lab.requests} == {request.idempotency_key}
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_answers_to_questions_reach_the_lab_under_the_messages_id(key, setting):
+    backend = make(key, setting)
+    if not backend.supports_lab_messages:
+        assert not overrides(type(backend), "send_message")
+        return
+    if isinstance(backend, HttpBackend):
+        setting.http_lab.script(Reply.empty(204), repeat=True)
+    message = message_document(document_for("one ear", setting))
+    result = backend.send_message(message)
+    assert isinstance(result, MessageResult) and result.message.strip()
+    assert arrived(key, setting, backend, message.message_id)
+
+
+def cancel_error_cases(key, setting):
+    """``[(name, prepare, expected error, backend factory)]`` of a cancellation, per transport."""
+    backend_class = registry.get_backend_class(key)
+    if issubclass(backend_class, HttpBackend):
+        down = {backend_class.endpoint_option: closed_port_url()}
+        return [
+            *((name, prepare, expected, build) for name, prepare, expected, build, _t in http_cases(key, setting)),
+            ("connection refused", lambda: None, TransientError, lambda: make(key, setting, **down)),
+        ]
+    smtp, monkeypatch = setting.smtp, setting.monkeypatch
+    if key == "standard":
+        closed = free_port()
+        return [
+            ("SMTP 451", lambda: smtp.script.append("451"), TransientError, lambda: make(key, setting)),
+            ("SMTP 550", lambda: smtp.script.append("550"), PermanentError, lambda: make(key, setting)),
+            ("mail server down", lambda: setattr(setting.settings, "EMAIL_PORT", closed), TransientError, lambda: make(key, setting)),
+        ]
+    if key == "command_line":
+        def program(mode):
+            arguments = ["--mode", mode, "{order_file}", "{idempotency_key}"]
+            return lambda: make_cancelling(key, setting, cancel_arguments=arguments)
+
+        withdrawn = str(setting.tmp_path / "nothing-allowed")
+        return [
+            ("exit 75", lambda: None, TransientError, program("tempfail")),
+            ("exit 3", lambda: None, PermanentError, program("fail")),
+            ("not allow-listed any more", lambda: monkeypatch.setenv(ALLOWLIST_ENV, withdrawn), ConfigurationError, program("ok")),
+        ]
+    if key == "otofaktur_otoport":
+        def blocked_outbox():
+            (setting.tmp_path / "exchange" / "blocked").write_text("a file where the folder belongs")
+
+        return [
+            ("outbox cannot be created", blocked_outbox, TransientError, lambda: make(key, setting, outbox_dir="blocked/out")),
+            ("exchange root withdrawn", lambda: monkeypatch.delenv(ROOT_ENV), ConfigurationError, lambda: make(key, setting)),
+        ]
+    raise AssertionError(f"no cancellation error cases for the transport of {key!r}: add them to cancel_error_cases()")
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_cancellation_failures_are_mapped_like_the_orders(key, setting):
+    if not registry.get_backend_class(key).supports_cancellation:
+        return
+    seen = set()
+    for name, prepare, expected, build in cancel_error_cases(key, setting):
+        backend = build()
+        prepare()
+        with pytest.raises(BackendError) as caught:
+            backend.cancel(cancellation_document(document_for("both ears", setting)))
+        error = caught.value
+        assert isinstance(error, expected), f"{name}: {type(error).__name__}, not {expected.__name__}"
+        assert error.permanent == (expected is not TransientError), name
+        assert error.message.strip(), name
+        seen.add(expected)
+    assert TransientError in seen and (PermanentError in seen or ConfigurationError in seen)

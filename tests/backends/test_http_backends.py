@@ -201,13 +201,13 @@ def test_dreve_shipped_poll_names_the_tracking_number(http_lab):
 
 
 def test_dreve_unknown_lab_status_changes_nothing(http_lab):
-    http_lab.script(Reply.json({"order_number": "D-1", "status": "on_hold"}))
+    http_lab.script(Reply.json({"order_number": "D-1", "status": "paused_by_qa"}))
 
     update = dreve(http_lab).poll_status("D-1")
 
     assert update.status is None
-    assert update.external_status == "on_hold"
-    assert "on_hold" in update.message
+    assert update.external_status == "paused_by_qa"
+    assert "paused_by_qa" in update.message
 
 
 def test_dreve_poll_of_an_order_unknown_to_the_lab_is_permanent(http_lab):

@@ -245,4 +245,6 @@ def test_status_table_covers_the_documented_statuses():
         "in_production": "in_production",
         "shipped": "shipped",
         "rejected": "rejected_by_lab",
+        "on_hold": "on_hold",
+        "cancelled": "cancelled",
     }

@@ -488,3 +488,23 @@ def test_wrong_password_fails_visibly_and_resend_works_after_the_fix(definition,
     assert response.status_code == 200, response.json()
     assert dispatch.run(order.dispatch.pk) == OrderStatus.ORDERED
     assert entries(lab.root / "out") == [f"{order.pk}.xml"]
+
+
+# --- after the order: cancellation and message files over SFTP ------------------------------
+
+
+def test_cancellation_and_message_files_are_uploaded_like_the_order(lab):
+    from otoorder.backends.result import CancelStatus
+    from tests.backends.test_otoport_cancellation import MESSAGE_ID, message, request
+
+    configured = backend(lab)
+    order_id = "6f1c2d8e-0000-4000-8000-0000000000f7"
+    result = configured.cancel(request())
+    configured.cancel(request())  # repeated: the same file again
+    configured.send_message(message())
+
+    assert entries(lab.root / "out") == sorted([f"{order_id}-storno-1.cancel.xml", f"{MESSAGE_ID}.message.xml"])
+    assert result.status == CancelStatus.PENDING
+    assert result.request_summary["sftp_host"] == f"{HOST}:{lab.port}"
+    tree = etree.parse(str(lab.root / "out" / f"{order_id}-storno-1.cancel.xml")).getroot()
+    assert tree.tag == "otoport-cancellation" and tree.findtext("reason") == "Kunde verzichtet"

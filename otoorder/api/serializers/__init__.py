@@ -10,7 +10,15 @@ from .common import SupplierCandidateSerializer
 from .customers import CustomerSerializer
 from .interfaces import BackendSerializer, InterfaceDefinitionSerializer
 from .master_data import BranchSerializer, CompanySerializer, SupplierFilterSerializer, SupplierSerializer
-from .orders import CancelSerializer, OrderCreateSerializer, OrderFilterSerializer, OrderListSerializer, OrderSerializer
+from .orders import (
+    CancelSerializer,
+    OrderCreateSerializer,
+    OrderFilterSerializer,
+    OrderListSerializer,
+    OrderMessageCreateSerializer,
+    OrderMessageSerializer,
+    OrderSerializer,
+)
 from .transactions import (
     PreviewRequestSerializer,
     PreviewSerializer,
@@ -28,6 +36,8 @@ __all__ = [
     "OrderCreateSerializer",
     "OrderFilterSerializer",
     "OrderListSerializer",
+    "OrderMessageCreateSerializer",
+    "OrderMessageSerializer",
     "OrderSerializer",
     "PreviewRequestSerializer",
     "PreviewSerializer",

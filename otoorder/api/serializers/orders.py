@@ -11,8 +11,8 @@ from rest_framework import serializers
 from branches.models import Branch
 from branches.resolver import READY
 from otoorder import vocabulary
-from otoorder.orders import choices, queries, schedule
-from otoorder.orders.models import Attempt, EarmouldOrder, Impression, OrderEvent, OrderItem
+from otoorder.orders import cancellation, choices, lab_messages, queries, schedule
+from otoorder.orders.models import Attempt, EarmouldOrder, Impression, OrderEvent, OrderItem, OrderMessage
 from otoorder.orders.services import clean_header, resolve_for
 from otoorder.orders.validation import ITEM_FIELDS, ItemsInvalid, check_item, duplicate_sides, validate_items
 from otoorder.transactions.models import Transaction
@@ -216,7 +216,7 @@ class OrderEventSerializer(serializers.ModelSerializer):
 class AttemptSerializer(serializers.ModelSerializer):
     class Meta:
         model = Attempt
-        fields = ["number", "started_at", "duration_ms", "outcome", "error", "permanent"]
+        fields = ["purpose", "number", "started_at", "duration_ms", "outcome", "error", "permanent"]
 
 
 class OrderListSerializer(serializers.ModelSerializer):
@@ -359,4 +359,32 @@ class OrderFilterSerializer(serializers.Serializer):
 
 
 class CancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=cancellation.REASON_MAX)
+
+
+class OrderMessageSerializer(serializers.ModelSerializer):
+    """One message of the thread between branch and lab (a lab's question or staff's answer)."""
+
+    author = serializers.SerializerMethodField()
+    in_reply_to = serializers.UUIDField(source="in_reply_to_id", read_only=True, allow_null=True)
+    delivery = serializers.ChoiceField(
+        source="state",
+        choices=choices.DispatchState.choices,
+        read_only=True,
+        help_text="Answers to the lab: queued, sending, done (delivered) or failed; the lab's questions: done.",
+    )
+
+    class Meta:
+        model = OrderMessage
+        fields = ["id", "direction", "channel", "text", "author", "created_at", "read_at", "in_reply_to", "delivery"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField())
+    def get_author(self, message):
+        if message.author is None:
+            return ""
+        return message.author.get_full_name() or message.author.get_username()
+
+
+class OrderMessageCreateSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=lab_messages.TEXT_MAX, trim_whitespace=True)

@@ -23,6 +23,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from functools import cached_property
+from urllib.parse import quote
 
 import requests
 import urllib3.exceptions
@@ -33,7 +34,7 @@ from ..base import BaseBackend
 from ..exceptions import ConfigurationError, DeliveryUncertain, PermanentError, TransientError
 from ..labstatus import StatusTable
 from ..options import Option
-from ..result import DispatchResult, ResultStatus
+from ..result import CancelResult, CancelStatus, DispatchResult, MessageResult, ResultStatus
 
 logger = logging.getLogger(__name__)
 
@@ -151,8 +152,12 @@ class HttpBackend(BaseBackend):
         base = self.config[self.endpoint_option].rstrip("/")
         return "/".join([base, *(part.strip("/") for part in path)])
 
-    def request(self, method, url, *, idempotency_key=None, headers=None, **kwargs):
-        """Send one request; return the 2xx ``Response`` or raise the classified error."""
+    def request(self, method, url, *, idempotency_key=None, headers=None, answered=(), **kwargs):
+        """Send one request; return the 2xx ``Response`` or raise the classified error.
+
+        ``answered``: further status codes that are an answer of the lab's format rather than
+        an error (a cancellation refused with 409), returned like a 2xx.
+        """
         headers = dict(headers or {})
         if idempotency_key:
             headers[self.idempotency_header] = idempotency_key
@@ -195,7 +200,8 @@ class HttpBackend(BaseBackend):
                 _("Das Labor ist nicht erreichbar (Verbindung fehlgeschlagen)."), detail=type(exc).__name__
             ) from exc
         logger.info("%s %s -> HTTP %s (%s)", method, url, response.status_code, self.key)
-        self.raise_for_status(response)
+        if response.status_code not in answered:
+            self.raise_for_status(response)
         return response
 
     def raise_for_status(self, response):
@@ -316,6 +322,181 @@ def json_bytes(data):
 
 def _seconds(value):
     return f"{value:g}"
+
+
+class LabChannelMixin:
+    """Cancellation and messages over HTTP for a lab module (before ``HttpBackend`` in the bases).
+
+    * ``POST <endpoint>/<order_path>/<cancel_path>`` with ``Idempotency-Key:
+      <request.idempotency_key>``; the lab answers with its word (``cancel_answers``) and its
+      reason, 202 when its answer follows (pending where it reports by itself, else manual);
+    * ``POST <endpoint>/<order_path>/<message_path>`` with ``Idempotency-Key: <message id>``.
+
+    The bodies are JSON here; a lab module overrides the ``*_payload``/``read_*`` hooks for
+    its own format. Failures are classified by ``HttpBackend.request`` as for ``send``.
+    """
+
+    supports_cancellation = True
+    supports_lab_messages = True
+
+    #: Path below the endpoint of one order (``{ref}``: the lab's number, else our UUID).
+    order_path = "orders/{ref}"
+    #: Below ``order_path``: where a cancellation request and a message are POSTed.
+    cancel_path = "cancellation"
+    message_path = "messages"
+    #: The lab's answer word to a cancellation → ours (``status`` in its JSON answer).
+    cancel_answers = {"cancelled": CancelStatus.ACCEPTED, "refused": CancelStatus.REFUSED}
+    #: Status codes that carry the lab's refusal in its format instead of an error.
+    refusal_statuses = (409,)
+
+    @property
+    def has_return_channel(self):
+        """The lab reports later by itself (poll, callback): a cancellation may stay pending."""
+        return bool(self.supports_status_poll or self.supports_callback or self.supports_inbox)
+
+    def order_url(self, order_id, lab_reference, *path):
+        ref = quote(lab_reference or order_id, safe="")
+        return self.url(self.order_path.format(ref=ref), *path)
+
+    def cancellation_payload(self, request):
+        """The ``HttpRequest`` of a cancellation (JSON by default; XML labs override)."""
+        body = json_bytes(
+            {
+                "idempotency_key": request.idempotency_key,
+                "order_id": request.order.order_id,
+                "order_number": request.order.order_number,
+                "lab_order_number": request.lab_reference,
+                "sequence": request.sequence,
+                "reason": request.reason,
+                "requested_at": request.requested_at.isoformat(),
+            }
+        )
+        return HttpRequest(
+            url=self.order_url(request.order.order_id, request.lab_reference, self.cancel_path),
+            headers={"Content-Type": "application/json; charset=utf-8"},
+            body=body,
+            summary={"bytes": len(body)},
+        )
+
+    def read_cancel_answer(self, response):
+        """``(status word, lab's words)`` of a cancellation answer with a body (JSON by default)."""
+        answer = self.read_json(response)
+        return str(answer.get("status") or "").strip(), _message_in(answer)
+
+    def message_payload(self, message):
+        """The ``HttpRequest`` of staff's answer to a lab question (JSON by default)."""
+        body = json_bytes(
+            {
+                "message_id": message.message_id,
+                "order_id": message.order.order_id,
+                "order_number": message.order.order_number,
+                "lab_order_number": message.lab_reference,
+                "in_reply_to": message.in_reply_to,
+                "author": message.author,
+                "text": message.text,
+                "sent_at": message.sent_at.isoformat(),
+            }
+        )
+        return HttpRequest(
+            url=self.order_url(message.order.order_id, message.lab_reference, self.message_path),
+            headers={"Content-Type": "application/json; charset=utf-8"},
+            body=body,
+            summary={"bytes": len(body)},
+        )
+
+    def read_message_answer(self, response):
+        """The lab's id of the message from its answer (JSON ``message_id`` or ``id``), or ""."""
+        if is_empty(response):
+            return ""
+        answer = self.read_json(response)
+        return str(answer.get("message_id") or answer.get("id") or "").strip()[:100]
+
+    def cancel(self, request):
+        """POST the cancellation with its ``idempotency_key``; the lab's answer as ``CancelResult``.
+
+        2xx (or a ``refusal_statuses`` code) with the lab's word → accepted or refused; 202 or
+        an empty 2xx → pending where the lab reports later by itself, otherwise manual (staff
+        ask the lab). Failures are classified exactly as for ``send``.
+        """
+        payload = self.cancellation_payload(request)
+        response = self.request(
+            payload.method,
+            payload.url,
+            idempotency_key=request.idempotency_key,
+            headers=payload.headers,
+            data=payload.body,
+            answered=self.refusal_statuses,
+        )
+        summary = {
+            "method": payload.method,
+            "url": payload.url,
+            "idempotency_key": request.idempotency_key,
+            "status_code": response.status_code,
+            **payload.summary,
+        }
+        raw = response_text(response)
+        refusal_status = response.status_code in self.refusal_statuses
+        if refusal_status and is_empty(response):
+            self.raise_for_status(response)
+        if not refusal_status and (response.status_code == 202 or is_empty(response)):
+            if self.has_return_channel:
+                return CancelResult(
+                    CancelStatus.PENDING,
+                    message=_("Das Labor hat die Stornierung erhalten; seine Antwort folgt."),
+                    request_summary=summary,
+                    raw_response=raw,
+                )
+            return CancelResult(
+                CancelStatus.MANUAL,
+                message=_("Das Labor hat die Stornierung erhalten, aber nicht beantwortet; bitte beim Labor nachfragen."),
+                request_summary=summary,
+                raw_response=raw,
+            )
+        try:
+            word, lab_message = self.read_cancel_answer(response)
+        except PermanentError:
+            if refusal_status:
+                self.raise_for_status(response)  # a plain 409 error: the lab's message, permanent
+            raise
+        status = self.cancel_answers.get(word.lower())
+        if status == CancelStatus.ACCEPTED and refusal_status:
+            status = None  # "cancelled" with a conflict status is no answer of the format
+        if status is None:
+            if refusal_status:
+                self.raise_for_status(response)
+            raise self.unreadable_answer(response, f"cancellation answer {word!r}")
+        lab_message = lab_message[:LAB_MESSAGE_CHARS]
+        if status == CancelStatus.ACCEPTED:
+            message = _("Das Labor hat die Stornierung bestätigt.")
+        elif lab_message:
+            message = _("Das Labor lehnt die Stornierung ab: %(message)s") % {"message": lab_message}
+        else:
+            message = _("Das Labor lehnt die Stornierung ab.")
+        return CancelResult(status, lab_message=lab_message, message=message, request_summary=summary, raw_response=raw)
+
+    def send_message(self, message):
+        """POST staff's answer with the message's id as ``Idempotency-Key``."""
+        payload = self.message_payload(message)
+        response = self.request(
+            payload.method,
+            payload.url,
+            idempotency_key=message.message_id,
+            headers=payload.headers,
+            data=payload.body,
+        )
+        reference = self.read_message_answer(response)
+        return MessageResult(
+            external_reference=reference,
+            message=_("Antwort an das Labor übermittelt."),
+            request_summary={
+                "method": payload.method,
+                "url": payload.url,
+                "idempotency_key": message.message_id,
+                "status_code": response.status_code,
+                **payload.summary,
+            },
+            raw_response=response_text(response),
+        )
 
 
 class BasicAuthHttpBackend(HttpBackend):

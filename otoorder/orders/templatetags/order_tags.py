@@ -29,6 +29,9 @@ BADGE_CLASSES = {
     S.FAILED: "text-bg-danger",
     S.REJECTED_BY_LAB: "text-bg-danger",
     S.CANCELLED: "text-bg-dark",
+    S.CANCEL_REQUESTED: "text-bg-warning",
+    S.CANCEL_TO_REPORT: "text-bg-warning",
+    S.ON_HOLD: "text-bg-warning",
 }
 
 

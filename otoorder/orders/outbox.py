@@ -1,0 +1,362 @@
+"""The outbox: what a worker must carry to a lab, with one set of guarantees for every kind.
+
+An order (``Dispatch``), a cancellation (``Cancellation``) and staff's answer to a lab's
+question (``OrderMessage``) are rows of an ``OutboxRow`` model and travel the same way
+(DESIGN.md §3, docs/operations.md "The delivery guarantee"):
+
+1. The row is stored ``queued`` in the transaction that decides it; after commit ``enqueue``
+   publishes the kind's Celery task with the row's id. A broker that is down leaves the row
+   to the sweeper: nothing is lost.
+2. The worker ``claim``s the row with one conditional UPDATE (``queued`` and due →
+   ``sending``), holding the order's row lock first: every writer of an order and its outbox
+   rows takes the order's lock before the row's, so a cancellation and a claim never
+   deadlock, and only one worker wins however many copies of the message exist.
+3. It calls the backend with the row's idempotency key, appends to the attempt log (per
+   order, ``purpose`` and ``subject``) and lets the kind (``Outbox`` subclass) move the order.
+4. A transient error puts the row back to ``queued`` with a due time (exponential backoff with
+   a floor and a cap) and publishes again with that countdown, until ``RETRY_HORIZON`` after
+   the round's first attempt; after it, or on a permanent error, the kind gives up.
+5. ``sweep`` publishes rows left ``queued`` past their due time and takes back rows left
+   ``sending`` past the deadline (a killed worker; its attempt is logged as ``ambiguous``).
+"""
+
+import logging
+import random
+import socket
+import time
+import uuid
+from datetime import timedelta
+
+from celery import current_app
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.db.models import DateTimeField, F, Q, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+
+from otoorder.backends import registry
+from otoorder.backends.exceptions import BackendError
+
+from .choices import AttemptOutcome, DispatchState
+from .models import Attempt, EarmouldOrder
+
+logger = logging.getLogger(__name__)
+
+
+def policy():
+    return settings.OTOORDER_DISPATCH
+
+
+class Outbox:
+    """One kind of outbox row: its model, task, attempt purpose and what its outcomes do.
+
+    Subclasses implement ``deliver`` (the backend call) and ``succeeded``; the hooks
+    ``claimed``, ``retrying``, ``given_up`` and ``taken_back`` move the order and write its
+    events. Hooks run inside the transaction that holds the order's lock.
+    """
+
+    model = None
+    #: The Celery task's name; published by name, so this module imports no task module.
+    task = ""
+    purpose = ""
+    #: What the log says of the row ("order %s", "cancellation %s", ...); no personal data.
+    noun = "row"
+
+    def subject(self, row):
+        """The attempt log's ``subject``: "" for the order, else the row's identity."""
+        return ""
+
+    def idempotency_key(self, row):
+        raise NotImplementedError
+
+    def deliver(self, row, order, backend):
+        """Hand the row to the lab through ``backend``; return the result or raise BackendError."""
+        raise NotImplementedError
+
+    def succeeded(self, row, token, order, result, started_at, duration_ms):
+        raise NotImplementedError
+
+    def claimed(self, row, order):
+        """The claim's transaction: the order is locked and the row is ``sending``."""
+
+    def retrying(self, row, order, error, countdown):
+        """A transient failure: the row is ``queued`` again for ``countdown`` seconds."""
+
+    def given_up(self, row, order, error, reason):
+        """A permanent failure, or the horizon passed: the row is ``failed``."""
+
+    def taken_back(self, row, order):
+        """The sweeper took the row back from a presumed-dead worker (now ``queued``)."""
+
+
+def enqueue(outbox, row_id, countdown=None):
+    """Publish the task; a broker that is down, or hangs, leaves the row to the sweeper.
+
+    One try, bounded by the broker's socket timeouts (``BROKER_TIMEOUT``): the caller may be
+    an API request whose decision is already committed, and that answer must not wait for the
+    broker nor turn into an error.
+    """
+    try:
+        current_app.send_task(outbox.task, args=(row_id if isinstance(row_id, int) else str(row_id),), countdown=countdown, retry=False)
+    except Exception:  # noqa: BLE001 - any broker failure: the outbox row is the truth
+        logger.warning("could not publish %s %s; the sweeper will retry", outbox.noun, row_id, exc_info=True)
+        return False
+    outbox.model.objects.filter(pk=row_id).update(last_enqueued_at=timezone.now())
+    return True
+
+
+def lock_order(order_id):
+    """The order's row lock: taken before any of its outbox rows is written (no deadlock)."""
+    return EarmouldOrder.objects.select_for_update().get(pk=order_id)
+
+
+def claim(outbox, row_id):
+    """Atomically take a due ``queued`` row; returns the claim token or None.
+
+    The round's first claim fixes how long transient failures are retried (``retry_until``).
+    """
+    token = uuid.uuid4()
+    with transaction.atomic():
+        order_id = outbox.model.objects.filter(pk=row_id).values_list("order_id", flat=True).first()
+        if order_id is None:
+            return None
+        lock_order(order_id)
+        now = timezone.now()
+        taken = outbox.model.objects.filter(pk=row_id, state=DispatchState.QUEUED, due_at__lte=now).update(
+            state=DispatchState.SENDING,
+            claimed_at=now,
+            claim_token=token,
+            attempt_count=F("attempt_count") + 1,
+            attempt_number=F("attempt_number") + 1,
+            retry_until=Coalesce(
+                F("retry_until"), Value(now + policy()["RETRY_HORIZON"], output_field=DateTimeField())
+            ),
+        )
+    return token if taken else None
+
+
+def backoff_seconds(attempt_count):
+    """The wait before attempt ``attempt_count + 1``: exponential, jittered, floored and capped.
+
+    With ``d = min(cap, base·2^(n−1))`` the wait is uniform in ``[max(base/2, d/2), d]``: the
+    jitter spreads retries of many rows, and the floor (half the exponential step) keeps
+    them from bunching in the first seconds, so the attempts cover the whole outage. Waits
+    never exceed the cap (15 minutes), far below Redis' visibility timeout.
+    """
+    base, cap = policy()["BACKOFF_BASE_SECONDS"], policy()["BACKOFF_MAX_SECONDS"]
+    step = min(cap, base * 2 ** min(max(attempt_count, 1) - 1, 30))
+    return random.uniform(max(base / 2, step / 2), step)
+
+
+def retry_delay(row, now):
+    """Seconds until the next attempt after a transient failure, or None past the horizon.
+
+    The last wait is shortened so that one attempt falls on the horizon itself.
+    """
+    left = (row.retry_until - now).total_seconds() if row.retry_until else 0
+    if left <= 0:
+        return None
+    return min(backoff_seconds(row.attempt_count), left)
+
+
+def backend_for(order):
+    backend_class = registry.get_backend_class(order.backend)
+    definition = order.interface_definition
+    options = definition.configured_options() if definition else {}
+    return backend_class(options, timeout=policy()["TRANSPORT_TIMEOUT"])
+
+
+def run(outbox, row_id):
+    """Carry one outbox row if it can be claimed: ``(row, order, result, error)`` or None.
+
+    The claim and "sending" commit together, one durable write before the lab is contacted;
+    then the kind's ``succeeded`` or the shared retry policy (``fail``) writes the outcome.
+    """
+    with transaction.atomic():
+        token = claim(outbox, row_id)
+        if token is None:
+            return None
+        row = outbox.model.objects.select_related("order__interface_definition").get(pk=row_id)
+        order = lock_order(row.order_id)
+        outbox.claimed(row, order)
+    started_at, started = timezone.now(), time.monotonic()
+    result = error = None
+    try:
+        result = outbox.deliver(row, order, backend_for(order))
+    except BackendError as exc:
+        error = exc
+    except (NotImplementedError, ImproperlyConfigured) as exc:
+        # A backend that breaks the protocol: a programming error, not the definition's fault.
+        logger.exception("programming error in backend %s (%s %s)", order.backend, outbox.noun, row_id)
+        error = BackendError(
+            _("Programmfehler in der Schnittstelle (%(kind)s); bitte den Betreiber informieren.")
+            % {"kind": type(exc).__name__},
+            permanent=True,
+            detail=f"{type(exc).__name__}: {exc}",
+        )
+    except Exception as exc:  # noqa: BLE001 - an unexpected bug must not lose the row
+        logger.exception("unexpected error sending %s %s", outbox.noun, row_id)
+        error = BackendError(_("Unerwarteter Fehler beim Senden (%(kind)s).") % {"kind": type(exc).__name__})
+    duration_ms = int((time.monotonic() - started) * 1000)
+    if result is not None:
+        return outbox.succeeded(row, token, order, result, started_at, duration_ms)
+    return fail(outbox, row, token, order, error, started_at, duration_ms)
+
+
+def release(outbox, row, token, **fields):
+    """Write the outbox row's outcome.
+
+    Normally the row is still ours (``sending`` with our claim token). If the sweeper took it
+    back from this presumed-dead worker meanwhile, the outcome is written all the same: the lab
+    has answered, and that answer is the truth.
+    """
+    model = outbox.model
+    if not model.objects.filter(pk=row.pk, state=DispatchState.SENDING, claim_token=token).update(
+        claim_token=None, **fields
+    ):
+        logger.warning("%s %s was taken back while sending; writing the lab's answer anyway", outbox.noun, row.pk)
+        model.objects.filter(pk=row.pk).update(claim_token=None, **fields)
+
+
+def attempt_key(outbox, row, order):
+    """The attempt log's entry of the row's current claim."""
+    return {"order": order, "purpose": outbox.purpose, "subject": outbox.subject(row), "number": row.attempt_number}
+
+
+def record_attempt(
+    outbox, row, order, started_at, duration_ms, outcome, *, permanent=False, error="", summary=None, response=""
+):
+    """Append to the attempt log, numbered per order, purpose and subject (by the claim).
+
+    If the sweeper took the row back from this presumed-dead worker meanwhile, it logged the
+    attempt as ``ambiguous``; the worker's answer replaces that guess with what happened.
+    """
+    Attempt.objects.update_or_create(
+        **attempt_key(outbox, row, order),
+        defaults={
+            "started_at": started_at,
+            "duration_ms": duration_ms,
+            "outcome": outcome,
+            "permanent": permanent,
+            "error": error,
+            "request_summary": summary or {},
+            "response": (response or "")[:20000],
+            "worker": socket.gethostname(),
+        },
+    )
+
+
+def fail(outbox, row, token, order, error, started_at, duration_ms):
+    """The shared retry policy: back to ``queued`` with backoff, or give up.
+
+    Returns what the kind's hook returned (``retrying`` or ``given_up``).
+    """
+    countdown = None if error.permanent else retry_delay(row, timezone.now())
+    if error.permanent:
+        outcome = AttemptOutcome.PERMANENT_ERROR
+    else:
+        outcome = AttemptOutcome.AMBIGUOUS if error.ambiguous else AttemptOutcome.TRANSIENT_ERROR
+    summary = {"idempotency_key": error.idempotency_key} if getattr(error, "idempotency_key", "") else None
+    with transaction.atomic():
+        order = lock_order(order.pk)
+        record_attempt(
+            outbox,
+            row,
+            order,
+            started_at,
+            duration_ms,
+            outcome,
+            permanent=error.permanent,
+            error=error.message,
+            summary=summary,
+            response=str(error.response or error.detail or ""),
+        )
+        if countdown is not None:
+            release(
+                outbox,
+                row,
+                token,
+                state=DispatchState.QUEUED,
+                due_at=timezone.now() + timedelta(seconds=countdown),
+                last_error=error.message,
+            )
+            answer = outbox.retrying(row, order, error, countdown)
+        else:
+            release(outbox, row, token, state=DispatchState.FAILED, last_error=error.message)
+            reason = error.message
+            if not error.permanent:
+                now = timezone.now()
+                reason = _("%(reason)s – nach %(n)s Versuchen in %(duration)s aufgegeben.") % {
+                    "reason": error.message,
+                    "n": row.attempt_count,
+                    "duration": timesince(now - policy()["RETRY_HORIZON"], now),
+                }
+            answer = outbox.given_up(row, order, error, reason)
+    logger.info(
+        "%s %s of order %s attempt %s failed (permanent=%s)",
+        outbox.noun, row.pk, order.pk, row.attempt_count, error.permanent,
+    )
+    return answer
+
+
+def retry_message(row, error, countdown):
+    """What staff read after a transient failure (the event of the order or of the row)."""
+    if error.ambiguous:
+        return _(
+            "Versuch %(n)s ohne Antwort des Labors (%(reason)s): möglicherweise bereits zugestellt; "
+            "neuer Versuch unter demselben Schlüssel in %(s)s s."
+        ) % {"n": row.attempt_count, "reason": error.message, "s": int(countdown)}
+    return _("Versuch %(n)s fehlgeschlagen (%(reason)s); neuer Versuch in %(s)s s.") % {
+        "n": row.attempt_count,
+        "reason": error.message,
+        "s": int(countdown),
+    }
+
+
+def sweep(outbox, now=None):
+    """Publish the kind's rows that should be moving and are not; returns how many."""
+    now = now or timezone.now()
+    queued_deadline, sending_deadline = policy()["QUEUED_DEADLINE"], policy()["SENDING_DEADLINE"]
+    model = outbox.model
+    # Rows whose worker died mid-send: back to the queue (the lab dedupes by the key).
+    stale = list(
+        model.objects.filter(state=DispatchState.SENDING, claimed_at__lt=now - sending_deadline).values_list(
+            "pk", "order_id"
+        )
+    )
+    for row_id, order_id in stale:
+        with transaction.atomic():
+            order = lock_order(order_id)
+            taken = model.objects.filter(
+                pk=row_id, state=DispatchState.SENDING, claimed_at__lt=now - sending_deadline
+            ).update(state=DispatchState.QUEUED, claim_token=None, due_at=now)
+            if not taken:
+                continue
+            row = model.objects.get(pk=row_id)
+            # Nobody knows how far the dead worker got: the lab may have it.
+            Attempt.objects.get_or_create(
+                **attempt_key(outbox, row, order),
+                defaults={
+                    "started_at": row.claimed_at,
+                    "duration_ms": int((now - row.claimed_at).total_seconds() * 1000),
+                    "outcome": AttemptOutcome.AMBIGUOUS,
+                    "error": _(
+                        "Der Versand wurde unterbrochen (Worker nicht mehr erreichbar), bevor das Labor antwortete."
+                    ),
+                    "request_summary": {"idempotency_key": outbox.idempotency_key(row)},
+                    "worker": socket.gethostname(),
+                },
+            )
+            outbox.taken_back(row, order)
+            transaction.on_commit(lambda row_id=row_id: enqueue(outbox, row_id))
+    # Rows due for a while whose message was never published, or got lost.
+    overdue = model.objects.filter(state=DispatchState.QUEUED, due_at__lt=now - queued_deadline).filter(
+        Q(last_enqueued_at__isnull=True) | Q(last_enqueued_at__lt=now - queued_deadline)
+    )
+    published = 0
+    for row_id in overdue.values_list("pk", flat=True):
+        published += enqueue(outbox, row_id)
+    return published
