@@ -244,3 +244,21 @@ def test_order_list_check_keeps_every_filter_and_no_link_carries_the_version(cli
     region = client_alice.get(check.replace("live=", "live=0"))
     assert region.status_code == 200 and order.number in region.text
     assert "live" not in region.context["filter_query"] and f"q={order.number}" in region.context["filter_query"]
+
+
+def test_a_lab_question_arrives_and_is_read_only_where_seen(client_alice, order):
+    """The message panel follows like every panel; a check from a hidden tab brings it without
+    marking the lab's question read, a visible one marks it read as opening the page does."""
+    from otoorder.orders.models import OrderMessage
+
+    check = live_url(client_alice.get(order_url(order)))
+    lab_reports(order, OrderStatus.ON_HOLD, lab_text="Bitte die Abformung links prüfen.")
+    hidden = client_alice.get(check, headers={"X-Otoorder-Tab": "hidden"})
+    assert hidden.status_code == 200
+    assert 'id="messages-panel"' in hidden.text and "Bitte die Abformung links prüfen." in hidden.text
+    question = OrderMessage.objects.get(order=order)
+    assert question.read_at is None
+    visible = client_alice.get(check, headers={"X-Otoorder-Tab": "visible"})
+    assert visible.status_code == 200
+    question.refresh_from_db()
+    assert question.read_at is not None
