@@ -19,6 +19,7 @@ from . import cancellation, lab_messages
 from .choices import CANCELLING, EventSource, OrderStatus
 from .lifecycle import TRANSITIONS, set_status
 from .models import EarmouldOrder, OrderEvent
+from .tracking import normalise_carrier
 
 EXTERNAL_FIELDS = ("external_reference", "external_status", "tracking_number")
 
@@ -50,6 +51,10 @@ def apply_status_update(order, update, *, source=EventSource.LAB, key=""):
         if properties and order.lab_properties != properties:
             order.lab_properties = properties
             fields.append("lab_properties")
+        carrier = normalise_carrier(update.data.get("carrier"))
+        if carrier and order.carrier != carrier:
+            order.carrier = carrier
+            fields.append("carrier")
         data = {**json.loads(json.dumps(update.data, default=str)), "update_key": key}
         if fields:
             order.save(update_fields=[*fields, "updated_at"])

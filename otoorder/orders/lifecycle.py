@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from otoorder.transactions.models import StepType, Transaction, TransactionTemplate
 from otoorder.vocabulary import ImpressionKind, Side
 
+from . import schedule
 from .choices import EventSource, OrderStatus, OrderType
 from .models import EarmouldOrder, OrderEvent, OrderItem
 from .validation import ITEM_FIELDS
@@ -84,7 +85,11 @@ class InvalidTransition(OrderError):
 
 
 def set_status(order, new_status, *, source, actor=None, message="", data=None, save_fields=()):
-    """Move ``order`` to ``new_status`` and append the event (the lifecycle is data)."""
+    """Move ``order`` to ``new_status`` and append the event (the lifecycle is data).
+
+    The dates a status implies are set on the way (``schedule.stamp``): the ETA when the order
+    reaches the lab, ``shipped_at`` when it is shipped.
+    """
     old = order.status
     if new_status not in TRANSITIONS.get(old, set()):
         raise InvalidTransition(
@@ -92,7 +97,8 @@ def set_status(order, new_status, *, source, actor=None, message="", data=None, 
             % {"old": OrderStatus(old).label, "new": OrderStatus(new_status).label}
         )
     order.status = new_status
-    order.save(update_fields=["status", "updated_at", *save_fields])
+    stamped = schedule.stamp(order, new_status)
+    order.save(update_fields=list(dict.fromkeys(["status", "updated_at", *save_fields, *stamped])))
     return OrderEvent.objects.create(
         order=order,
         from_status=old,

@@ -17,6 +17,7 @@ from suppliers.models import Company, Supplier
 
 from . import choices
 from .choices import OrderStatus
+from .tracking import tracking_url
 
 
 class EarmouldOrder(models.Model):
@@ -103,8 +104,9 @@ class EarmouldOrder(models.Model):
     carrier = models.CharField(
         _("Versanddienstleister"), max_length=20, choices=vocabulary.Carrier.choices, blank=True
     )
-    #: Expected shipment date (working days of the branch's state), set when the order is sent.
-    eta = models.DateField(_("voraussichtlich versandt"), null=True, blank=True)
+    #: Expected date (ETA): sent + turnaround + shipping working days of the branch's state
+    #: (``schedule.compute_eta``), set when the order reaches the lab.
+    eta = models.DateField(_("voraussichtlicher Liefertermin"), null=True, blank=True)
 
     objects = VisibleQuerySet.as_manager()
 
@@ -140,6 +142,18 @@ class EarmouldOrder(models.Model):
     @property
     def backend_label(self):
         return registry.label(self.backend)
+
+    @property
+    def tracking_carrier(self):
+        """The carrier of the tracking number: as the lab reported it, else the supplier's."""
+        return self.carrier or self.supplier.carrier
+
+    @property
+    def tracking_url(self):
+        """The carrier's tracking page for ``tracking_number`` ("" when there is none)."""
+        if not self.tracking_number:
+            return ""
+        return tracking_url(self.tracking_carrier, self.tracking_number)
 
 
 class ImpressionQuerySet(VisibleQuerySet):
