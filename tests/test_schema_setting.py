@@ -6,6 +6,7 @@ in a subprocess with its own environment.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -37,12 +38,13 @@ def test_a_copy_named_by_the_setting_is_used(tmp_path):
     shutil.copytree(opentrans_xsd().parent, copy)
     code, output = run_schema_tests(copy / "opentrans_2_1.xsd", ci="true")
     assert code == 0, output
-    assert "2 passed" in output
+    assert re.search(r"\b[1-9]\d* passed", output) and "skipped" not in output, output
 
 
-@pytest.mark.parametrize(("ci", "code", "outcome"), [("", 0, "2 skipped"), ("true", 1, "2 errors")])
+@pytest.mark.parametrize(("ci", "code", "outcome"), [("", 0, "skipped"), ("true", 1, "errors")])
 def test_a_missing_schema_skips_locally_and_fails_in_ci(tmp_path, ci, code, outcome):
     returncode, output = run_schema_tests(tmp_path / "missing" / "opentrans_2_1.xsd", ci=ci)
     assert returncode == code, output
-    assert outcome in output
+    # Every example of the docs is skipped (locally) or errors (in CI); none passes.
+    assert re.search(rf"\b[1-9]\d* {outcome}", output) and "passed" not in output, output
     assert f"{REASON} (OTOORDER_OPENTRANS_XSD='{tmp_path / 'missing' / 'opentrans_2_1.xsd'}')" in output

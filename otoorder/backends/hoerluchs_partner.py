@@ -146,7 +146,10 @@ class HoerluchsPartnerBackend(LabChannelMixin, BasicAuthHttpBackend):
     cancel_answers = {"storniert": CancelStatus.ACCEPTED, "abgelehnt": CancelStatus.REFUSED}
 
     def cancellation_payload(self, request):
-        body = json_bytes(
+        return self.json_request(
+            request.order,
+            request.lab_reference,
+            self.cancel_path,
             {
                 "storno_id": request.idempotency_key,
                 "bestell_id": request.order.order_id,
@@ -155,17 +158,14 @@ class HoerluchsPartnerBackend(LabChannelMixin, BasicAuthHttpBackend):
                 "laufnummer": request.sequence,
                 "grund": request.reason,
                 "angefragt_am": request.requested_at.isoformat(),
-            }
-        )
-        return HttpRequest(
-            url=self.order_url(request.order.order_id, request.lab_reference, self.cancel_path),
-            headers={"Content-Type": "application/json; charset=utf-8"},
-            body=body,
-            summary={"bytes": len(body)},
+            },
         )
 
     def message_payload(self, message):
-        body = json_bytes(
+        return self.json_request(
+            message.order,
+            message.lab_reference,
+            self.message_path,
             {
                 "nachricht_id": message.message_id,
                 "bestell_id": message.order.order_id,
@@ -175,13 +175,7 @@ class HoerluchsPartnerBackend(LabChannelMixin, BasicAuthHttpBackend):
                 "autor": message.author,
                 "text": message.text,
                 "gesendet_am": message.sent_at.isoformat(),
-            }
-        )
-        return HttpRequest(
-            url=self.order_url(message.order.order_id, message.lab_reference, self.message_path),
-            headers={"Content-Type": "application/json; charset=utf-8"},
-            body=body,
-            summary={"bytes": len(body)},
+            },
         )
 
     def read_message_answer(self, response):

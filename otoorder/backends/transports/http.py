@@ -358,9 +358,22 @@ class LabChannelMixin:
         ref = quote(lab_reference or order_id, safe="")
         return self.url(self.order_path.format(ref=ref), *path)
 
+    def json_request(self, document, lab_reference, path, fields):
+        """A JSON ``HttpRequest`` to ``path`` under the order's URL at the lab."""
+        body = json_bytes(fields)
+        return HttpRequest(
+            url=self.order_url(document.order_id, lab_reference, path),
+            headers={"Content-Type": "application/json; charset=utf-8"},
+            body=body,
+            summary={"bytes": len(body)},
+        )
+
     def cancellation_payload(self, request):
         """The ``HttpRequest`` of a cancellation (JSON by default; XML labs override)."""
-        body = json_bytes(
+        return self.json_request(
+            request.order,
+            request.lab_reference,
+            self.cancel_path,
             {
                 "idempotency_key": request.idempotency_key,
                 "order_id": request.order.order_id,
@@ -369,13 +382,7 @@ class LabChannelMixin:
                 "sequence": request.sequence,
                 "reason": request.reason,
                 "requested_at": request.requested_at.isoformat(),
-            }
-        )
-        return HttpRequest(
-            url=self.order_url(request.order.order_id, request.lab_reference, self.cancel_path),
-            headers={"Content-Type": "application/json; charset=utf-8"},
-            body=body,
-            summary={"bytes": len(body)},
+            },
         )
 
     def read_cancel_answer(self, response):
@@ -385,7 +392,10 @@ class LabChannelMixin:
 
     def message_payload(self, message):
         """The ``HttpRequest`` of staff's answer to a lab question (JSON by default)."""
-        body = json_bytes(
+        return self.json_request(
+            message.order,
+            message.lab_reference,
+            self.message_path,
             {
                 "message_id": message.message_id,
                 "order_id": message.order.order_id,
@@ -395,13 +405,7 @@ class LabChannelMixin:
                 "author": message.author,
                 "text": message.text,
                 "sent_at": message.sent_at.isoformat(),
-            }
-        )
-        return HttpRequest(
-            url=self.order_url(message.order.order_id, message.lab_reference, self.message_path),
-            headers={"Content-Type": "application/json; charset=utf-8"},
-            body=body,
-            summary={"bytes": len(body)},
+            },
         )
 
     def read_message_answer(self, response):

@@ -116,6 +116,7 @@ BASE_URL_ENV = "OTOORDER_BASE_URL"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 SANDBOX_BIN = settings.BASE_DIR / "otoorder" / "sandbox" / "bin"
 DEMO_PROGRAM = SANDBOX_BIN / "demo-lab-order"
+DEMO_CANCEL_PROGRAM = SANDBOX_BIN / "demo-lab-cancel"
 OTOPORT_OUTBOX, OTOPORT_INBOX = "otoport/out", "otoport/in"
 
 # Demo credentials of the sandbox lab: not secret, the sandbox runs on loopback in demo mode only.
@@ -141,7 +142,12 @@ def sandbox_options(backend, sandbox_url):
         "egger_bestellsystem": {"portal_url": f"{sandbox_url}/egger-portal/"},
         "hoerluchs_partner": {"endpoint_url": f"{sandbox_url}/hoerluchs/api", "username": "hoerwelt-demo"},
         "otofaktur_otoport": {"outbox_dir": OTOPORT_OUTBOX, "inbox_dir": OTOPORT_INBOX},
-        "command_line": {"executable": str(DEMO_PROGRAM), "arguments": ["{order_id}", "{order_file}"]},
+        "command_line": {
+            "executable": str(DEMO_PROGRAM),
+            "arguments": ["{order_id}", "{order_file}"],
+            "cancel_command": str(DEMO_CANCEL_PROGRAM),
+            "cancel_arguments": ["{order_id}", "{order_file}", "{idempotency_key}", "{reason}"],
+        },
     }[backend]
 
 
