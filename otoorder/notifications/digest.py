@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .models import Digest, Notification, Preference
 from .texts import message
@@ -72,7 +72,11 @@ def _mail(user, preference, items, total, today):
             "more": total - len(items),
             "preferences_url": _url(reverse("notifications:preferences")),
         }
-        subject = _("otoorder: %(count)s ungelesene Benachrichtigungen") % {"count": total}
+        subject = ngettext(
+            "otoorder: %(count)s ungelesene Benachrichtigung",
+            "otoorder: %(count)s ungelesene Benachrichtigungen",
+            total,
+        ) % {"count": total}
         body = render_to_string("notifications/digest_email.txt", context)
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
 

@@ -10,13 +10,15 @@ import logging
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpResponseNotModified
+from django.http import HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .forms import PreferenceForm
@@ -76,7 +78,10 @@ def notification_read(request, pk):
 @require_POST
 def notification_read_all(request):
     count = _own(request).mark_read()
-    messages.success(request, _("%(count)s Benachrichtigungen als gelesen markiert.") % {"count": count})
+    text = ngettext(
+        "%(count)s Benachrichtigung als gelesen markiert.", "%(count)s Benachrichtigungen als gelesen markiert.", count
+    )
+    messages.success(request, text % {"count": count})
     return redirect(_back(request))
 
 
@@ -89,7 +94,8 @@ def bell(request):
     if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
         response = HttpResponseNotModified()
     else:
-        response = render(request, "notifications/_bell_count.html", context)
+        # Without the request: the page's context processors (and their queries) are not needed.
+        response = HttpResponse(render_to_string("notifications/_bell_count.html", context))
     response["ETag"] = etag
     # The browser asks again every time (If-None-Match) and keeps the answer to itself.
     patch_cache_control(response, private=True, no_cache=True)
