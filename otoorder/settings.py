@@ -307,7 +307,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # One name per choice set, so that the schema has no duplicate enums.
-    "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "otoorder.orders.choices.OrderStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "otoorder.orders.choices.OrderStatus",
+        # Impressions had the name first; notifications have a "kind" of their own.
+        "KindEnum": "otoorder.vocabulary.ImpressionKind",
+        "NotificationKindEnum": "otoorder.notifications.choices.Kind",
+    },
 }
 
 # --- Security -------------------------------------------------------------------------------

@@ -5,16 +5,16 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Kind(models.TextChoices):
-    CONFIRMED = "confirmed", _("Labor hat bestätigt")
-    SHIPPED = "shipped", _("versandt")
-    REJECTED = "rejected", _("vom Labor abgelehnt")
+    CONFIRMED = "confirmed", _("Bestätigung des Labors")
+    SHIPPED = "shipped", _("Versandmeldung")
+    REJECTED = "rejected", _("Ablehnung durch das Labor")
     LAB_QUESTION = "lab_question", _("Rückfrage des Labors")
     SEND_FAILED = "send_failed", _("Versand fehlgeschlagen")
     CANCEL_ACCEPTED = "cancel_accepted", _("Stornierung angenommen")
     CANCEL_REFUSED = "cancel_refused", _("Stornierung abgelehnt")
     #: The lab cancelled an order by itself (no cancellation of ours was under way).
-    LAB_CANCELLED = "lab_cancelled", _("vom Labor storniert")
-    OVERDUE = "overdue", _("überfällig")
+    LAB_CANCELLED = "lab_cancelled", _("Stornierung durch das Labor")
+    OVERDUE = "overdue", _("Überfällig")
 
 
 #: What the daily digest carries when the user chose nothing yet: what needs someone to act.
