@@ -352,3 +352,14 @@ def test_digest_refused_by_smtp_is_tried_again(ordered, with_email, commit, sett
     assert not Digest.objects.exists() and not Notification.objects.filter(digest__isnull=False).exists()
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert digest.send_digests(date(2026, 12, 1)) == 2
+
+
+def test_beat_runs_both_tasks(settings, transaction_obj, dreve, dreve_supplier, with_email):
+    from otoorder.notifications import tasks
+
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    assert schedule["notify-overdue"]["task"] == tasks.notify_overdue.name
+    assert schedule["send-digests"]["task"] == tasks.send_digests.name
+    overdue_order(transaction_obj, dreve, dreve_supplier, with_email["alice"], eta=date(2020, 1, 2))
+    assert tasks.notify_overdue() == 2
+    assert tasks.send_digests() == 2 and tasks.send_digests() == 0

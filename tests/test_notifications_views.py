@@ -225,3 +225,17 @@ def test_api_is_in_the_schema(api):
     parameters = {p["name"] for p in paths["/api/v1/notifications/"]["get"]["parameters"]}
     assert {"unread", "limit", "offset"} <= parameters
     assert "404" in paths["/api/v1/notifications/{id}/read/"]["post"]["responses"]
+
+
+def test_a_colleagues_notification_is_not_mine(client, carol, alices):
+    """Carol works in Alice's branch and sees her orders, but not her notifications."""
+    own, _bobs = alices
+    client.force_login(carol)
+    assert client.get(reverse("notifications:open", args=[own[0].pk])).status_code == 404
+    assert client.post(reverse("notifications:read", args=[own[0].pk])).status_code == 404
+    assert client.get(reverse("notifications:list")).context["page"].paginator.count == 0
+    api = APIClient()
+    api.force_authenticate(carol)
+    assert api.post(f"/api/v1/notifications/{own[0].pk}/read/").status_code == 404
+    assert api.post("/api/v1/notifications/read-all/").json() == {"updated": 0}
+    assert Notification.objects.filter(recipient=own[0].recipient, read_at__isnull=True).count() == 3

@@ -25,6 +25,7 @@ from otoorder.backends.registry import STANDARD
 from otoorder.backends.transports.files import exchange_root
 from otoorder.backends.transports.subprocess import allowed_folders
 from otoorder.sandbox.config import write_config
+from otoorder.sandbox.demo_notifications import load_demo_orders
 from otoorder.transactions.models import Customer, StepType, TemplateStep, TransactionTemplate
 from suppliers.models import Company, OrderMethod, Supplier
 
@@ -188,6 +189,14 @@ class Command(BaseCommand):
                     {"branch": branches[branch_name], "first_name": first_name, "last_name": last_name},
                     {"birth_date": birth_date},
                 )
+        # Two orders after the lab: the bell of demo-staff shows their notifications.
+        self.created += load_demo_orders(
+            customer=Customer.objects.get(branch=branches["Filiale Mitte"], first_name="Hanna", last_name="Beispiel"),
+            template=TransactionTemplate.objects.get(name=TEMPLATE_NAME),
+            company=suppliers["Dreve"].company,
+            supplier=suppliers["Dreve"],
+            user=get_user_model().objects.get(username="demo-staff"),
+        )
         if write_config(settings.VAR_DIR / "sandbox.json", sandbox):
             self.stdout.write(f"Sandbox lab configuration written to {settings.VAR_DIR / 'sandbox.json'}.")
 
