@@ -14,7 +14,7 @@ from otoorder.backends import registry
 from otoorder.backends.exceptions import ConfigurationError
 from suppliers.models import Company, Supplier
 
-from .models import Chain, InterfaceDefinition, SupplierAccount
+from .models import Branch, Chain, InterfaceDefinition, SupplierAccount
 from .services import validate_definition
 
 OPTION_PREFIX = "opt_"
@@ -195,9 +195,31 @@ class SupplierForm(forms.ModelForm):
             "fax_number",
             "phone_number",
             "delivery_days",
+            "turnaround_days",
+            "shipping_days",
+            "carrier",
             "customer_reference_mode",
             "is_active",
         ]
+
+
+class BranchForm(forms.ModelForm):
+    """A branch's own data: address (the labs ship to it), contact and Bundesland (its public
+    holidays are no working days in the ETA)."""
+
+    class Meta:
+        model = Branch
+        fields = ["name", "code", "street", "postal_code", "city", "phone", "email", "state"]
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if Branch.objects.filter(chain_id=self.instance.chain_id, name=name).exclude(pk=self.instance.pk).exists():
+            raise ValidationError(_("In dieser Filialkette gibt es bereits eine Filiale „%(name)s“.") % {"name": name})
+        return name
+
+    def validate_unique(self):
+        # clean_name() already reports a duplicate in German; skip Django's generic message.
+        pass
 
 
 class SupplierAccountForm(forms.ModelForm):

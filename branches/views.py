@@ -24,13 +24,14 @@ from suppliers.models import Company, Supplier
 
 from .scope import admin_scope
 from .forms import (
+    BranchForm,
     CompanyForm,
     InterfaceDefinitionForm,
     SupplierAccountForm,
     SupplierForm,
     duplicate_account_message,
 )
-from .models import InterfaceDefinition, SupplierAccount
+from .models import Branch, InterfaceDefinition, SupplierAccount
 
 logger = logging.getLogger(__name__)
 
@@ -220,6 +221,41 @@ class SupplierUpdateView(ChainAdminCrudMixin, UpdateView):
     form_class = SupplierForm
     success_url = reverse_lazy("branches:supplier_list")
     extra_context = {"title": gettext_lazy("Lieferant bearbeiten"), "back_url": reverse_lazy("branches:supplier_list")}
+
+
+# --- branches: address, contact, Bundesland ---------------------------------------------
+
+
+class BranchScopeMixin(AdminAccessMixin):
+    """The branches the user administers (branch admins theirs, chain admins the chain's)."""
+
+    model = Branch
+    success_url = reverse_lazy("branches:branch_list")
+
+    def get_queryset(self):
+        return self.scope.branches().select_related("chain").order_by("chain__name", "name")
+
+
+class BranchListView(BranchScopeMixin, ListView):
+    template_name = "branches/branch_list.html"
+    context_object_name = "branches"
+
+
+class BranchUpdateView(BranchScopeMixin, UpdateView):
+    form_class = BranchForm
+    template_name = "branches/object_form.html"
+    extra_context = {"title": gettext_lazy("Filiale bearbeiten"), "back_url": reverse_lazy("branches:branch_list")}
+
+    def form_valid(self, form):
+        # clean_name() catches duplicates; the constraint still guards a concurrent save.
+        try:
+            with transaction.atomic():
+                response = super().form_valid(form)
+        except IntegrityError:
+            form.add_error("name", _("In dieser Filialkette gibt es bereits eine Filiale mit diesem Namen."))
+            return self.form_invalid(form)
+        messages.success(self.request, _("„%(name)s“ wurde gespeichert.") % {"name": self.object.name})
+        return response
 
 
 # --- account numbers (Kundennummern) per branch ----------------------------------------

@@ -9,6 +9,7 @@ wholesaler); the resolver lists the company's own suppliers first.
 import uuid
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -46,6 +47,11 @@ class CustomerReferenceMode(models.TextChoices):
     FULL_NAME = "full_name", _("vollständiger Name")
 
 
+#: Bounds of a supplier's turnaround and shipping (working days): no lab promises more.
+MAX_WORKING_DAYS = 100
+MAX_SHIPPING_DAYS = 30
+
+
 class Supplier(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     company = models.ForeignKey(
@@ -61,16 +67,22 @@ class Supplier(models.Model):
     fax_number = models.CharField(_("Faxnummer"), max_length=50, blank=True)
     phone_number = models.CharField(_("Telefonnummer"), max_length=50, blank=True)
     delivery_days = models.PositiveSmallIntegerField(
-        _("Lieferzeit (Werktage)"), default=10
+        _("Lieferzeit (Werktage)"), default=10, validators=[MaxValueValidator(MAX_WORKING_DAYS)]
     )
     #: ETA: working days the lab needs (empty: ``delivery_days``) plus the shipping days.
     turnaround_days = models.PositiveSmallIntegerField(
         _("Fertigungszeit (Werktage)"),
         null=True,
         blank=True,
-        help_text=_("Leer: die Lieferzeit."),
+        validators=[MaxValueValidator(MAX_WORKING_DAYS)],
+        help_text=_("Werktage, die das Labor für die Fertigung braucht. Leer: die Lieferzeit."),
     )
-    shipping_days = models.PositiveSmallIntegerField(_("Versandzeit (Werktage)"), default=1)
+    shipping_days = models.PositiveSmallIntegerField(
+        _("Versandzeit (Werktage)"),
+        default=1,
+        validators=[MaxValueValidator(MAX_SHIPPING_DAYS)],
+        help_text=_("Werktage vom Versand beim Labor bis zur Filiale."),
+    )
     carrier = models.CharField(
         _("Versanddienstleister"),
         max_length=20,

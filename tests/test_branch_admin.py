@@ -397,6 +397,9 @@ def supplier_data(company, **overrides):
         "fax_number": "",
         "phone_number": "",
         "delivery_days": "7",
+        "turnaround_days": "",
+        "shipping_days": "1",
+        "carrier": "",
         "customer_reference_mode": "initials_code",
         "is_active": "on",
     }

@@ -32,11 +32,12 @@ from tests.factories import bte_item
 
 #: Kinds of objects owned by branch A (other branches must not reach them).
 OWNED = {
-    "customer", "transaction", "order", "impression", "attachment", "definition", "account", "branch", "notification",
+    "customer", "transaction", "order", "impression", "attachment", "definition", "account", "branch", "admin_branch",
+    "notification",
 }  # fmt: skip
 #: Kinds of branch administration: staff without an admin role are stopped at its door (403,
 #: whatever the id) before any lookup; the admins of branch B must get 404.
-ADMINISTERED = {"definition", "account"}
+ADMINISTERED = {"definition", "account", "admin_branch"}
 #: Kinds that belong to no branch: master data every chain shares (companies, suppliers, their
 #: catalogues, transaction templates). Their URLs are checked for login and for the owner only.
 SHARED = {"company", "supplier", "template", "catalogue_entry", "catalogue_rule"}
@@ -70,6 +71,7 @@ KINDS = {
     "orders:attachment_download": {"pk": "attachment"},
     "branches:definition_edit": {"pk": "definition"},
     "branches:definition_test": {"pk": "definition"},
+    "branches:branch_edit": {"pk": "admin_branch"},
     "branches:account_edit": {"pk": "account"},
     "branches:account_delete": {"pk": "account"},
     "branches:company_edit": {"pk": "company"},
@@ -208,6 +210,7 @@ def world(db):
         "definition": f.InterfaceDefinitionFactory(chain=chain_a, branch=branch_a),
         "account": SupplierAccount.objects.create(branch=branch_a, supplier=supplier, account_number="K-1"),
         "branch": branch_a,
+        "admin_branch": branch_a,
         "company": company,
         "supplier": supplier,
         "template": template,

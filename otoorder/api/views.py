@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from branches.models import Branch, InterfaceDefinition
 from otoorder.backends import registry
-from otoorder.orders import services
+from otoorder.orders import queries, services
 from otoorder.orders.models import EarmouldOrder, OrderEvent
 from otoorder.transactions.models import Customer, Transaction, TransactionTemplate
 from suppliers.models import Company, Supplier
@@ -160,8 +160,10 @@ class OrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = s.OrderSerializer
 
     def get_queryset(self):
-        queryset = EarmouldOrder.objects.visible_to(self.request.user).select_related(
-            "company", "supplier__company", "interface_definition"
+        queryset = queries.annotate_list(
+            EarmouldOrder.objects.visible_to(self.request.user).select_related(
+                "company", "supplier__company", "interface_definition"
+            )
         )
         if self.action == "list":
             return self._filtered(queryset)
@@ -172,11 +174,17 @@ class OrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def _filtered(self, queryset):
         filters = s.OrderFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        if "status" in filters.validated_data:
-            queryset = queryset.filter(status=filters.validated_data["status"])
-        if "customer" in filters.validated_data:
-            queryset = queryset.filter(customer_id=filters.validated_data["customer"])
-        return queryset
+        data = filters.validated_data
+        if "customer" in data:
+            queryset = queryset.filter(customer_id=data["customer"])
+        return queries.filter_orders(
+            queryset,
+            status=data.get("status", ""),
+            overdue=data.get("overdue"),
+            needs_attention=data.get("needs_attention"),
+            supplier=data.get("supplier"),
+            q=" ".join(data.get("q", "").split()),
+        )
 
     def get_serializer_class(self):
         if self.action == "list":

@@ -1,18 +1,77 @@
 """Forms of the order pages."""
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from suppliers.models import Supplier
+
 from .choices import OrderStatus
+from .queries import MAX_QUERY_LENGTH, OPEN_FILTER
 
 
 class OrderFilterForm(forms.Form):
+    """The staff order list's filters (the same as the API's, ``queries.filter_orders``)."""
+
+    q = forms.CharField(
+        label=_("Suche"),
+        required=False,
+        max_length=MAX_QUERY_LENGTH,
+        widget=forms.TextInput(
+            attrs={
+                "class": "form-control",
+                "type": "search",
+                "placeholder": _("Bestell-, Labor-, Sendungsnummer, Kunde"),
+            }
+        ),
+    )
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
-        choices=[("", _("alle Status"))] + OrderStatus.choices,
+        choices=[("", _("alle Status")), (OPEN_FILTER, _("alle offenen"))] + OrderStatus.choices,
         widget=forms.Select(attrs={"data-autosubmit": True, "class": "form-select"}),
     )
+    supplier = forms.ModelChoiceField(
+        label=_("Lieferant"),
+        required=False,
+        queryset=Supplier.objects.none(),
+        empty_label=_("alle Lieferanten"),
+        widget=forms.Select(attrs={"data-autosubmit": True, "class": "form-select"}),
+    )
+    overdue = forms.BooleanField(
+        label=_("nur überfällige"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"data-autosubmit": True, "class": "form-check-input"}),
+    )
+    needs_attention = forms.BooleanField(
+        label=_("nur mit Handlungsbedarf"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"data-autosubmit": True, "class": "form-check-input"}),
+    )
+
+    def __init__(self, *args, orders=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The suppliers of the user's orders and the active ones: one query for the choices.
+        used = orders.values("supplier") if orders is not None else []
+        self.fields["supplier"].queryset = (
+            Supplier.objects.filter(Q(is_active=True) | Q(pk__in=used)).select_related("company").order_by("company__name", "name")
+        )
+
+    def clean_q(self):
+        return " ".join(self.cleaned_data["q"].split())
+
+    def filters(self):
+        """The valid filters as keyword arguments of ``queries.filter_orders`` (none when invalid)."""
+        if not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        return {
+            "status": data["status"],
+            "supplier": data["supplier"],
+            "q": data["q"],
+            "overdue": True if data["overdue"] else None,
+            "needs_attention": True if data["needs_attention"] else None,
+        }
 
 
 class CancelForm(forms.Form):

@@ -171,13 +171,14 @@ def at_risk_q(prefix=""):
     )
 
 
-def _flag(q):
+def flag(q):
+    """A condition as a boolean column (False, never NULL)."""
     return Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
 def annotate_schedule(queryset, today=None):
     """Adds the boolean annotations ``is_overdue`` and ``is_at_risk`` (filterable in SQL)."""
-    return queryset.annotate(is_overdue=_flag(overdue_q(today)), is_at_risk=_flag(at_risk_q()))
+    return queryset.annotate(is_overdue=flag(overdue_q(today)), is_at_risk=flag(at_risk_q()))
 
 
 def overdue_orders(today=None):

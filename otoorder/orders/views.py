@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from otoorder.backends.pdf import render_order_form
 
-from . import handoff, lifecycle, services
+from . import handoff, lifecycle, queries, services
 from .choices import OrderStatus
 from .documents import build_document
 from .forms import CancelForm, OrderFilterForm
@@ -47,12 +47,13 @@ def can_cancel(order):
 @login_required
 @require_GET
 def order_list(request):
-    form = OrderFilterForm(request.GET)
-    orders = _orders(request.user).order_by("-created_at")
-    if form.is_valid() and form.cleaned_data["status"]:
-        orders = orders.filter(status=form.cleaned_data["status"])
+    visible = _orders(request.user)
+    form = OrderFilterForm(request.GET, orders=visible)
+    orders = queries.annotate_list(queries.filter_orders(visible, **form.filters())).order_by("-created_at")
     page = Paginator(orders, 50).get_page(request.GET.get("page"))
-    return render(request, "orders/order_list.html", {"filter_form": form, "page": page})
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    return render(request, "orders/order_list.html", {"filter_form": form, "page": page, "filter_query": kept.urlencode()})
 
 
 SIDE_TITLES = {"right": gettext_lazy("Rechtes Ohr"), "left": gettext_lazy("Linkes Ohr")}

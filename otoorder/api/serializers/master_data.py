@@ -18,7 +18,7 @@ class BranchSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Branch
-        fields = ["id", "name", "code", "chain", "chain_name", "street", "postal_code", "city", "phone", "email"]
+        fields = ["id", "name", "code", "chain", "chain_name", "street", "postal_code", "city", "phone", "email", "state"]
 
 
 class CompanySerializer(serializers.ModelSerializer):
@@ -44,6 +44,9 @@ class SupplierSerializer(serializers.ModelSerializer):
             "fax_number",
             "phone_number",
             "delivery_days",
+            "turnaround_days",
+            "shipping_days",
+            "carrier",
             "customer_reference_mode",
             "is_active",
         ]

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from branches.models import Branch
 from branches.resolver import READY
 from otoorder import vocabulary
-from otoorder.orders import choices
+from otoorder.orders import choices, queries, schedule
 from otoorder.orders.models import Attempt, EarmouldOrder, Impression, OrderEvent, OrderItem
 from otoorder.orders.services import clean_header, resolve_for
 from otoorder.orders.validation import ITEM_FIELDS, ItemsInvalid, check_item, duplicate_sides, validate_items
@@ -229,6 +229,21 @@ class OrderListSerializer(serializers.ModelSerializer):
     transaction = serializers.UUIDField(source="transaction_id", read_only=True)
     customer = serializers.UUIDField(source="customer_id", read_only=True)
     branch = serializers.UUIDField(source="branch_id", read_only=True)
+    overdue = serializers.SerializerMethodField(help_text=gettext_lazy(
+        "Offen, noch nicht versandt, und der voraussichtliche Liefertermin oder „benötigt bis“ ist vorbei."
+    ))
+    at_risk = serializers.SerializerMethodField(help_text=gettext_lazy(
+        "Der voraussichtliche Liefertermin liegt nach „benötigt bis“."
+    ))
+    needs_attention = serializers.SerializerMethodField(help_text=gettext_lazy(
+        "Fehlgeschlagen, abgelehnt, Rückfrage des Labors, Stornierung zu melden oder überfällig."
+    ))
+    messages_unread = serializers.SerializerMethodField(help_text=gettext_lazy(
+        "Nachrichten des Labors, die in der Filiale noch niemand gelesen hat."
+    ))
+    tracking_url = serializers.CharField(read_only=True, help_text=gettext_lazy(
+        "Sendungsverfolgung beim Versanddienstleister; leer ohne Sendungsnummer oder Versanddienstleister."
+    ))
 
     class Meta:
         model = EarmouldOrder
@@ -253,8 +268,39 @@ class OrderListSerializer(serializers.ModelSerializer):
             "failure_reason",
             "created_at",
             "ordered_at",
+            "eta",
+            "overdue",
+            "at_risk",
+            "needs_attention",
+            "shipped_at",
+            "tracking_number",
+            "carrier",
+            "tracking_url",
+            "messages_unread",
         ]
         read_only_fields = fields
+
+    # The list's queryset carries these as annotations (``queries.annotate_list``: no query per
+    # row); an order from elsewhere is computed the same way.
+    @extend_schema_field(serializers.BooleanField())
+    def get_overdue(self, order):
+        return bool(getattr(order, "is_overdue", None) if hasattr(order, "is_overdue") else schedule.is_overdue(order))
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_at_risk(self, order):
+        return bool(getattr(order, "is_at_risk", None) if hasattr(order, "is_at_risk") else schedule.is_at_risk(order))
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_needs_attention(self, order):
+        if hasattr(order, "needs_attention"):
+            return bool(order.needs_attention)
+        return order.status in choices.NEEDS_ATTENTION or schedule.is_overdue(order)
+
+    @extend_schema_field(serializers.IntegerField(min_value=0))
+    def get_messages_unread(self, order):
+        if hasattr(order, "messages_unread"):
+            return order.messages_unread
+        return order.messages.filter(direction=choices.MessageDirection.FROM_LAB, read_at__isnull=True).count()
 
 
 class OrderSerializer(OrderListSerializer):
@@ -268,7 +314,6 @@ class OrderSerializer(OrderListSerializer):
     class Meta(OrderListSerializer.Meta):
         fields = [
             *OrderListSerializer.Meta.fields,
-            "tracking_number",
             "lab_properties",
             "notes",
             "original_order",
@@ -293,8 +338,24 @@ class OrderSerializer(OrderListSerializer):
 
 
 class OrderFilterSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=choices.OrderStatus.choices, required=False)
+    """The list's filters, all combinable (``queries.filter_orders``, as the staff order list)."""
+
+    status = serializers.ChoiceField(
+        choices=[(queries.OPEN_FILTER, gettext_lazy("alle offenen")), *choices.OrderStatus.choices],
+        required=False,
+        help_text=gettext_lazy("Ein Status, oder „open“: alle offenen (von „queued“ bis „shipped“, "
+                               "dazu fehlgeschlagen, abgelehnt, Rückfrage und Stornierungen in Arbeit)."),
+    )
     customer = serializers.UUIDField(required=False)
+    overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
+    needs_attention = serializers.BooleanField(required=False, allow_null=True, default=None)
+    supplier = serializers.UUIDField(required=False)
+    q = serializers.CharField(
+        required=False,
+        max_length=queries.MAX_QUERY_LENGTH,
+        help_text=gettext_lazy("Bestellnummer, Labornummer, Sendungsnummer, Kundenname oder Kundennummer "
+                               "(Groß-/Kleinschreibung egal; mehrere Wörter: alle müssen passen)."),
+    )
 
 
 class CancelSerializer(serializers.Serializer):

@@ -11,22 +11,27 @@ never enable in production.
 """
 
 import os
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from branches.models import Branch, Chain, InterfaceDefinition, Membership, Role, SupplierAccount
 from branches.services import validate_definition
 from otoorder.backends.registry import STANDARD
 from otoorder.backends.transports.files import exchange_root
 from otoorder.backends.transports.subprocess import allowed_folders
+from otoorder.notifications.overdue import notify_overdue
+from otoorder.orders.choices import EventSource, OrderStatus
+from otoorder.orders.models import EarmouldOrder, OrderEvent, OrderItem
+from otoorder.orders.schedule import compute_eta
 from otoorder.sandbox.config import write_config
-from otoorder.sandbox.demo_notifications import load_demo_orders
-from otoorder.transactions.models import Customer, StepType, TemplateStep, TransactionTemplate
+from otoorder.transactions.models import Customer, StepType, TemplateStep, Transaction, TransactionTemplate
+from otoorder.vocabulary import Carrier, GermanState, Material, Style, Tube
 from suppliers.models import Company, OrderMethod, Supplier
 
 DEMO_PASSWORD = "otoorder-demo"
@@ -40,6 +45,7 @@ BRANCHES = {
         "city": "Berlin",
         "phone": "030 5550100",
         "email": "mitte@hoerwelt-demo.test",
+        "state": GermanState.BE,
     },
     "Filiale Nord": {
         "code": "NO",
@@ -48,6 +54,7 @@ BRANCHES = {
         "city": "Hamburg",
         "phone": "040 5550200",
         "email": "nord@hoerwelt-demo.test",
+        "state": GermanState.HH,
     },
 }
 
@@ -59,8 +66,21 @@ USERS = {
 
 # Labs and their supplier: every address is a sandbox one; e-mail goes to the demo mail sink.
 LABS = {
-    "Dreve": {"order_method": OrderMethod.EMAIL, "order_email": "bestellung@dreve.sandbox.test", "delivery_days": 7},
-    "egger": {"order_method": OrderMethod.EMAIL, "order_email": "auftrag@egger.sandbox.test", "delivery_days": 8},
+    "Dreve": {
+        "order_method": OrderMethod.EMAIL,
+        "order_email": "bestellung@dreve.sandbox.test",
+        "delivery_days": 7,
+        "turnaround_days": 6,
+        "shipping_days": 1,
+        "carrier": Carrier.DHL,
+    },
+    "egger": {
+        "order_method": OrderMethod.EMAIL,
+        "order_email": "auftrag@egger.sandbox.test",
+        "delivery_days": 8,
+        "shipping_days": 2,
+        "carrier": Carrier.DPD,
+    },
     "audia": {"order_method": OrderMethod.FAX, "fax_number": "+49 30 5550900", "delivery_days": 10},
     "Hörluchs": {"order_method": OrderMethod.PRINT, "delivery_days": 12},
     "Otoplastik Nord": {"order_method": OrderMethod.PHONE, "phone_number": "+49 40 5550990", "delivery_days": 5},
@@ -71,6 +91,14 @@ ACCOUNTS = {
     "Filiale Mitte": {"Dreve": "D-104711", "egger": "E-22013", "audia": "A-7301", "Hörluchs": "HL-118"},
     "Filiale Nord": {"Dreve": "D-104712", "egger": "E-22014", "Otoplastik Nord": "ON-55"},
 }
+
+#: Orders already at the lab, to show the ETA: (number, branch, customer, lab, status, days since
+#: sending, date required in days from the load, tracking number). Created once, never updated.
+SCHEDULE_ORDERS = [
+    ("DEMO-UEBERFAELLIG", "Filiale Mitte", ("Erika", "Mustermann"), "Dreve", OrderStatus.CONFIRMED, 16, None, ""),
+    ("DEMO-GEFAEHRDET", "Filiale Mitte", ("Hanna", "Beispiel"), "egger", OrderStatus.IN_PRODUCTION, 1, 4, ""),
+    ("DEMO-VERSANDT", "Filiale Mitte", ("Max", "Mustermann"), "Dreve", OrderStatus.SHIPPED, 8, None, "00340434161094015902"),
+]
 
 TEMPLATE_NAME = "Otoplastik"
 # position: (step type, title, predefined lab)
@@ -189,16 +217,60 @@ class Command(BaseCommand):
                     {"branch": branches[branch_name], "first_name": first_name, "last_name": last_name},
                     {"birth_date": birth_date},
                 )
-        # Two orders after the lab: the bell of demo-staff shows their notifications.
-        self.created += load_demo_orders(
-            customer=Customer.objects.get(branch=branches["Filiale Mitte"], first_name="Hanna", last_name="Beispiel"),
-            template=TransactionTemplate.objects.get(name=TEMPLATE_NAME),
-            company=suppliers["Dreve"].company,
-            supplier=suppliers["Dreve"],
-            user=get_user_model().objects.get(username="demo-staff"),
-        )
+        self.schedule_orders(branches, suppliers)
+        # The bell of demo-staff: the demo orders' events notify after commit (confirmed,
+        # shipped); the overdue one is told today rather than at beat's next hour.
+        notify_overdue()
         if write_config(settings.VAR_DIR / "sandbox.json", sandbox):
             self.stdout.write(f"Sandbox lab configuration written to {settings.VAR_DIR / 'sandbox.json'}.")
+
+    def schedule_orders(self, branches, suppliers):
+        """Orders at the lab that are overdue, at risk and shipped (with a tracking link).
+
+        Recorded as sent by the standard process (no outbox row: no worker touches them), once:
+        an existing demo order is left as it is, however old it has become.
+        """
+        template = TransactionTemplate.objects.get(name=TEMPLATE_NAME)
+        staff = get_user_model().objects.get(username="demo-staff")
+        definition = InterfaceDefinition.objects.filter(name=DEFINITION_NAME).first()
+        now = timezone.now()
+        for number, branch_name, (first, last), lab, status, days_ago, required_in, tracking in SCHEDULE_ORDERS:
+            if EarmouldOrder.objects.filter(number=number).exists():
+                continue
+            branch, supplier = branches[branch_name], suppliers[lab]
+            customer = Customer.objects.get(branch=branch, first_name=first, last_name=last)
+            txn = Transaction.objects.start(customer=customer, template=template, user=staff)
+            order = EarmouldOrder(
+                number=number,
+                transaction=txn,
+                step=txn.order_service_step,
+                customer=customer,
+                branch=branch,
+                company=supplier.company,
+                supplier=supplier,
+                interface_definition=definition if lab == "Dreve" else None,
+                backend=STANDARD,
+                status=status,
+                prescriber=staff,
+                created_by=staff,
+                ordered_at=now - timedelta(days=days_ago),
+                date_required=timezone.localdate() + timedelta(days=required_in) if required_in is not None else None,
+                tracking_number=tracking,
+                shipped_at=now - timedelta(days=1) if status == OrderStatus.SHIPPED else None,
+            )
+            order.eta = compute_eta(order)
+            order.save()
+            self.created += 1
+            OrderItem.objects.create(
+                order=order, side="right", style=Style.FULL_SHELL, material=Material.ACRYLIC, tube=Tube.STANDARD
+            )
+            OrderEvent.objects.create(
+                order=order,
+                from_status=OrderStatus.QUEUED,
+                to_status=status,
+                source=EventSource.SYSTEM,
+                message="Demodaten: Bestellung beim Labor.",
+            )
 
     def upsert(self, model, lookup, values):
         """Get the row by its natural key; create it, or update only the fields that differ."""
