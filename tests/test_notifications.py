@@ -70,6 +70,10 @@ def recipients(order, kind):
         (S.CANCEL_REQUESTED, S.CONFIRMED, "lab", "cancel_refused", Kind.CANCEL_REFUSED),
         (S.CANCEL_TO_REPORT, S.IN_PRODUCTION, "staff", "cancel_refused", Kind.CANCEL_REFUSED),
         (S.CANCEL_REQUESTED, S.CANCELLED, "lab", "cancel_accepted", Kind.CANCEL_ACCEPTED),
+        (S.CONFIRMED, S.CANCELLED, "lab", {"code": "cancel_accepted", "params": {"by_lab": True}}, Kind.LAB_CANCELLED),
+        (S.QUEUED, S.CANCELLED, "staff", {"code": "cancel_accepted", "params": {"immediate": True}}, None),
+        (S.ON_HOLD, "", "lab", "lab_question", Kind.LAB_QUESTION),
+        (S.CANCEL_REQUESTED, "", "lab", "cancel_refused", Kind.CANCEL_REFUSED),
         (S.CANCEL_TO_REPORT, S.CANCELLED, "staff", "", Kind.CANCEL_ACCEPTED),
         (S.CONFIRMED, S.CANCELLED, "lab", "", Kind.LAB_CANCELLED),
         (S.QUEUED, S.CANCELLED, "staff", "", None),
@@ -84,7 +88,8 @@ def recipients(order, kind):
     ],
 )
 def test_kind_of_an_event(from_status, to_status, source, code, kind):
-    event = OrderEvent(from_status=from_status, to_status=to_status, source=source, data={"code": code} if code else {})
+    data = code if isinstance(code, dict) else ({"code": code} if code else {})
+    event = OrderEvent(from_status=from_status, to_status=to_status, source=source, data=data)
     assert kind_of(event) == kind
 
 
@@ -162,6 +167,17 @@ def test_a_question_keeps_the_labs_words(ordered, people, commit):
             lifecycle.set_status(ordered, S.ON_HOLD, source=EventSource.LAB, data={"code": "lab_question"})
     notification = Notification.objects.get(order=ordered, recipient=people["alice"], kind=Kind.LAB_QUESTION)
     assert notification.params["text"] == "Welche Farbe genau? RAL-Nummer bitte."
+
+
+def test_a_question_names_its_message(ordered, people, commit):
+    lifecycle.set_status(ordered, S.CONFIRMED, source=EventSource.LAB)
+    first = OrderMessage.objects.create(order=ordered, direction=MessageDirection.FROM_LAB, text="Erste Frage")
+    OrderMessage.objects.create(order=ordered, direction=MessageDirection.FROM_LAB, text="Spätere Frage")
+    with commit():
+        lifecycle.set_status(
+            ordered, S.ON_HOLD, source=EventSource.LAB, data={"code": "lab_question", "params": {"message": str(first.pk)}}
+        )
+    assert set(Notification.objects.values_list("params__text", flat=True)) == {"Erste Frage"}
 
 
 def test_the_question_from_the_event_params_wins(ordered, people, commit):

@@ -8,6 +8,7 @@ not told about it.
 """
 
 import logging
+import uuid
 
 from django.conf import settings
 
@@ -35,17 +36,28 @@ CANCEL_ACCEPTED, CANCEL_REFUSED, LAB_QUESTION, LAB_RESUMED = (
 LAB_WORDS = ("lab_text", "text", "reason", "question")
 
 
+def _params(event):
+    data = event.data if isinstance(event.data, dict) else {}
+    return data.get("params") if isinstance(data.get("params"), dict) else {}
+
+
 def kind_of(event):
     """The kind of notification an order event causes, or None."""
     data = event.data if isinstance(event.data, dict) else {}
-    code = data.get("code")
+    code, params = data.get("code"), _params(event)
     to, came_from = event.to_status, event.from_status
     if code == CANCEL_REFUSED:
         return Kind.CANCEL_REFUSED
-    if code == CANCEL_ACCEPTED or (to == S.CANCELLED and came_from in CANCELLING):
-        return Kind.CANCEL_ACCEPTED
-    if to == S.CANCELLED and event.source == EventSource.LAB:
-        return Kind.LAB_CANCELLED
+    if code == CANCEL_ACCEPTED:
+        if params.get("immediate"):
+            return None  # cancelled before any lab had it: nobody else needs to hear of it
+        return Kind.LAB_CANCELLED if params.get("by_lab") else Kind.CANCEL_ACCEPTED
+    if code == LAB_QUESTION:
+        return Kind.LAB_QUESTION  # also a further question while the order is on hold already
+    if to == S.CANCELLED:
+        if came_from in CANCELLING:
+            return Kind.CANCEL_ACCEPTED
+        return Kind.LAB_CANCELLED if event.source == EventSource.LAB else None
     if to == S.ON_HOLD:
         return Kind.LAB_QUESTION
     if to == S.SHIPPED:
@@ -63,13 +75,21 @@ def kind_of(event):
 
 def _lab_words(event):
     data = event.data if isinstance(event.data, dict) else {}
-    params = data.get("params") if isinstance(data.get("params"), dict) else {}
+    params = _params(event)
     for key in LAB_WORDS:
         for source in (params, data):
             value = source.get(key)
             if isinstance(value, str) and value.strip():
                 return value.strip()
     return ""
+
+
+def _is_uuid(value):
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return value is not None
 
 
 def params_for(kind, order, event=None):
@@ -82,16 +102,19 @@ def params_for(kind, order, event=None):
         if order.tracking_carrier:
             params["carrier"] = order.tracking_carrier
     elif kind == Kind.LAB_QUESTION and not words:
-        question = (
-            OrderMessage.objects.filter(order=order, direction=MessageDirection.FROM_LAB).order_by("-created_at").first()
-        )
+        # The event names its message; without one, the lab's latest question.
+        questions = OrderMessage.objects.filter(order=order, direction=MessageDirection.FROM_LAB)
+        named = _params(event).get("message") if event is not None else None
+        question = (questions.filter(pk=named).first() if _is_uuid(named) else None) or questions.order_by(
+            "-created_at"
+        ).first()
         words = question.text if question else ""
     elif kind == Kind.CANCEL_REFUSED and not words:
         refusal = (
             Cancellation.objects.filter(order=order, outcome=CancellationOutcome.REFUSED).order_by("-sequence").first()
         )
         words = refusal.lab_answer if refusal else ""
-    if words and kind in {Kind.LAB_QUESTION, Kind.CANCEL_REFUSED, Kind.REJECTED}:
+    if words and kind in {Kind.LAB_QUESTION, Kind.CANCEL_REFUSED, Kind.REJECTED, Kind.LAB_CANCELLED}:
         params["text"] = words[:LAB_TEXT_MAX]
     return params
 

@@ -54,7 +54,8 @@ def message(notification, *, lab_words=True):
         sentence = _("Das Labor %(lab)s hat die Stornierung von Bestellung %(number)s abgelehnt.") % values
         return sentence + (" " + _("Begründung des Labors: „%(text)s“") % {"text": text} if text else "")
     if kind == Kind.LAB_CANCELLED:
-        return _("Das Labor %(lab)s hat Bestellung %(number)s storniert.") % values
+        sentence = _("Das Labor %(lab)s hat Bestellung %(number)s storniert.") % values
+        return sentence + (" " + _("Begründung des Labors: „%(text)s“") % {"text": text} if text else "")
     if kind == Kind.OVERDUE:
         due = _date(params.get("due"))
         if due:
