@@ -10,7 +10,8 @@ register = template.Library()
 
 @register.inclusion_tag("notifications/_bell.html", takes_context=True)
 def notification_bell(context):
-    return bell_context(unread_count(context["request"].user))
+    request = context.get("request")
+    return bell_context(unread_count(getattr(request, "user", None)))
 
 
 @register.filter
