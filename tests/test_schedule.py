@@ -131,6 +131,20 @@ def test_eta_is_set_when_the_worker_reaches_the_lab_and_kept_afterwards(placed, 
 
 
 @pytest.mark.django_db
+def test_a_resent_order_gets_a_new_eta(placed, alice):
+    walk(placed, *TO_ORDERED)
+    EarmouldOrder.objects.filter(pk=placed.pk).update(eta=date(2020, 1, 2))
+    placed.refresh_from_db()
+    walk(placed, S.REJECTED_BY_LAB)
+    services.resend(placed, user=alice)
+    placed.refresh_from_db()
+    assert placed.status == S.QUEUED and placed.eta is None
+    walk(placed, *TO_ORDERED)
+    placed.refresh_from_db()
+    assert placed.eta > date(2020, 1, 2)
+
+
+@pytest.mark.django_db
 def test_eta_is_set_on_manual_confirmation(placed, alice):
     walk(placed, S.SENDING, S.AWAITING_MANUAL)
     services.confirm_manual_order(placed, user=alice)

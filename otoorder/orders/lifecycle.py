@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 from otoorder.transactions.models import StepType, Transaction, TransactionTemplate
 from otoorder.vocabulary import ImpressionKind, Side
 
-from .choices import EventSource, OrderStatus, OrderType
 from . import schedule
+from .choices import EventSource, OrderStatus, OrderType
 from .models import EarmouldOrder, OrderEvent, OrderItem
 from .validation import ITEM_FIELDS
 

@@ -88,9 +88,13 @@ def stamp(order, new_status, now=None):
     Called by ``lifecycle.set_status`` for every change: the ETA when the order reaches the
     lab (ordered, confirmed — manual confirmation and portal completion included — or straight
     to production or shipped), kept when it is set already; ``shipped_at`` when it is shipped.
+    "Erneut senden" (back to queued) starts a new round: the ETA of the earlier one is cleared.
     """
     fields = []
     now = now or timezone.now()
+    if new_status == choices.OrderStatus.QUEUED and order.eta is not None:
+        order.eta = None
+        fields.append("eta")
     if new_status in REACHED_LAB and order.eta is None:
         order.eta = compute_eta(order, sent_at=order.ordered_at or now)
         fields.append("eta")
