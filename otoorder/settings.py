@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "branches",
     "otoorder.transactions",
     "otoorder.orders",
+    "otoorder.notifications",
     "otoorder.api",
     "otoorder.sandbox",
 ]
@@ -233,7 +235,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "otoorder.orders.tasks.poll_labs",
         "schedule": env.float("OTOORDER_POLL_INTERVAL", default=300.0),
     },
+    # Overdue orders: one notification per order, user and day (later runs of the day add nothing).
+    "notify-overdue": {
+        "task": "otoorder.notifications.tasks.notify_overdue",
+        "schedule": crontab(minute=5),
+    },
+    # The daily e-mail digest of notifications (one mail per user and day).
+    "send-digests": {
+        "task": "otoorder.notifications.tasks.send_digests",
+        "schedule": crontab(minute=0, hour=env.int("OTOORDER_DIGEST_HOUR", default=7)),
+    },
 }
+#: Seconds between two looks of an open page at its bell's unread count (htmx polling).
+OTOORDER_NOTIFICATION_POLL_SECONDS = env.int("OTOORDER_NOTIFICATION_POLL_SECONDS", default=30)
+#: Where otoorder answers, for the links in e-mails (the digest); without it they carry none.
+OTOORDER_BASE_URL = env.str("OTOORDER_BASE_URL", default="")
 #: Orders asked about per definition and poll run (the rest follow in the next runs).
 OTOORDER_POLL_BATCH = env.int("OTOORDER_POLL_BATCH", default=100)
 
@@ -300,7 +316,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # One name per choice set, so that the schema has no duplicate enums.
-    "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "otoorder.orders.choices.OrderStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "otoorder.orders.choices.OrderStatus",
+        # Impressions had the name first; notifications have a "kind" of their own.
+        "KindEnum": "otoorder.vocabulary.ImpressionKind",
+        "NotificationKindEnum": "otoorder.notifications.choices.Kind",
+    },
 }
 
 # --- Security -------------------------------------------------------------------------------

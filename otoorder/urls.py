@@ -11,6 +11,7 @@ urlpatterns = [
     path("kunden/", include("otoorder.desk.urls")),
     path("bestellungen/", include("otoorder.orders.urls")),
     path("filialverwaltung/", include("branches.urls")),
+    path("benachrichtigungen/", include("otoorder.notifications.urls")),
     path("api/", include("otoorder.api.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -151,8 +151,9 @@ def test_customer_page_queries_do_not_grow_with_history(
     client_alice, dreve_txn, dreve_supplier, alice, customer, count, django_assert_max_num_queries
 ):
     _orders(count, dreve_txn, dreve_supplier, alice)
-    # 12: the page's own 11 and the version of its live status (otoorder/orders/live.py).
-    with django_assert_max_num_queries(12):
+    # 13: the page's own 11, the bell's unread count in the navigation (notifications) and
+    # the version of the live status (otoorder/orders/live.py).
+    with django_assert_max_num_queries(13):
         response = client_alice.get(detail_url(customer))
     assert response.status_code == 200
     assert len(dict((s, i) for s, _t, i in response.context["history"])["left"]) == count

@@ -22,6 +22,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from branches.access import Role
 from branches.models import SupplierAccount
+from otoorder.notifications.choices import Kind
+from otoorder.notifications.models import Notification
 from otoorder.orders import attachments, scans, services
 from suppliers.models import CatalogueEntry, CatalogueRule
 from tests import factories as f
@@ -29,7 +31,10 @@ from tests import scan_files
 from tests.factories import bte_item
 
 #: Kinds of objects owned by branch A (other branches must not reach them).
-OWNED = {"customer", "transaction", "order", "impression", "attachment", "definition", "account", "branch", "admin_branch"}
+OWNED = {
+    "customer", "transaction", "order", "impression", "attachment", "definition", "account", "branch", "admin_branch",
+    "notification",
+}  # fmt: skip
 #: Kinds of branch administration: staff without an admin role are stopped at its door (403,
 #: whatever the id) before any lookup; the admins of branch B must get 404.
 ADMINISTERED = {"definition", "account", "admin_branch"}
@@ -99,6 +104,9 @@ KINDS = {
     "api:order-fit": {"pk": "order"},
     "api:order-receive": {"pk": "order"},
     "api:order-resend": {"pk": "order"},
+    "notifications:open": {"pk": "notification"},
+    "notifications:read": {"pk": "notification"},
+    "api:notification-read": {"pk": "notification"},
 }
 
 #: URLs with an id that this walk does not request, each with the reason.
@@ -212,10 +220,13 @@ def world(db):
         "catalogue_entry": CatalogueEntry.objects.create(supplier=supplier, field="style", value="shell", code="S"),
         "catalogue_rule": CatalogueRule.objects.create(supplier=supplier, style="shell", max_vent_mm="2.0"),
     }
+    owner = member(Role.BRANCH_ADMIN, chain_a, branch_a)
+    # A notification is its recipient's alone (the owner's here).
+    objects["notification"] = Notification.objects.create(recipient=owner, order=order, kind=Kind.CONFIRMED)
     return {
         "objects": objects,
         # The owner: administers branch A and works in it; the chain admin for the shared data.
-        "owner": member(Role.BRANCH_ADMIN, chain_a, branch_a),
+        "owner": owner,
         "chain_admin_a": member(Role.CHAIN_ADMIN, chain_a),
         "others": {"staff B": member(Role.STAFF, chain_b, branch_b), "chain admin B": member(Role.CHAIN_ADMIN, chain_b)},
     }

@@ -8,7 +8,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from . import attachments, callbacks, catalogue, impressions, tokens, views
+from . import attachments, callbacks, catalogue, impressions, notifications, tokens, views
 
 app_name = "api"
 
@@ -21,6 +21,7 @@ router.register("customers", views.CustomerViewSet, basename="customer")
 router.register("transaction-templates", views.TransactionTemplateViewSet, basename="transaction-template")
 router.register("transactions", views.TransactionViewSet, basename="transaction")
 router.register("orders", views.OrderViewSet, basename="order")
+router.register("notifications", notifications.NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -25,6 +25,7 @@ from branches.services import validate_definition
 from otoorder.backends.registry import STANDARD
 from otoorder.backends.transports.files import exchange_root
 from otoorder.backends.transports.subprocess import allowed_folders
+from otoorder.notifications.overdue import notify_overdue
 from otoorder.orders.choices import EventSource, OrderStatus
 from otoorder.orders.models import EarmouldOrder, OrderEvent, OrderItem
 from otoorder.orders.schedule import compute_eta
@@ -223,6 +224,9 @@ class Command(BaseCommand):
                     {"birth_date": birth_date},
                 )
         self.schedule_orders(branches, suppliers)
+        # The bell of demo-staff: the demo orders' events notify after commit (confirmed,
+        # shipped); the overdue one is told today rather than at beat's next hour.
+        notify_overdue()
         if write_config(settings.VAR_DIR / "sandbox.json", sandbox):
             self.stdout.write(f"Sandbox lab configuration written to {settings.VAR_DIR / 'sandbox.json'}.")
 
