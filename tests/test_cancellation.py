@@ -556,7 +556,7 @@ def test_api_cancel_codes(lab, order, alice, transaction_obj, dreve):
 def test_api_messages(lab, order, alice, bob):
     client = api(alice)
     url = f"/api/v1/orders/{order.pk}/messages/"
-    assert client.get(url).json() == []
+    assert client.get(url).json()["results"] == []
     response = client.post(url, {"text": "Hallo"}, format="json")
     assert response.status_code == 409 and response.json()["code"] == "no_question"
     at_lab(order, lab)
@@ -566,7 +566,7 @@ def test_api_messages(lab, order, alice, bob):
     response = client.post(url, {"text": "2 mm"}, format="json")
     assert response.status_code == 202
     assert (response.json()["direction"], response.json()["delivery"], response.json()["author"]) == ("to_lab", "queued", alice.get_full_name())
-    thread = client.get(url).json()
+    thread = client.get(url).json()["results"]
     assert [m["direction"] for m in thread] == ["from_lab", "to_lab"]
     assert api(bob).get(url).status_code == 404
     assert api(bob).post(url, {"text": "x"}, format="json").status_code == 404

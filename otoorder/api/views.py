@@ -281,8 +281,8 @@ class OrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         """
         order = self.get_object()
         if request.method == "GET":
-            thread = lab_messages.thread(order)
-            return Response(s.OrderMessageSerializer(thread, many=True).data)
+            page = self.paginate_queryset(lab_messages.thread(order))
+            return self.get_paginated_response(s.OrderMessageSerializer(page, many=True).data)
         serializer = s.OrderMessageCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         message = lab_messages.answer(order, user=request.user, text=serializer.validated_data["text"])

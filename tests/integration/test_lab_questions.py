@@ -53,7 +53,7 @@ def test_question_and_answer_through_the_http_lab(worker, lab_peer, admin_api, s
 
     poll_labs.delay()  # what beat publishes every OTOORDER_POLL_INTERVAL seconds
     wait_for_order(staff_api, created["id"], "on_hold")
-    (question,) = staff_api.get(f"orders/{created['id']}/messages/").json()
+    (question,) = staff_api.get(f"orders/{created['id']}/messages/").json()["results"]
     assert (question["direction"], question["text"]) == ("from_lab", QUESTION)
 
     response = staff_api.post(f"orders/{created['id']}/messages/", {"text": "Bitte 2 mm verlängern."})
@@ -69,7 +69,7 @@ def test_question_and_answer_through_the_http_lab(worker, lab_peer, admin_api, s
     poll_labs.delay()
     wait_for_order(staff_api, created["id"], "in_production")
     assert codes(created["id"]) == ["lab_question", "lab_answer_sent", "lab_resumed"]
-    thread = staff_api.get(f"orders/{created['id']}/messages/").json()
+    thread = staff_api.get(f"orders/{created['id']}/messages/").json()["results"]
     assert [(m["direction"], m["delivery"]) for m in thread] == [("from_lab", "done"), ("to_lab", "done")]
 
 

@@ -229,6 +229,8 @@ class OrderListSerializer(serializers.ModelSerializer):
     transaction = serializers.UUIDField(source="transaction_id", read_only=True)
     customer = serializers.UUIDField(source="customer_id", read_only=True)
     branch = serializers.UUIDField(source="branch_id", read_only=True)
+    #: Empty when nobody named the carrier (the schema says so: blank is one of its values).
+    carrier = serializers.ChoiceField(choices=vocabulary.Carrier.choices, allow_blank=True, read_only=True)
     overdue = serializers.SerializerMethodField(help_text=gettext_lazy(
         "Offen, noch nicht versandt, und der voraussichtliche Liefertermin oder „benötigt bis“ ist vorbei."
     ))
