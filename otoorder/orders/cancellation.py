@@ -400,9 +400,6 @@ class CancellationOutbox(outbox.Outbox):
     def subject(self, row):
         return str(row.sequence)
 
-    def idempotency_key(self, row):
-        return row.idempotency_key
-
     def deliver(self, row, order, backend):
         if not backend.supports_cancellation:
             return CancelResult(CancelStatus.MANUAL)

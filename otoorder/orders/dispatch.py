@@ -59,9 +59,6 @@ class OrderOutbox(outbox.Outbox):
     purpose = AttemptPurpose.ORDER
     noun = "dispatch"
 
-    def idempotency_key(self, row):
-        return str(row.order_id)
-
     def claimed(self, row, order):
         if order.status == OrderStatus.QUEUED:
             _transition(order, OrderStatus.SENDING, message="")

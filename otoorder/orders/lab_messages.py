@@ -282,9 +282,6 @@ class MessageOutbox(outbox.Outbox):
     def subject(self, row):
         return str(row.pk)
 
-    def idempotency_key(self, row):
-        return row.idempotency_key
-
     def deliver(self, row, order, backend):
         doc = document(row, order)
         if row.channel == MessageChannel.INTERFACE and backend.supports_lab_messages:

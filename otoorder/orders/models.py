@@ -342,6 +342,11 @@ class Dispatch(OutboxRow):
         verbose_name = _("Versandauftrag")
         verbose_name_plural = _("Versandaufträge")
 
+    @property
+    def idempotency_key(self):
+        """The order's UUID: every delivery of the order carries it."""
+        return str(self.order_id)
+
 
 class Cancellation(OutboxRow):
     """A cancellation (Stornierung) of an order the lab has, carried to the lab like the order.

@@ -20,6 +20,7 @@ question (``OrderMessage``) are rows of an ``OutboxRow`` model and travel the sa
    ``sending`` past the deadline (a killed worker; its attempt is logged as ``ambiguous``).
 """
 
+import abc
 import logging
 import random
 import socket
@@ -50,10 +51,10 @@ def policy():
     return settings.OTOORDER_DISPATCH
 
 
-class Outbox:
+class Outbox(abc.ABC):
     """One kind of outbox row: its model, task, attempt purpose and what its outcomes do.
 
-    Subclasses implement ``deliver`` (the backend call) and ``succeeded``; the hooks
+    Subclasses implement ``deliver`` (the backend call) and ``succeeded`` (abstract); the hooks
     ``claimed``, ``retrying``, ``given_up`` and ``taken_back`` move the order and write its
     events. Hooks run inside the transaction that holds the order's lock.
     """
@@ -70,14 +71,16 @@ class Outbox:
         return ""
 
     def idempotency_key(self, row):
-        raise NotImplementedError
+        """The key every delivery of ``row`` carries (the model's ``idempotency_key``)."""
+        return row.idempotency_key
 
+    @abc.abstractmethod
     def deliver(self, row, order, backend):
         """Hand the row to the lab through ``backend``; return the result or raise BackendError."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def succeeded(self, row, token, order, result, started_at, duration_ms):
-        raise NotImplementedError
+        """The lab took the row: write the attempt, release the row and move the order."""
 
     def claimed(self, row, order):
         """The claim's transaction: the order is locked and the row is ``sending``."""
