@@ -172,8 +172,6 @@ def test_every_url_with_an_id_is_known(record_property):
 @pytest.fixture(autouse=True)
 def private_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "private"
-    # Six users per URL: a fast hasher keeps the walk short (passwords are not the subject).
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def member(role, chain, branch=None):
