@@ -130,7 +130,7 @@ class MessageForm(forms.Form):
     """Staff's answer to the lab's question, or a question the lab asked by phone."""
 
     text = forms.CharField(
-        label=_("Text"),
+        label=_("Ihre Antwort"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
     )
@@ -148,4 +148,9 @@ class QuestionForm(MessageForm):
         choices=[("manual", _("per Telefon")), ("email", _("per E-Mail"))],
         initial="manual",
         widget=forms.Select(attrs={"id": "id_question_channel"}),
+    )
+    text = forms.CharField(
+        label=_("Die Rückfrage des Labors"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
     )
