@@ -63,7 +63,10 @@ document.addEventListener("visibilitychange", () => {
 
 document.addEventListener("htmx:beforeSwap", (event) => {
   const region = event.detail.target;
-  if (!isLiveRegion(region) || !event.detail.shouldSwap) {
+  // Only the region's own status check: a page may also swap its region on purpose (the
+  // worklist's search as you type).
+  const checkedByRegion = event.detail.requestConfig && event.detail.requestConfig.elt === region;
+  if (!isLiveRegion(region) || !checkedByRegion || !event.detail.shouldSwap) {
     return;
   }
   const answeredBy = new URL(event.detail.xhr.responseURL || window.location.href);
