@@ -116,7 +116,7 @@ class OrderFilterForm(forms.Form):
             "needs_attention": True if data.get("needs_attention") else None,
         }
 
-    def sort(self):
+    def sort_key(self):
         """The valid sort key (``queries.SORTS``), else newest first."""
         self.is_valid()
         return self.cleaned_data.get("sort") or DEFAULT_SORT

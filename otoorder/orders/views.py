@@ -94,7 +94,7 @@ def order_list(request):
     scanned = _scanned_order(request, visible, form)
     if scanned is not None:
         return redirect("orders:order_detail", pk=scanned)
-    sort = form.sort()
+    sort = form.sort_key()
     orders = queries.sort_orders(
         queries.annotate_list(queries.filter_orders(visible, **filters)).prefetch_related(
             Prefetch("items", queryset=OrderItem.objects.only("order_id", "side"))
