@@ -31,7 +31,7 @@ class OrderFilterForm(forms.Form):
         label=_("Suche"),
         required=False,
         max_length=MAX_QUERY_LENGTH,
-        help_text=_("Bestell-, Labor- oder Sendungsnummer, Kundenname oder Kundennummer; ein gescannter QR-Code öffnet die Bestellung."),
+        help_text=_("Bestell-, Labor-, Sendungsnummer, Kundenname oder -nummer. Ein gescanntes Etikett öffnet die Bestellung."),
         widget=forms.TextInput(
             attrs={
                 "class": "form-control",
