@@ -201,3 +201,20 @@ def test_start_page_in_english(live_server, browser, board):
         screenshot(page, "worklist-en.png")
     finally:
         context.close()
+
+
+def test_a_chain_admin_chooses_the_branch(live_server, page, board, dave, nord, template, dreve_supplier, bob):
+    from playwright.sync_api import expect
+
+    customer = f.CustomerFactory(branch=nord, first_name="Otto", last_name="Nordmann")
+    one(f.TransactionFactory(customer=customer, template=template, started_by=bob), dreve_supplier, "NORD", status=S.FAILED)
+    log_in(page, live_server, "dave")
+    expect(page.get_by_label("Filiale")).to_have_value("")  # alle Filialen
+    expect(rows(page)).to_have_count(9)
+    expect(page.get_by_test_id("count-attention")).to_have_text("4")
+    screenshot(page, "worklist-chain-admin-de.png")
+    page.get_by_label("Filiale").select_option(label="Filiale Nord")
+    expect(rows(page)).to_have_count(9)  # a select acts only with the button
+    page.get_by_role("button", name="Filtern").click()
+    expect(rows(page)).to_have_count(1)
+    expect(page.get_by_test_id("count-attention")).to_have_text("1")
