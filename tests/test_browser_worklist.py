@@ -218,3 +218,22 @@ def test_a_chain_admin_chooses_the_branch(live_server, page, board, dave, nord, 
     page.get_by_role("button", name="Filtern").click()
     expect(rows(page)).to_have_count(1)
     expect(page.get_by_test_id("count-attention")).to_have_text("1")
+
+
+def test_the_worklist_follows_the_lab_and_keeps_the_keyboards_place(live_server, page, settings, board):
+    from playwright.sync_api import expect
+
+    from otoorder.orders import lifecycle
+    from otoorder.orders.choices import EventSource
+
+    settings.OTOORDER_LIVE = {"INTERVAL": 1.0, "IN_FLIGHT_INTERVAL": 1.0, "HIDDEN_INTERVAL": 60.0}
+    log_in(page, live_server, "alice")
+    expect(page.locator("h1")).to_have_text("Offene Bestellungen")
+    mark_window(page)
+    link = rows(page).filter(has_text="LAB-000001").get_by_test_id("order-link")
+    link.focus()
+    lifecycle.set_status(board["at_lab"], S.SHIPPED, source=EventSource.LAB)
+    expect(rows(page).filter(has_text="LAB-000001").locator("[data-status]")).to_have_attribute("data-status", "shipped", timeout=10_000)
+    expect(page.get_by_test_id("count-in_transit")).to_have_text("2")
+    expect(rows(page).filter(has_text="LAB-000001").get_by_test_id("order-link")).to_be_focused()
+    assert not_reloaded(page)
