@@ -141,7 +141,8 @@ AXES_LOCKOUT_CALLABLE = "otoorder.login.lockout_response"
 # The lock is per user name, whatever address, agent or cookie a try comes with.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "transactions:customer_list"
+# The start page: the open-orders worklist.
+LOGIN_REDIRECT_URL = "orders:order_list"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "de"
