@@ -72,7 +72,7 @@ def test_opening_and_cancelling_a_reorder_leaves_no_transaction(client_alice, pr
     assert page.status_code == 200
     # "Abbrechen" goes back to the customer; nothing was started.
     assert page.context["cancel_url"] == reverse("transactions:customer_detail", kwargs={"pk": customer.pk})
-    assert 'id="cancel-order"' in page.content.decode()
+    assert 'id="leave-order-form"' in page.content.decode()
     assert set(Transaction.objects.values_list("pk", flat=True)) == before
 
 

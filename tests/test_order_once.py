@@ -181,3 +181,16 @@ def test_two_submissions_at_once_create_one_order(dreve_template, customer, drev
     assert sorted(code for code, _id in answers) == [200, 201]
     assert len({order_id for _code, order_id in answers}) == 1
     assert EarmouldOrder.objects.count() == 1
+
+
+def test_the_link_that_opens_the_form_carries_the_token_and_back_finds_it(client_alice, dreve_txn, dreve_supplier):
+    detail = client_alice.get(reverse("transactions:transaction_detail", kwargs={"pk": dreve_txn.pk}))
+    link = next(part for part in detail.content.decode().split('"') if "bestellservice/?token=" in part)
+    token = link.split("token=")[1]
+    assert str(client_alice.get(link).context["forms"].header["submission_token"].value()) == token
+    data = {**post_data(dreve_supplier, ear("right", f.bte_item(vent_diameter_mm="1,5"))), "submission_token": token}
+    assert client_alice.post(link, data).status_code == 302
+    # Browser back: the same address, the same token, and the page says it was sent already.
+    back = client_alice.get(link)
+    order = EarmouldOrder.objects.get()
+    assert back.context["already_submitted"] == order and 'id="already-submitted"' in back.content.decode()

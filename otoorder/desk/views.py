@@ -5,6 +5,7 @@ customer, transaction or order of another branch answers 404, as if it did not e
 """
 
 import logging
+import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -160,7 +161,9 @@ def transaction_detail(request, pk):
         ),
         pk=pk,
     )
-    return render(request, "transactions/transaction_detail.html", {"txn": txn})
+    # The order form's one-time token rides in the link, so that browser back to the form
+    # returns to the same token (``_url_token``).
+    return render(request, "transactions/transaction_detail.html", {"txn": txn, "order_form_token": uuid.uuid4()})
 
 
 def _order_service_step(txn):
@@ -225,10 +228,35 @@ def _order_forms(customer, preview_url, data=None, *, initial=None, ears=None):
     )
 
 
-def _prefilled_forms(customer, preview_url, prefill):
+def _prefilled_forms(customer, preview_url, prefill, token):
     """A re-order or remake: the lab and every field of the earlier earmould."""
-    initial = {"company": prefill["company"], "supplier": prefill["supplier"], **prefill["header"]}
+    initial = {
+        "company": prefill["company"],
+        "supplier": prefill["supplier"],
+        **prefill["header"],
+        "submission_token": token,
+    }
     return _order_forms(customer, preview_url, initial=initial, ears=prefill["ears"])
+
+
+#: Query parameter of the order form's one-time token (see ``_url_token``).
+TOKEN_PARAM = "token"
+
+
+def _url_token(request):
+    """The one-time token of the link that opened the order form, or a new one.
+
+    The links that open the form carry a token (the transaction page, re-order, remake): browser
+    back to the form loads the same address and so the same token, whose second submission then
+    shows the first order instead of placing another."""
+    try:
+        return uuid.UUID(request.GET.get(TOKEN_PARAM, ""))
+    except ValueError:
+        return uuid.uuid4()
+
+
+def _with_token(url):
+    return f"{url}{'&' if '?' in url else '?'}{TOKEN_PARAM}={uuid.uuid4()}"
 
 
 def _form_scope(request):
@@ -302,7 +330,13 @@ def _render_order_form(request, txn, step, forms, *, preview_url, cancel_url, ex
     company, supplier = forms.selection()
     if not forms.header.is_bound and supplier is not None:
         forms.limit_to_catalogue(supplier)
+    # Browser back to a form already submitted: say so before it is submitted again.
+    token = forms.header["submission_token"].value()
+    already = None
+    if not forms.header.is_bound and token:
+        already = idempotency.submitted(scope=_form_scope(request), branch=txn.branch, key=str(token))
     context = {
+        "already_submitted": already,
         "txn": txn,
         "customer": txn.customer,
         "step": step,
@@ -333,12 +367,13 @@ def order_service(request, pk):
     else:
         prefill = _prefill(request, txn)
         if prefill is not None:
-            forms = _prefilled_forms(txn.customer, preview_url, prefill)
+            forms = _prefilled_forms(txn.customer, preview_url, prefill, _url_token(request))
         else:
             # R6: the predefined lab, as long as it is still in use.
             initial = {
                 "company": _active_or_none(step.predefined_company),
                 "supplier": _active_or_none(step.predefined_supplier),
+                "submission_token": _url_token(request),
             }
             forms = _order_forms(txn.customer, preview_url, initial=initial)
     return _render_order_form(
@@ -396,7 +431,7 @@ def customer_reorder(request, pk):
         messages.error(request, _("Für dieses Ohr gibt es noch keine Otoplastik, die nachbestellt werden kann."))
         return redirect("transactions:customer_detail", pk=customer.pk)
     query = "&".join(f"reorder={s}" for s in last)
-    return redirect(f"{reverse('transactions:follow_up_order', kwargs={'pk': customer.pk})}?{query}")
+    return redirect(_with_token(f"{reverse('transactions:follow_up_order', kwargs={'pk': customer.pk})}?{query}"))
 
 
 def _follow_up(request, customer):
@@ -459,7 +494,7 @@ def follow_up_order(request, pk):
                 request.session.pop(REMAKE_REASON_KEY % based_on.pk, None)
                 return done
     else:
-        forms = _prefilled_forms(customer, preview_url, prefill)
+        forms = _prefilled_forms(customer, preview_url, prefill, _url_token(request))
     return _render_order_form(request, draft, step, forms, preview_url=preview_url, cancel_url=back)
 
 

@@ -5,6 +5,7 @@ order services and turn their refusals into messages.
 """
 
 import logging
+import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -257,7 +258,8 @@ def order_remake(request, pk):
     request.session[REMAKE_REASON_KEY % order.pk] = form.cleaned_data["reason"]
     logger.info("remake of order %s opened by user %s", order.pk, request.user.pk)
     url = reverse("transactions:follow_up_order", kwargs={"pk": order.customer_id})
-    return redirect(f"{url}?remake={order.pk}")
+    # The order form's one-time token in the address: browser back returns to the same one.
+    return redirect(f"{url}?remake={order.pk}&token={uuid.uuid4()}")
 
 
 def _run_action(request, action, success_message):
