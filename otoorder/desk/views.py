@@ -326,8 +326,10 @@ def _submit(request, forms, *, branch, start):
     return None
 
 
-def _render_order_form(request, txn, step, forms, *, preview_url, cancel_url, existing_orders=()):
-    company, supplier = forms.selection()
+def _render_order_form(request, txn, step, forms, *, preview_url, cancel_url, existing_orders=(), selection=None):
+    """The order form page; ``selection`` is the company and supplier as submitted (a service
+    error on the supplier field removes it from the form's cleaned data)."""
+    company, supplier = selection or forms.selection()
     if not forms.header.is_bound and supplier is not None:
         forms.limit_to_catalogue(supplier)
     # Browser back to a form already submitted: say so before it is submitted again.
@@ -360,7 +362,9 @@ def order_service(request, pk):
         if first is not None:
             return _show_first_order(request, first)
         forms = _order_forms(txn.customer, preview_url, request.POST)
-        if forms.is_valid():
+        valid = forms.is_valid()
+        selection = forms.selection()
+        if valid:
             done = _submit(request, forms, branch=txn.branch, start=lambda: (txn, step))
             if done is not None:
                 return done
@@ -376,6 +380,7 @@ def order_service(request, pk):
                 "submission_token": _url_token(request),
             }
             forms = _order_forms(txn.customer, preview_url, initial=initial)
+        selection = None
     return _render_order_form(
         request,
         txn,
@@ -384,6 +389,7 @@ def order_service(request, pk):
         preview_url=preview_url,
         cancel_url=reverse("transactions:transaction_detail", kwargs={"pk": txn.pk}),
         existing_orders=txn.orders.order_by("-created_at"),
+        selection=selection,
     )
 
 
@@ -482,7 +488,9 @@ def follow_up_order(request, pk):
         if first is not None:
             return _show_first_order(request, first)
         forms = _order_forms(customer, preview_url, request.POST)
-        if forms.is_valid():
+        valid = forms.is_valid()
+        selection = forms.selection()
+        if valid:
 
             def start():
                 txn = Transaction.objects.start(customer=customer, template=template, user=request.user)
@@ -495,7 +503,8 @@ def follow_up_order(request, pk):
                 return done
     else:
         forms = _prefilled_forms(customer, preview_url, prefill, _url_token(request))
-    return _render_order_form(request, draft, step, forms, preview_url=preview_url, cancel_url=back)
+        selection = None
+    return _render_order_form(request, draft, step, forms, preview_url=preview_url, cancel_url=back, selection=selection)
 
 
 @login_required

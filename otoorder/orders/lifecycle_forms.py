@@ -20,15 +20,26 @@ SERIAL_LABELS = {Side.RIGHT: _("Seriennummer rechts"), Side.LEFT: _("Seriennumme
 WITHOUT_SERIAL_LABELS = {Side.RIGHT: _("rechts ohne Seriennummer"), Side.LEFT: _("links ohne Seriennummer")}
 
 
+class ActionForm(forms.Form):
+    """The form of one action on the order page: its ids start with ``id_prefix``."""
+
+    id_prefix = ""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
 def _sides_right_first(sides):
     return sorted(dict.fromkeys(sides), key=lambda side: side != Side.RIGHT)
 
 
-class ReceiveForm(forms.Form):
+class ReceiveForm(ActionForm):
     """Per ear of the order: its serial number, or the explicit "ohne Seriennummer"."""
 
+    id_prefix = "receive"
+
     def __init__(self, *args, sides=(), **kwargs):
-        kwargs.setdefault("auto_id", "receive_%s")
         super().__init__(*args, **kwargs)
         self.sides = _sides_right_first(sides)
         for side in self.sides:
@@ -46,9 +57,10 @@ class ReceiveForm(forms.Form):
         return [(self[f"serial_{side}"], self[f"no_serial_{side}"]) for side in self.sides]
 
 
-class SerialCorrectionForm(forms.Form):
+class SerialCorrectionForm(ActionForm):
     """A serial number added or corrected after the goods receipt (one ear at a time)."""
 
+    id_prefix = "serial_fix"
     side = forms.ChoiceField(label=_("Ohr"), choices=())
     serial = forms.CharField(
         label=_("Seriennummer"),
@@ -58,12 +70,13 @@ class SerialCorrectionForm(forms.Form):
     )
 
     def __init__(self, *args, sides=(), **kwargs):
-        kwargs.setdefault("auto_id", "serial_fix_%s")
         super().__init__(*args, **kwargs)
         self.fields["side"].choices = [(side, Side(side).label) for side in _sides_right_first(sides)]
 
 
-class FitForm(forms.Form):
+class FitForm(ActionForm):
+    id_prefix = "fit"
+
     fitted_on = forms.DateField(
         label=_("angepasst am"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
@@ -73,11 +86,12 @@ class FitForm(forms.Form):
         kwargs.setdefault(
             "initial", {"fitted_on": timezone.localdate(), "warranty_months": settings.OTOORDER_WARRANTY_MONTHS}
         )
-        kwargs.setdefault("auto_id", "fit_%s")
         super().__init__(*args, **kwargs)
 
 
-class CloseForm(forms.Form):
+class CloseForm(ActionForm):
+    id_prefix = "close"
+
     reason = forms.CharField(
         label=_("Grund des Abschlusses (ohne Wareneingang erforderlich)"),
         max_length=2000,
@@ -85,13 +99,11 @@ class CloseForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": _("z. B. Kunde verzichtet")}),
     )
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("auto_id", "close_%s")
-        super().__init__(*args, **kwargs)
 
-
-class RemakeForm(forms.Form):
+class RemakeForm(ActionForm):
     """„Reklamation“: the reason goes to the remake's order form (where it is required)."""
+
+    id_prefix = "remake"
 
     reason = forms.CharField(
         label=_("Grund der Reklamation"),
@@ -99,7 +111,3 @@ class RemakeForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"placeholder": _("z. B. drückt im Gehörgang")}),
     )
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("auto_id", "remake_%s")
-        super().__init__(*args, **kwargs)

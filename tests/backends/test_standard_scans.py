@@ -3,13 +3,9 @@ the name the PDF gives them, up to the operator's limit (``OTOORDER_MAIL_SCAN_LI
 scan beyond it stays out and the PDF tells the lab how it gets the file. Delivered to a real
 SMTP server on loopback (aiosmtpd)."""
 
-import email
-import email.policy
 import hashlib
-import io
 from dataclasses import replace
 
-import pypdf
 import pytest
 
 from otoorder.backends.document import PartyDocument, ScanDocument
@@ -17,23 +13,14 @@ from otoorder.backends.result import ResultStatus
 from otoorder.backends.standard import StandardBackend
 from tests.documents import LEFT_RIC, RIGHT_BTE, order_document
 
-from .test_contract import SmtpLab
+from .test_standard_cancellation import pdf_text, received, smtp  # noqa: F401 (the loopback SMTP lab)
 
 MB = 1024 * 1024
 
 
-@pytest.fixture
-def smtp(settings):
-    lab = SmtpLab()
-    lab.controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", lab.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.DEFAULT_FROM_EMAIL = "bestellung@otoorder.test"
+@pytest.fixture(autouse=True)
+def limit(settings):
     settings.OTOORDER_MAIL_SCAN_LIMIT_MB = 1
-    yield lab
-    lab.controller.stop()
 
 
 def scan(tmp_path, side, size):
@@ -62,15 +49,6 @@ def document(*scans, method="email"):
         items=(scanned(RIGHT_BTE, "right"), scanned(LEFT_RIC, "left")),
         scans=scans,
     )
-
-
-def received(smtp):
-    [raw] = smtp.accepted
-    return email.message_from_bytes(raw, policy=email.policy.default)
-
-
-def pdf_text(data):
-    return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages)
 
 
 def parts(mail):
