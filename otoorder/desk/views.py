@@ -466,6 +466,9 @@ def follow_up_order(request, pk):
     """The order form of a re-order or remake. The Vorgang is started only when the order is
     placed, in the same database transaction: "Abbrechen" leaves nothing behind."""
     customer = get_object_or_404(_customers(request.user), pk=pk)
+    first = _already_submitted(request, customer.branch) if request.method == "POST" else None
+    if first is not None:
+        return _show_first_order(request, first)
     based_on, prefill = _follow_up(request, customer)
     template = lifecycle.order_template(based_on.transaction.template) if based_on is not None else None
     back = (
@@ -484,9 +487,6 @@ def follow_up_order(request, pk):
     step = template.steps.filter(step_type=StepType.ORDER_SERVICE).order_by("position").first()
     preview_url = reverse("transactions:follow_up_preview", kwargs={"pk": customer.pk})
     if request.method == "POST":
-        first = _already_submitted(request, customer.branch)
-        if first is not None:
-            return _show_first_order(request, first)
         forms = _order_forms(customer, preview_url, request.POST)
         valid = forms.is_valid()
         selection = forms.selection()
