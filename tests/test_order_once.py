@@ -194,3 +194,15 @@ def test_the_link_that_opens_the_form_carries_the_token_and_back_finds_it(client
     back = client_alice.get(link)
     order = EarmouldOrder.objects.get()
     assert back.context["already_submitted"] == order and 'id="already-submitted"' in back.content.decode()
+
+
+def test_the_database_refuses_a_key_twice(dreve_txn, dreve_supplier, alice):
+    """The guarantee is the unique constraint, not the look-up before the insert."""
+    from django.db import IntegrityError, transaction
+
+    values = {"scope": f"api:{alice.pk}", "branch": dreve_txn.branch, "key": "k-9", "body_sha256": "a" * 64}
+    OrderSubmission.objects.create(**values)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OrderSubmission.objects.create(**{**values, "body_sha256": "b" * 64})
+    # Another branch or another sender may use the same key.
+    OrderSubmission.objects.create(**{**values, "scope": "form:1"})
