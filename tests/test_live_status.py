@@ -110,7 +110,7 @@ def test_order_check_queries_do_not_grow_with_the_history(client_alice, order, e
 def test_a_settled_order_does_not_poll_and_the_last_answer_stops_polling(client_alice, order, alice):
     check = live_url(client_alice.get(order_url(order)))
     walk(order, OrderStatus.SHIPPED)
-    lifecycle.receive(order, user=alice, serials={})
+    lifecycle.receive(order, user=alice, without_serial=["right", "left"])
     region = client_alice.get(check)
     assert region.status_code == 200 and 'data-status="received"' in region.text
     assert live_url(region) is None and "hx-get" not in region.text.split(">", 1)[0]
@@ -187,7 +187,7 @@ def test_order_list_check_keeps_the_filter_and_queries_stay_constant(
 
 def test_order_list_without_open_orders_does_not_poll(client_alice, order, alice):
     walk(order, OrderStatus.SHIPPED)
-    lifecycle.receive(order, user=alice, serials={})
+    lifecycle.receive(order, user=alice, without_serial=["right", "left"])
     assert live_url(client_alice.get(reverse("orders:order_list"))) is None
 
 

@@ -12,4 +12,5 @@ TEXTS = {
     # --- lifecycle, dispatch, lab updates, cancellation, lab messages ---
     # --- parcels and impressions ---
     # --- goods receipt, steps and remakes ---
+    "serial_corrected": _("Seriennummer %(side)s geändert: „%(old)s“ → „%(new)s“."),
 }

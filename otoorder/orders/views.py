@@ -5,6 +5,7 @@ order services and turn their refusals into messages.
 """
 
 import logging
+import uuid
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -26,7 +27,7 @@ from . import cancellation, handoff, lab_messages, lifecycle, live, queries, ser
 from .choices import CANCELLING, STATUS_CATEGORY, OrderStatus, StatusCategory, WorklistCount
 from .documents import build_document
 from .forms import CancelForm, CancelReportForm, MessageForm, OrderFilterForm, QuestionForm
-from .lifecycle_forms import CloseForm, FitForm, ReceiveForm
+from .lifecycle_forms import REMAKE_REASON_KEY, CloseForm, FitForm, ReceiveForm, RemakeForm, SerialCorrectionForm
 from .models import EarmouldOrder, OrderItem
 from .queries import ALL_FILTER, OPEN_FILTER
 
@@ -161,6 +162,8 @@ def _panel_context(order):
     return {
         "order": order,
         "lab_property_groups": lab_property_groups(order),
+        # Remakes and modifications of this order (the other direction of ``original_order``).
+        "follow_ups": order.follow_ups.order_by("created_at").only("pk", "number", "order_type", "status"),
         "events": order.events.select_related("actor"),
         "attempts": order.attempts.all(),
     }
@@ -202,9 +205,12 @@ def _lifecycle_context(order, items, **bound):
         "can_close": lifecycle.can_close(order),
         "needs_close_reason": lifecycle.needs_close_reason(order),
         "can_remake": order.status in services.SENT_STATUSES,
+        "can_correct_serial": lifecycle.can_correct_serial(order),
         "receive_form": bound.get("receive_form") or ReceiveForm(sides=[item.side for item in items]),
+        "serial_form": bound.get("serial_form") or SerialCorrectionForm(sides=[item.side for item in items]),
         "fit_form": bound.get("fit_form") or FitForm(),
         "close_form": bound.get("close_form") or CloseForm(),
+        "remake_form": bound.get("remake_form") or RemakeForm(),
     }
 
 
@@ -260,8 +266,26 @@ def order_receive(request, pk):
         order,
         "receive_form",
         form,
-        lambda f: lifecycle.receive(order, user=request.user, serials=f.serials()),
+        lambda f: lifecycle.receive(order, user=request.user, serials=f.serials(), without_serial=f.without_serial()),
         _("Wareneingang für %(number)s gebucht."),
+    )
+
+
+@login_required
+@require_POST
+def order_serial(request, pk):
+    """A serial number added or corrected after the goods receipt."""
+    order = _get_order(request, pk)
+    form = SerialCorrectionForm(request.POST, sides=list(order.items.values_list("side", flat=True)))
+    return _lifecycle_action(
+        request,
+        order,
+        "serial_form",
+        form,
+        lambda f: lifecycle.correct_serial(
+            order, user=request.user, side=f.cleaned_data["side"], serial=f.cleaned_data["serial"]
+        ),
+        _("Seriennummer von %(number)s gespeichert."),
     )
 
 
@@ -298,17 +322,21 @@ def order_close(request, pk):
 @login_required
 @require_POST
 def order_remake(request, pk):
-    """„Reklamation“: a new transaction and the order form as a remake linked to this order."""
+    """„Reklamation“: the order form as a remake linked to this order, with the reason typed
+    beside the button. Nothing is created until that form is submitted."""
     order = _get_order(request, pk)
     if order.status not in services.SENT_STATUSES:
         messages.error(request, _("Eine Reklamation ist erst möglich, wenn die Bestellung beim Labor ist."))
         return redirect("orders:order_detail", pk=order.pk)
-    txn = lifecycle.start_follow_up(order.customer, user=request.user, based_on=order)
-    if txn is None:
-        messages.error(request, _("Es gibt keine aktive Vorgangsvorlage mit Bestellservice: bitte die Filialverwaltung fragen."))
-        return redirect("orders:order_detail", pk=order.pk)
-    logger.info("remake of order %s started in transaction %s by user %s", order.pk, txn.pk, request.user.pk)
-    return redirect(f"{reverse('transactions:order_service', kwargs={'pk': txn.pk})}?remake={order.pk}")
+    form = RemakeForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, order, status=400, remake_form=form)
+    # The reason waits in the session, not in the URL (it may describe the customer's ear).
+    request.session[REMAKE_REASON_KEY % order.pk] = form.cleaned_data["reason"]
+    logger.info("remake of order %s opened by user %s", order.pk, request.user.pk)
+    url = reverse("transactions:follow_up_order", kwargs={"pk": order.customer_id})
+    # The order form's one-time token in the address: browser back returns to the same one.
+    return redirect(f"{url}?remake={order.pk}&token={uuid.uuid4()}")
 
 
 def _run_action(request, action, success_message):
