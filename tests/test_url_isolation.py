@@ -50,6 +50,7 @@ KINDS = {
     "transactions:transaction_start": {"pk": "customer"},
     "transactions:customer_reorder": {"pk": "customer"},
     "transactions:transaction_detail": {"pk": "transaction"},
+    "transactions:step_done": {"pk": "transaction"},
     "transactions:order_service": {"pk": "transaction"},
     "transactions:order_service_preview": {"pk": "transaction"},
     "orders:order_detail": {"pk": "order"},

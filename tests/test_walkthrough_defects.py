@@ -16,7 +16,7 @@ from otoorder.orders.choices import OrderStatus
 from otoorder.orders.documents import build_document
 from tests import factories as f
 from tests.factories import bte_item
-from tests.lifecycle_fixtures import client_alice, dreve_template, dreve_txn, ordered_order  # noqa: F401
+from tests.lifecycle_fixtures import client_alice, client_bob, dreve_template, dreve_txn, ordered_order  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +90,109 @@ def test_order_form_and_customer_page_put_the_right_ear_first(client_alice, drev
     assert form.index('id="ear-right"') < form.index('id="ear-left"')
     page = client_alice.get(reverse("transactions:customer_detail", kwargs={"pk": customer.pk})).content.decode()
     assert page.index('id="history-right"') < page.index('id="history-left"')
+
+
+# --- 5. error pages in the app's layout and language; a favicon ---
+
+
+def test_staff_opening_branch_administration_read_the_reason_in_the_layout(client_alice):
+    response = client_alice.get(reverse("branches:home"))
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "Die Filialverwaltung ist nur für Filial- und Kettenadministratoren." in html
+    assert 'class="navbar' in html and 'lang="de"' in html and "Kein Zugang" in html
+    english = client_alice.get(reverse("branches:home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Branch administration is only for branch and chain administrators." in english
+    assert 'lang="en"' in english and "Access denied" in english
+
+
+def test_branch_admin_in_a_chain_admins_area_reads_why(client, carol):
+    client.force_login(carol)
+    response = client.get(reverse("branches:company_list"))
+    assert response.status_code == 403
+    assert "Dieser Bereich der Filialverwaltung ist nur für Kettenadministratoren." in response.content.decode()
+
+
+def test_404_page_in_the_layout(client_alice):
+    response = client_alice.get("/gibt-es-nicht/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Seite nicht gefunden" in html and 'class="navbar' in html
+
+
+def test_500_page_renders_without_a_request():
+    from django.template import loader
+    from django.test import RequestFactory
+    from django.views.defaults import server_error
+
+    assert "Ein Fehler ist aufgetreten" in loader.get_template("500.html").render()
+    response = server_error(RequestFactory().get("/"))
+    assert response.status_code == 500 and b'class="navbar' in response.content
+
+
+def test_favicon_is_linked_and_served(client_alice):
+    from django.contrib.staticfiles import finders
+
+    html = client_alice.get(reverse("transactions:customer_list")).content.decode()
+    assert 'rel="icon" href="/static/img/favicon.svg"' in html
+    response = client_alice.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"] == "/static/img/favicon.svg"
+    assert finders.find("img/favicon.svg")
+
+
+# --- 6. the Vorgang's steps: ticked by hand and by the order ---
+
+
+def _step(txn, step_type):
+    return txn.steps.get(step_type=step_type)
+
+
+def test_staff_tick_off_and_reopen_a_step(client_alice, dreve_txn, client_bob):
+    from otoorder.transactions.models import StepType
+
+    impression = _step(dreve_txn, StepType.IMPRESSION)
+    url = reverse("transactions:step_done", kwargs={"pk": dreve_txn.pk})
+    page = client_alice.get(reverse("transactions:transaction_detail", kwargs={"pk": dreve_txn.pk})).content.decode()
+    assert f'id="step-done-{impression.pk}"' in page
+    client_alice.post(url, {"step": impression.pk, "done": "1"})
+    impression.refresh_from_db()
+    assert impression.done_at is not None
+    page = client_alice.get(reverse("transactions:transaction_detail", kwargs={"pk": dreve_txn.pk})).content.decode()
+    assert "erledigt am" in page and f'id="step-reopen-{impression.pk}"' in page
+    client_alice.post(url, {"step": impression.pk, "done": "0"})
+    impression.refresh_from_db()
+    assert impression.done_at is None
+    # The Bestellservice step is ticked by placing an order, not by hand; other branches see nothing.
+    order_step = _step(dreve_txn, StepType.ORDER_SERVICE)
+    client_alice.post(url, {"step": order_step.pk, "done": "1"})
+    order_step.refresh_from_db()
+    assert order_step.done_at is None
+    assert client_bob.post(url, {"step": impression.pk, "done": "1"}).status_code == 404
+    assert client_alice.post(url, {"step": "x", "done": "1"}).status_code == 302
+
+
+def test_placing_receiving_and_fitting_tick_their_steps(dreve_txn, dreve_supplier, alice):
+    from otoorder.orders import lifecycle
+    from otoorder.transactions.models import Step, StepType
+
+    Step.objects.create(transaction=dreve_txn, position=3, step_type=StepType.GOODS_RECEIPT, title="Wareneingang prüfen")
+    Step.objects.create(transaction=dreve_txn, position=4, step_type=StepType.FITTING, title="Anpassung")
+    order = ordered_order(dreve_txn, dreve_supplier, alice)
+    assert _step(dreve_txn, StepType.ORDER_SERVICE).done_at is not None
+    # No impression went with the order: "Abdruck nehmen" stays for staff to tick.
+    assert _step(dreve_txn, StepType.IMPRESSION).done_at is None
+    assert _step(dreve_txn, StepType.GOODS_RECEIPT).done_at is None
+    lifecycle.receive(order, user=alice, serials={"right": "R1", "left": "L1"})
+    assert _step(dreve_txn, StepType.GOODS_RECEIPT).done_at is not None
+    assert _step(dreve_txn, StepType.FITTING).done_at is None
+    lifecycle.fit(order, user=alice)
+    assert _step(dreve_txn, StepType.FITTING).done_at is not None
+
+
+def test_an_order_with_its_impressions_ticks_abdruck_nehmen(dreve_txn, dreve_supplier, alice, customer):
+    from otoorder.orders import scans
+    from otoorder.transactions.models import StepType
+
+    impression = scans.create_impression(customer=customer, side="right", kind="physical", user=alice, reference="Box 7")
+    ordered_order(dreve_txn, dreve_supplier, alice, items=[bte_item("right", impression=impression)])
+    assert _step(dreve_txn, StepType.IMPRESSION).done_at is not None

@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from otoorder.transactions.models import Customer
+from otoorder.transactions.models import TICKABLE_STEPS, Customer
 
 
 class CustomerSearchForm(forms.Form):
@@ -58,3 +58,14 @@ class StartTransactionForm(forms.Form):
     def __init__(self, *args, templates, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["template"].queryset = templates
+
+
+class StepDoneForm(forms.Form):
+    """Tick off (``done`` = 1) or reopen (``done`` = 0) one step of a Vorgang by hand."""
+
+    step = forms.ModelChoiceField(queryset=None, error_messages={"invalid_choice": _("Diesen Schritt gibt es in diesem Vorgang nicht.")})
+    done = forms.TypedChoiceField(choices=[("1", _("erledigt")), ("0", _("offen"))], coerce=lambda value: value == "1")
+
+    def __init__(self, *args, steps, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["step"].queryset = steps.filter(step_type__in=TICKABLE_STEPS)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<uuid:pk>/vorgang-starten/", views.transaction_start, name="transaction_start"),
     path("<uuid:pk>/nachbestellen/", views.customer_reorder, name="customer_reorder"),
     path("vorgang/<uuid:pk>/", views.transaction_detail, name="transaction_detail"),
+    path("vorgang/<uuid:pk>/schritt-erledigt/", views.step_done, name="step_done"),
     path("vorgang/<uuid:pk>/bestellservice/", views.order_service, name="order_service"),
     path(
         "vorgang/<uuid:pk>/bestellservice/vorschau/",

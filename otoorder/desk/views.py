@@ -14,6 +14,7 @@ from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -36,7 +37,7 @@ from otoorder.transactions.models import Customer, Transaction, TransactionTempl
 from otoorder.vocabulary import Side
 from suppliers.models import Company, Supplier
 
-from .forms import CustomerForm, CustomerSearchForm, StartTransactionForm
+from .forms import CustomerForm, CustomerSearchForm, StartTransactionForm, StepDoneForm
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +159,27 @@ def transaction_detail(request, pk):
         pk=pk,
     )
     return render(request, "transactions/transaction_detail.html", {"txn": txn})
+
+
+@login_required
+@require_POST
+def step_done(request, pk):
+    """Tick off a step of the Vorgang by hand ("Abdruck nehmen", "Wareneingang prüfen", a task),
+    or open it again; the Bestellservice step is ticked by placing the order."""
+    txn = get_object_or_404(_transactions(request.user), pk=pk)
+    form = StepDoneForm(request.POST, steps=txn.steps.all())
+    if not form.is_valid():
+        messages.error(request, _("Dieser Schritt kann hier nicht abgehakt werden."))
+        return redirect("transactions:transaction_detail", pk=txn.pk)
+    step = form.cleaned_data["step"]
+    step.done_at = timezone.now() if form.cleaned_data["done"] else None
+    step.save(update_fields=["done_at"])
+    logger.info("step %s of transaction %s %s by user %s", step.pk, txn.pk, "done" if step.done_at else "reopened", request.user.pk)
+    if step.done_at:
+        messages.success(request, _("„%(title)s“ ist erledigt.") % {"title": step.title})
+    else:
+        messages.info(request, _("„%(title)s“ ist wieder offen.") % {"title": step.title})
+    return redirect("transactions:transaction_detail", pk=txn.pk)
 
 
 def _order_service_step(txn):

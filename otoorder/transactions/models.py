@@ -56,7 +56,15 @@ class Customer(models.Model):
 
 class StepType(models.TextChoices):
     TASK = "task", _("Aufgabe")
+    IMPRESSION = "impression", _("Abdruck nehmen")
     ORDER_SERVICE = "order_service", _("Bestellservice")
+    GOODS_RECEIPT = "goods_receipt", _("Wareneingang prüfen")
+    FITTING = "fitting", _("Anpassung")
+
+
+#: Steps that staff tick off by hand on the transaction page (the order's lifecycle also
+#: ticks the last three: placing, goods receipt and fitting).
+TICKABLE_STEPS = (StepType.TASK, StepType.IMPRESSION, StepType.GOODS_RECEIPT, StepType.FITTING)
 
 
 class AbstractStep(models.Model):
@@ -91,6 +99,10 @@ class AbstractStep(models.Model):
     @property
     def is_order_service(self):
         return self.step_type == StepType.ORDER_SERVICE
+
+    @property
+    def is_tickable(self):
+        return self.step_type in TICKABLE_STEPS
 
 
 class TransactionTemplate(models.Model):
