@@ -16,7 +16,7 @@ from otoorder.orders.choices import OrderStatus
 from otoorder.orders.documents import build_document
 from tests import factories as f
 from tests.factories import bte_item
-from tests.lifecycle_fixtures import client_alice, client_bob, dreve_template, dreve_txn, ordered_order  # noqa: F401
+from tests.lifecycle_fixtures import client_alice, dreve_template, dreve_txn, ordered_order  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -147,7 +147,9 @@ def _step(txn, step_type):
     return txn.steps.get(step_type=step_type)
 
 
-def test_staff_tick_off_and_reopen_a_step(client_alice, dreve_txn, client_bob):
+def test_staff_tick_off_and_reopen_a_step(client_alice, dreve_txn, bob):
+    from django.test import Client
+
     from otoorder.transactions.models import StepType
 
     impression = _step(dreve_txn, StepType.IMPRESSION)
@@ -167,6 +169,8 @@ def test_staff_tick_off_and_reopen_a_step(client_alice, dreve_txn, client_bob):
     client_alice.post(url, {"step": order_step.pk, "done": "1"})
     order_step.refresh_from_db()
     assert order_step.done_at is None
+    client_bob = Client()
+    client_bob.force_login(bob)
     assert client_bob.post(url, {"step": impression.pk, "done": "1"}).status_code == 404
     assert client_alice.post(url, {"step": "x", "done": "1"}).status_code == 302
 
@@ -196,3 +200,78 @@ def test_an_order_with_its_impressions_ticks_abdruck_nehmen(dreve_txn, dreve_sup
     impression = scans.create_impression(customer=customer, side="right", kind="physical", user=alice, reference="Box 7")
     ordered_order(dreve_txn, dreve_supplier, alice, items=[bte_item("right", impression=impression)])
     assert _step(dreve_txn, StepType.IMPRESSION).done_at is not None
+
+
+# --- 3. the order form: required marks, the date hint after an error, German dates ---
+
+
+def _order_form_url(txn):
+    return reverse("transactions:order_service", kwargs={"pk": txn.pk})
+
+
+def test_required_fields_are_marked_before_the_first_error(client_alice, dreve_txn):
+    html = client_alice.get(_order_form_url(dreve_txn)).content.decode()
+    assert 'id="required-legend"' in html and "Pflichtfeld" in html
+    right = html[html.index('id="ear-right"') : html.index('id="ear-left"')]
+    for name in ("product_family", "style", "material", "quantity"):
+        field = right[right.index(f'name="right-{name}"') :]
+        field = field[: field.index(">")]
+        assert 'aria-required="true"' in field and "required" in field.replace('aria-required="true"', "")
+    label = right[right.index('for="id_right-style"') :]
+    assert '<span class="asteriskField">*</span>' in label[: label.index("</label>")]
+    order_type = html[html.index('name="order_type"') :]
+    assert 'aria-required="true"' in order_type[: order_type.index(">")]
+    # The note is optional: no mark.
+    notes = right[right.index('name="right-notes"') :]
+    assert "aria-required" not in notes[: notes.index(">")]
+
+
+def test_an_ear_that_is_not_ordered_is_not_refused_for_its_required_fields(client_alice, dreve_txn, dreve_supplier):
+    from otoorder.orders.models import EarmouldOrder
+
+    data = {
+        "company": str(dreve_supplier.company.pk), "supplier": str(dreve_supplier.pk), "order_type": "new",
+        "priority": "standard", "right-order": "on", "right-vent_type": "parallel", "right-quantity": "1",
+        "right-acoustic_modification": "none", "left-vent_type": "none", "left-quantity": "1",
+        **{f"right-{key}": value for key, value in bte_item("right").items() if key != "side"},
+    }  # fmt: skip
+    response = client_alice.post(_order_form_url(dreve_txn), data)
+    assert response.status_code == 302
+    assert EarmouldOrder.objects.count() == 1
+
+
+def test_the_date_hint_survives_a_refused_submit_in_german_format(client_alice, dreve_txn, dreve_supplier):
+    from django.utils import timezone
+
+    from otoorder.orders.services import default_date_required
+
+    shown = default_date_required(dreve_supplier).strftime("%d.%m.%Y")
+    assert f"leer = {shown}" in client_alice.get(_order_form_url(dreve_txn)).content.decode()
+    data = {
+        "company": str(dreve_supplier.company.pk), "supplier": str(dreve_supplier.pk), "order_type": "new",
+        "priority": "standard", "right-order": "on", "right-vent_type": "none", "right-quantity": "1",
+        "right-product_family": "bte",
+    }  # fmt: skip
+    response = client_alice.post(_order_form_url(dreve_txn), data)
+    html = response.content.decode()
+    assert response.status_code == 200 and 'id="form-errors"' in html
+    assert "Bitte die Bauform angeben." in html
+    assert f"leer = {shown}" in html
+    assert timezone.localdate().isoformat() not in html
+
+
+def test_a_labs_delivery_date_reads_as_a_german_date_in_the_sentence():
+    from otoorder.backends.egger_erp import EggerErpBackend
+
+    body = """<?xml version="1.0" encoding="UTF-8"?>
+<ORDERRESPONSE version="2.1" xmlns="http://www.opentrans.org/XMLSchema/2.1" xmlns:bme="http://www.bmecat.org/bmecat/2005">
+  <ORDERRESPONSE_HEADER><ORDERRESPONSE_INFO>
+    <ORDER_ID>OT-2026-000077</ORDER_ID><ORDERRESPONSE_DATE>2026-11-24T10:00:00</ORDERRESPONSE_DATE>
+    <SUPPLIER_ORDER_ID>EGG-1</SUPPLIER_ORDER_ID>
+    <DELIVERY_DATE><DELIVERY_START_DATE>2027-01-15</DELIVERY_START_DATE><DELIVERY_END_DATE>2027-01-15</DELIVERY_END_DATE></DELIVERY_DATE>
+  </ORDERRESPONSE_INFO></ORDERRESPONSE_HEADER>
+  <ORDERRESPONSE_ITEM_LIST/>
+  <ORDERRESPONSE_SUMMARY><TOTAL_ITEM_NUM>1</TOTAL_ITEM_NUM></ORDERRESPONSE_SUMMARY>
+</ORDERRESPONSE>"""
+    [entry] = EggerErpBackend.parse_callback(body.encode())
+    assert "Liefertermin: 15.01.2027." in entry["update"].message

@@ -292,6 +292,11 @@ def order_service(request, pk):
         company, supplier = forms.selection()
         if supplier is not None:
             forms.limit_to_catalogue(supplier)
+    preview = resolution_preview(txn, company, supplier)
+    resolved = preview["resolution"].supplier
+    if resolved is not None:
+        # "leer = <date>" from the lab that will get the order, also after a refused submit.
+        forms.header.show_default_date(default_date_required(resolved))
     context = {
         "txn": txn,
         "step": step,
@@ -299,7 +304,7 @@ def order_service(request, pk):
         "preview_url": _preview_url(txn),
         "existing_orders": txn.orders.order_by("-created_at"),
         "supplier_errors": forms.header.errors.get("supplier"),
-        **resolution_preview(txn, company, supplier),
+        **preview,
     }
     return render(request, "transactions/order_service.html", context)
 

@@ -9,6 +9,7 @@ from crispy_forms.layout import HTML, Column, Layout, Row
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +23,13 @@ from .scans import impressions_by_side
 from .validation import check_item
 
 BLANK = [("", "—")]
+
+
+def mark_required(form):
+    """``aria-required`` beside the ``required`` attribute Django sets, for every required field."""
+    for field in form.fields.values():
+        if field.required:
+            field.widget.attrs["aria-required"] = "true"
 
 
 class OrderHeaderForm(forms.Form):
@@ -85,10 +93,8 @@ class OrderHeaderForm(forms.Form):
         self.fields["original_order"].choices = BLANK + [
             (str(order.pk), f"{order.number} · {order.created_at:%d.%m.%Y} · {order.supplier}") for order in previous_orders
         ]
-        if default_date is not None:
-            self.fields["date_required"].help_text = _("leer = %(date)s (Lieferzeit des Labors)") % {
-                "date": default_date.strftime("%d.%m.%Y")
-            }
+        mark_required(self)
+        self.show_default_date(default_date)
         # A new company resets the supplier: only the company is sent to the preview.
         self.fields["company"].widget.attrs.update(
             {
@@ -100,6 +106,14 @@ class OrderHeaderForm(forms.Form):
                 "data-testid": "company-select",
             }
         )
+
+    def show_default_date(self, default_date):
+        """The hint "leer = <date>" under "benötigt bis" (also after a refused submit)."""
+        if default_date is not None:
+            hint = _("leer = %(date)s (Lieferzeit des Labors)") % {"date": date_format(default_date, "SHORT_DATE_FORMAT")}
+            self.fields["date_required"].help_text = hint
+            # A bound field copies the help text when validation first creates it.
+            self["date_required"].help_text = hint
 
     def clean_date_required(self):
         date_required = self.cleaned_data.get("date_required")
@@ -118,12 +132,22 @@ class EarForm(forms.Form):
     """One ear of the order; its prefix is the side (``right``/``left``)."""
 
     order = forms.BooleanField(required=False)
+    # Required for an ordered ear (marked "*" from the start); ``clean`` drops the errors of
+    # an ear that is not ordered.
     product_family = forms.ChoiceField(
-        label=_("Produktart"), choices=BLANK + vocabulary.ProductFamily.choices, required=False
+        label=_("Produktart"),
+        choices=BLANK + vocabulary.ProductFamily.choices,
+        error_messages={"required": _("Bitte die Produktart angeben.")},
     )
-    style = forms.ChoiceField(label=_("Bauform"), choices=BLANK + vocabulary.Style.choices, required=False)
+    style = forms.ChoiceField(
+        label=_("Bauform"),
+        choices=BLANK + vocabulary.Style.choices,
+        error_messages={"required": _("Bitte die Bauform angeben.")},
+    )
     material = forms.ChoiceField(
-        label=_("Material"), choices=BLANK + vocabulary.Material.choices, required=False
+        label=_("Material"),
+        choices=BLANK + vocabulary.Material.choices,
+        error_messages={"required": _("Bitte das Material angeben.")},
     )
     colour = forms.CharField(label=_("Farbe"), max_length=50, required=False)
     vent_type = forms.ChoiceField(
@@ -200,6 +224,7 @@ class EarForm(forms.Form):
             self.fields[name].widget.attrs["data-families"] = families
         for name, materials in self.MATERIAL_FIELDS.items():
             self.fields[name].widget.attrs["data-materials"] = materials
+        mark_required(self)
         self.fields["order"].label = self.SIDE_LABELS[side]
         self.fields["order"].widget.attrs.update(
             {"class": "form-check-input ear-toggle", "role": "switch", "data-testid": f"order-{side}"}
