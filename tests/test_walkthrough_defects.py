@@ -275,3 +275,68 @@ def test_a_labs_delivery_date_reads_as_a_german_date_in_the_sentence():
 </ORDERRESPONSE>"""
     [entry] = EggerErpBackend.parse_callback(body.encode())
     assert "Liefertermin: 15.01.2027." in entry["update"].message
+
+
+# --- 4. the customer search and the question before a duplicate ---
+
+
+def test_customer_search_has_a_label_and_answers_htmx_with_the_results_only(client_alice, customer, mitte):
+    f.CustomerFactory(branch=mitte, first_name="Hans", last_name="Albers")
+    url = reverse("transactions:customer_list")
+    html = client_alice.get(url).content.decode()
+    assert '<label class="form-label" for="id_q">Kunde suchen</label>' in html
+    search = html[html.index('name="q"') - 300 :]
+    search = search[: search.index(">", 300)]
+    assert 'class="form-control"' in search and 'hx-trigger="input changed delay:300ms, search"' in search
+    # Without JavaScript: the whole page, filtered.
+    page = client_alice.get(url, {"q": "muster"}).content.decode()
+    assert "<nav" in page and "Mustermann" in page and "Albers" not in page
+    # As you type: the results and the count (out of band, for the live region), no layout.
+    response = client_alice.get(url, {"q": "alb"}, HTTP_HX_REQUEST="true")
+    partial = response.content.decode()
+    assert "<nav" not in partial and 'id="customer-results"' in partial and "Albers" in partial
+    assert "Mustermann" not in partial and 'hx-swap-oob="true"' in partial and "1 Kunde gefunden" in partial
+    assert "HX-Request" in response["Vary"]
+    assert client_alice.get(url, {"q": "9" * 300}).status_code == 200
+
+
+def _new_customer(branch, **overrides):
+    return {"branch": str(branch.pk), "first_name": "erika", "last_name": "MUSTERMANN", "birth_date": "1950-03-01", **overrides}
+
+
+def test_a_namesake_with_the_same_birth_date_asks_first(client_alice, customer, mitte, nord):
+    from otoorder.transactions.models import Customer
+
+    customer.birth_date = "1950-03-01"
+    customer.save(update_fields=["birth_date"])
+    f.CustomerFactory(branch=nord, first_name="Erika", last_name="Mustermann", birth_date="1950-03-01")
+    url = reverse("transactions:customer_create")
+    response = client_alice.post(url, _new_customer(mitte))
+    html = response.content.decode()
+    assert response.status_code == 200 and Customer.objects.count() == 2
+    assert 'id="duplicate-question"' in html and 'id="confirm-duplicate"' in html
+    # Her own branch's customer with a link; the other branch's only by its branch.
+    assert reverse("transactions:customer_detail", kwargs={"pk": customer.pk}) in html
+    assert f"ein Kunde der {nord}" in html
+    # Another birth date is another person: no question.
+    assert client_alice.post(url, _new_customer(mitte, birth_date="1951-03-01")).status_code == 302
+    assert client_alice.post(url, {**_new_customer(mitte), "confirm_duplicate": "on"}).status_code == 302
+    assert Customer.objects.filter(last_name__iexact="Mustermann").count() == 4
+
+
+def test_api_refuses_a_duplicate_customer_with_409_unless_confirmed(alice, customer, mitte):
+    from otoorder.transactions.models import Customer
+
+    customer.birth_date = "1950-03-01"
+    customer.save(update_fields=["birth_date"])
+    api = APIClient()
+    api.force_authenticate(alice)
+    response = api.post("/api/v1/customers/", _new_customer(mitte), format="json")
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "duplicate_customer" and "confirm_duplicate" in body["detail"]
+    assert body["duplicates"] == [{"id": str(customer.pk), "customer_number": customer.customer_number, "branch": str(mitte.pk)}]
+    assert body["other_branches"] == 0 and Customer.objects.count() == 1
+    response = api.post("/api/v1/customers/", {**_new_customer(mitte), "confirm_duplicate": True}, format="json")
+    assert response.status_code == 201 and "confirm_duplicate" not in response.json()
+    assert Customer.objects.count() == 2

@@ -108,6 +108,33 @@ class InterfaceDefinitionViewSet(
         logger.info("interface definition %s changed by user %s", serializer.instance.pk, self.request.user.pk)
 
 
+DUPLICATE_CUSTOMER = inline_serializer(
+    "DuplicateCustomer",
+    fields={
+        "code": serializers.ChoiceField(choices=["duplicate_customer"]),
+        "detail": serializers.CharField(),
+        "duplicates": inline_serializer(
+            "DuplicateCustomerEntry",
+            fields={"id": serializers.UUIDField(), "customer_number": serializers.IntegerField(), "branch": serializers.UUIDField()},
+            many=True,
+        ),
+        "other_branches": serializers.IntegerField(),
+    },
+)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        responses={
+            201: s.CustomerSerializer,
+            409: OpenApiResponse(
+                DUPLICATE_CUSTOMER,
+                description="`duplicate_customer`: the chain has a customer of the same name and birth date; "
+                "send `confirm_duplicate: true` to create this one anyway.",
+            ),
+        }
+    )
+)
 class CustomerViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = s.CustomerSerializer
 

@@ -3,6 +3,7 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -11,27 +12,44 @@ from otoorder.transactions.models import TICKABLE_STEPS, Customer
 
 class CustomerSearchForm(forms.Form):
     q = forms.CharField(
-        label=_("Suche"),
+        label=_("Kunde suchen"),
         required=False,
+        max_length=200,
         widget=forms.TextInput(
             attrs={
                 "class": "form-control",
                 "placeholder": _("Name oder Kundennummer"),
                 "type": "search",
                 "autofocus": True,
+                "autocomplete": "off",
+                # Search as you type; without JavaScript the form's button searches.
+                "hx-get": reverse_lazy("transactions:customer_list"),
+                "hx-trigger": "input changed delay:300ms, search",
+                "hx-target": "#customer-results",
+                "hx-swap": "outerHTML",
+                "hx-push-url": "true",
+                "aria-controls": "customer-results",
             }
         ),
     )
 
 
 class CustomerForm(forms.ModelForm):
+    #: Shown once the chain has a customer of the same name and birth date.
+    confirm_duplicate = forms.BooleanField(
+        label=_("Es ist eine andere Person: trotzdem anlegen"), required=False, widget=forms.HiddenInput
+    )
+
     class Meta:
         model = Customer
         fields = ["branch", "first_name", "last_name", "birth_date"]
         widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
-    def __init__(self, *args, branches, **kwargs):
+    def __init__(self, *args, branches, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
+        #: ``[(customer, visible)]``: the chain's customers this one may duplicate.
+        self.duplicates = []
         self.fields["branch"].queryset = branches
         self.fields["branch"].empty_label = None if branches.count() == 1 else "—"
         if branches.count() == 1:
@@ -50,6 +68,28 @@ class CustomerForm(forms.ModelForm):
         if birth_date and birth_date > timezone.localdate():
             raise forms.ValidationError(_("Das Geburtsdatum liegt in der Zukunft."))
         return birth_date
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors or cleaned.get("confirm_duplicate"):
+            return cleaned
+        namesakes = list(
+            Customer.objects.namesakes(
+                branch=cleaned.get("branch"),
+                first_name=cleaned.get("first_name"),
+                last_name=cleaned.get("last_name"),
+                birth_date=cleaned.get("birth_date"),
+            )[:5]
+        )
+        if namesakes:
+            visible = set(Customer.objects.visible_to(self.user).filter(pk__in=[c.pk for c in namesakes]).values_list("pk", flat=True))
+            self.duplicates = [(customer, customer.pk in visible) for customer in namesakes]
+            self.fields["confirm_duplicate"].widget = forms.CheckboxInput()
+            raise forms.ValidationError(
+                _("Einen Kunden mit diesem Namen und Geburtsdatum gibt es in der Kette schon. Bitte prüfen, ob es dieselbe Person ist."),
+                code="duplicate_customer",
+            )
+        return cleaned
 
 
 class StartTransactionForm(forms.Form):

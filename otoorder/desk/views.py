@@ -15,6 +15,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -59,24 +60,28 @@ def active_templates():
 def customer_list(request):
     search = CustomerSearchForm(request.GET)
     customers = _customers(request.user)
-    query = search.data.get("q", "").strip()
-    for term in query.split():
+    query = search.data.get("q", "").strip()[:200]
+    for term in query.split()[:5]:
         match = Q(first_name__icontains=term) | Q(last_name__icontains=term)
-        if term.isdigit():
+        if term.isdigit() and len(term) <= 9:
             match |= Q(customer_number=int(term))
         customers = customers.filter(match)
     page = Paginator(customers, 50).get_page(request.GET.get("page"))
-    return render(
+    # htmx (search as you type) gets the results only; the page works without JavaScript.
+    partial = request.headers.get("HX-Request") == "true" and not request.headers.get("HX-History-Restore-Request")
+    response = render(
         request,
-        "transactions/customer_list.html",
+        "transactions/_customer_search.html" if partial else "transactions/customer_list.html",
         {"search": search, "query": query, "page": page},
     )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @login_required
 def customer_create(request):
     branches = Branch.objects.visible_to(request.user)
-    form = CustomerForm(request.POST or None, branches=branches)
+    form = CustomerForm(request.POST or None, branches=branches, user=request.user)
     if request.method == "POST" and form.is_valid():
         customer = form.save()
         logger.info("customer %s created by user %s", customer.pk, request.user.pk)

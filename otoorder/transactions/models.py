@@ -15,6 +15,20 @@ from branches.models import Branch
 from suppliers.models import Company, Supplier
 
 
+class CustomerQuerySet(VisibleQuerySet):
+    def namesakes(self, *, branch, first_name, last_name, birth_date):
+        """Customers of ``branch``'s chain with the same name and birth date (the question
+        before a second record of one person); none without a birth date."""
+        if branch is None or birth_date is None or not first_name or not last_name:
+            return self.none()
+        return self.filter(
+            branch__chain_id=branch.chain_id,
+            first_name__iexact=first_name.strip(),
+            last_name__iexact=last_name.strip(),
+            birth_date=birth_date,
+        ).select_related("branch")
+
+
 class Customer(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     branch = models.ForeignKey(
@@ -26,7 +40,7 @@ class Customer(models.Model):
     birth_date = models.DateField(_("Geburtsdatum"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = VisibleQuerySet.as_manager()
+    objects = CustomerQuerySet.as_manager()
 
     class Meta:
         ordering = ["last_name", "first_name"]
