@@ -340,3 +340,43 @@ def test_api_refuses_a_duplicate_customer_with_409_unless_confirmed(alice, custo
     response = api.post("/api/v1/customers/", {**_new_customer(mitte), "confirm_duplicate": True}, format="json")
     assert response.status_code == 201 and "confirm_duplicate" not in response.json()
     assert Customer.objects.count() == 2
+
+
+# --- 8. the company's own suppliers first; another company's supplier after a confirmation ---
+
+
+def _order_post(company, supplier, **extra):
+    return {
+        "company": str(company.pk), "supplier": str(supplier.pk), "order_type": "new", "priority": "standard",
+        "right-order": "on", "right-vent_type": "parallel", "right-quantity": "1", "right-acoustic_modification": "none",
+        "left-vent_type": "none", "left-quantity": "1",
+        **{f"right-{key}": value for key, value in bte_item("right").items() if key != "side"},
+        **extra,
+    }  # fmt: skip
+
+
+def test_own_suppliers_first_and_a_mismatch_asks_before_sending(client_alice, transaction_obj, dreve, dreve_supplier):
+    from otoorder.orders.models import EarmouldOrder
+
+    hoerluchs = f.CompanyFactory(name="Hörluchs")
+    other = f.SupplierFactory(company=hoerluchs, name="Aaa Großhandel")
+    own = f.SupplierFactory(company=dreve, name="Zzz Dreve Versand")
+    preview = reverse("transactions:order_service_preview", kwargs={"pk": transaction_obj.pk})
+    html = client_alice.get(preview, {"company": dreve.pk}).content.decode()
+    own_group = html.index('label="Lieferanten von Dreve"')
+    assert own_group < html.index(str(dreve_supplier.pk)) < html.index(str(own.pk)) < html.index('label="Andere"')
+    assert html.index('label="Andere"') < html.index(str(other.pk))
+    assert 'id="supplier-mismatch"' not in html
+    mismatch = client_alice.get(preview, {"company": dreve.pk, "supplier": other.pk}).content.decode()
+    assert 'id="supplier-mismatch"' in mismatch and "nicht von Dreve" in mismatch
+
+    url = reverse("transactions:order_service", kwargs={"pk": transaction_obj.pk})
+    response = client_alice.post(url, _order_post(dreve, other))
+    html = response.content.decode()
+    assert response.status_code == 200 and not EarmouldOrder.objects.exists()
+    assert "gehört nicht zur Firma „Dreve“" in html and 'name="confirm_supplier"' in html
+    response = client_alice.post(url, _order_post(dreve, other, confirm_supplier="on"))
+    assert response.status_code == 302
+    assert EarmouldOrder.objects.get().supplier == other
+    # The company's own supplier needs no confirmation.
+    assert client_alice.post(url, _order_post(dreve, own)).status_code == 302

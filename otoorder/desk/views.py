@@ -26,7 +26,7 @@ from otoorder.backends import registry
 from otoorder.orders import lifecycle, live
 from otoorder.orders.impression_views import impressions_panel
 from otoorder.orders.models import EarmouldOrder, OrderItem
-from otoorder.orders.order_forms import OrderServiceForms
+from otoorder.orders.order_forms import OrderServiceForms, supplier_mismatch
 from otoorder.orders.services import (
     NoCompany,
     SupplierRequired,
@@ -215,6 +215,7 @@ def resolution_preview(txn, company, supplier=None):
         "resolution": resolution,
         "company": company,
         "supplier_fixed": fixed,
+        "supplier_mismatch": not fixed and supplier_mismatch(company, resolution.supplier),
         "preselected": preselected,
         "own_candidates": [s for s in candidates if s.company_id == company.id],
         "other_candidates": [s for s in candidates if s.company_id != company.id],

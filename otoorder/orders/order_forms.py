@@ -25,6 +25,11 @@ from .validation import check_item
 BLANK = [("", "—")]
 
 
+def supplier_mismatch(company, supplier):
+    """A supplier chosen for a company it does not belong to (allowed, after a confirmation)."""
+    return company is not None and supplier is not None and supplier.company_id != company.pk
+
+
 def mark_required(form):
     """``aria-required`` beside the ``required`` attribute Django sets, for every required field."""
     for field in form.fields.values():
@@ -47,6 +52,8 @@ class OrderHeaderForm(forms.Form):
         queryset=Supplier.objects.filter(is_active=True).select_related("company"),
         required=False,
     )
+    # Rendered by the resolution preview when the supplier belongs to another company.
+    confirm_supplier = forms.BooleanField(required=False)
     order_type = forms.ChoiceField(
         label=_("Bestellart"), choices=choices.OrderType.choices, initial=choices.OrderType.NEW
     )
@@ -114,6 +121,22 @@ class OrderHeaderForm(forms.Form):
             self.fields["date_required"].help_text = hint
             # A bound field copies the help text when validation first creates it.
             self["date_required"].help_text = hint
+
+    def clean(self):
+        cleaned = super().clean()
+        company, supplier = cleaned.get("company"), cleaned.get("supplier")
+        if supplier_mismatch(company, supplier) and not cleaned.get("confirm_supplier"):
+            #: Still the selection after the refusal (``add_error`` drops it from cleaned_data).
+            self.unconfirmed_supplier = supplier
+            self.add_error(
+                "supplier",
+                _(
+                    "Der Lieferant „%(supplier)s“ gehört nicht zur Firma „%(company)s“. Bitte einen Lieferanten "
+                    "dieser Firma wählen oder bestätigen, dass die Bestellung trotzdem an „%(supplier)s“ gehen soll."
+                )
+                % {"supplier": supplier, "company": company},
+            )
+        return cleaned
 
     def clean_date_required(self):
         date_required = self.cleaned_data.get("date_required")
@@ -367,7 +390,7 @@ class OrderServiceForms:
         """Company and supplier as selected, also when the forms are invalid."""
         cleaned = getattr(self.header, "cleaned_data", None)
         if cleaned is not None:
-            return cleaned.get("company"), cleaned.get("supplier")
+            return cleaned.get("company"), cleaned.get("supplier") or getattr(self.header, "unconfirmed_supplier", None)
         return self.header.initial.get("company"), self.header.initial.get("supplier")
 
     def add_service_errors(self, error):
