@@ -380,3 +380,46 @@ def test_own_suppliers_first_and_a_mismatch_asks_before_sending(client_alice, tr
     assert EarmouldOrder.objects.get().supplier == other
     # The company's own supplier needs no confirmation.
     assert client_alice.post(url, _order_post(dreve, own)).status_code == 302
+
+
+# --- 7. the manual paths: the supplier's contacts and the lab's reference ---
+
+
+@pytest.mark.parametrize(
+    "method,sentence",
+    [("print", "ausdrucken und an Hörluchs schicken"), ("fax", "an Hörluchs faxen"), ("phone", "Bitte Hörluchs anrufen")],
+)
+def test_manual_paths_show_the_contacts_and_take_the_labs_reference(client_alice, transaction_obj, alice, method, sentence):
+    hoerluchs = f.CompanyFactory(name="Hörluchs")
+    supplier = f.SupplierFactory(
+        company=hoerluchs, order_method=method, order_email="auftrag@hoerluchs.test",
+        phone_number="+49 40 123456", fax_number="+49 40 123457",
+    )  # fmt: skip
+    order = services.place_order(transaction_obj=transaction_obj, company=hoerluchs, supplier=supplier, items=[bte_item()], user=alice)
+    assert dispatch.run(order.dispatch.pk) == OrderStatus.AWAITING_MANUAL
+    page = client_alice.get(reverse("orders:order_detail", kwargs={"pk": order.pk})).content.decode()
+    hint = page[page.index('id="manual-hint"') :]
+    hint = hint[: hint.index("</div>")]
+    assert sentence in hint
+    assert 'href="tel:+49 40 123456"' in hint and "+49 40 123457" in hint and "mailto:auftrag@hoerluchs.test" in hint
+    assert 'name="lab_reference"' in page
+    url = reverse("orders:order_confirm", kwargs={"pk": order.pk})
+    client_alice.post(url, {"lab_reference": "x" * 101})
+    order.refresh_from_db()
+    assert order.status == OrderStatus.AWAITING_MANUAL
+    client_alice.post(url, {"lab_reference": " HL-2026-0815 "})
+    order.refresh_from_db()
+    assert order.status == OrderStatus.ORDERED and order.external_reference == "HL-2026-0815"
+    assert "HL-2026-0815" in order.events.last().message
+
+
+def test_api_confirm_takes_the_labs_reference(transaction_obj, alice):
+    hoerluchs = f.CompanyFactory(name="Hörluchs")
+    supplier = f.SupplierFactory(company=hoerluchs, order_method="phone", order_email="", phone_number="+49 40 1")
+    order = services.place_order(transaction_obj=transaction_obj, company=hoerluchs, supplier=supplier, items=[bte_item()], user=alice)
+    dispatch.run(order.dispatch.pk)
+    api = APIClient()
+    api.force_authenticate(alice)
+    assert api.post(f"/api/v1/orders/{order.pk}/confirm/", {"lab_reference": "y" * 101}, format="json").status_code == 400
+    response = api.post(f"/api/v1/orders/{order.pk}/confirm/", {"lab_reference": "HL-7"}, format="json")
+    assert response.status_code == 200 and response.json()["external_reference"] == "HL-7"

@@ -248,11 +248,18 @@ class OrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(self._detail(order))
 
     @extend_schema(
-        request=None, responses={200: s.OrderSerializer, 409: ERROR}, summary="Manuelle Bestellung bestätigen"
+        request=s.ConfirmSerializer,
+        responses={200: s.OrderSerializer, 400: ERROR, 409: ERROR},
+        summary="Manuelle Bestellung bestätigen",
     )
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
-        order = services.confirm_manual_order(self.get_object(), user=request.user)
+        order = self.get_object()
+        serializer = s.ConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = services.confirm_manual_order(
+            order, user=request.user, lab_reference=serializer.validated_data.get("lab_reference", "")
+        )
         return Response(self._detail(order))
 
     @extend_schema(

@@ -24,7 +24,7 @@ from otoorder.backends.pdf import render_order_form
 from . import cancellation, handoff, lab_messages, lifecycle, live, queries, services
 from .choices import CANCELLING
 from .documents import build_document
-from .forms import CancelForm, CancelReportForm, MessageForm, OrderFilterForm, QuestionForm
+from .forms import CancelForm, CancelReportForm, ConfirmManualForm, MessageForm, OrderFilterForm, QuestionForm
 from .lifecycle_forms import CloseForm, FitForm, ReceiveForm
 from .models import EarmouldOrder, OrderItem
 
@@ -140,6 +140,7 @@ def _panel_context(order, items=None):
         "lab_property_groups": lab_property_groups(order, items),
         "events": order.events.select_related("actor"),
         "attempts": order.attempts.all(),
+        "confirm_form": ConfirmManualForm(),
     }
 
 
@@ -312,8 +313,15 @@ def order_resend(request, pk):
 @login_required
 @require_POST
 def order_confirm(request, pk):
+    form = ConfirmManualForm(request.POST)
+    if not form.is_valid():
+        order = _get_order(request, pk)
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("orders:order_detail", pk=order.pk)
+
     def confirm_manual_order(order):
-        return services.confirm_manual_order(order, user=request.user)
+        return services.confirm_manual_order(order, user=request.user, lab_reference=form.cleaned_data["lab_reference"])
 
     return _run_action(request, confirm_manual_order, _("Bestellung %(number)s ist als bestellt bestätigt."))
 
