@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import escape
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from otoorder import vocabulary
@@ -23,6 +24,19 @@ from .scans import impressions_by_side
 from .validation import check_item
 
 BLANK = [("", "—")]
+
+
+#: The kind of an impression as the ear's select names it (the ear is the card's).
+IMPRESSION_KINDS = {vocabulary.ImpressionKind.PHYSICAL: _("Abdruck"), vocabulary.ImpressionKind.SCAN: _("Scan")}
+
+
+def impression_choice(impression):
+    """A short name for the select: kind, date and label (at most 40 characters of it)."""
+    parts = [str(IMPRESSION_KINDS.get(impression.kind, impression.get_kind_display()))]
+    if impression.created_at:
+        parts.append(date_format(timezone.localtime(impression.created_at).date(), "SHORT_DATE_FORMAT"))
+    label = impression.reference or impression.original_name
+    return " · ".join(parts + ([Truncator(label).chars(40)] if label else []))
 
 
 def supplier_mismatch(company, supplier):
@@ -242,7 +256,7 @@ class EarForm(forms.Form):
         super().__init__(*args, prefix=side, **kwargs)
         self.side = side
         self.impressions = {str(impression.pk): impression for impression in impressions}
-        self.fields["impression"].choices = BLANK + [(pk, str(i)) for pk, i in self.impressions.items()]
+        self.fields["impression"].choices = BLANK + [(pk, impression_choice(i)) for pk, i in self.impressions.items()]
         for name, families in self.FAMILY_FIELDS.items():
             self.fields[name].widget.attrs["data-families"] = families
         for name, materials in self.MATERIAL_FIELDS.items():
@@ -294,10 +308,11 @@ class EarForm(forms.Form):
                 Column("receiver_length", css_class=third),
                 Column("protection_filter", css_class=half),
             ),
+            # An impression's name (kind, ear, date, label) is long: a row of its own.
+            Row(Column("impression", css_class="col-12")),
             Row(
-                Column("impression", css_class=half),
-                Column("engraving", css_class="col-sm-3"),
-                Column("extraction_cord", css_class="col-sm-3 pt-sm-4"),
+                Column("engraving", css_class=half),
+                Column("extraction_cord", css_class="col-sm-6 pt-sm-4"),
             ),
             "notes",
         )
