@@ -174,3 +174,30 @@ def test_branch_administration_refuses_staff_in_their_language(live_server, page
     screenshot(english_page, "defects-403-en.png")
     # The icon is there (no 404 in the console).
     assert english_page.request.get(f"{live_server.url}/favicon.ico").ok
+
+
+def test_lab_data_differences_and_step_ticking_as_staff_see_them(live_server, page, alice, dreve_txn, dreve_supplier):
+    from playwright.sync_api import expect
+
+    from tests.lifecycle_fixtures import ordered_order
+
+    order = ordered_order(dreve_txn, dreve_supplier, alice, items=[f.bte_item("right", style="half_shell"), f.bte_item("left")])
+    order.lab_properties = {"right": {"style": "shell", "tube": "standard_2_1"}, "left": {"style": "Schale", "surface_finish": "lacquered"}}
+    order.save(update_fields=["lab_properties"])
+    log_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}/bestellungen/{order.pk}/")
+    expect(page.locator("#lab-properties-right")).to_contain_text("abweichend: bestellt Halbschale")
+    expect(page.locator("#lab-properties-left")).to_contain_text("Oberfläche")
+    page.locator("#lab-properties").screenshot(path=str(_artifact("defects-lab-properties-de.png")))
+    page.goto(f"{live_server.url}/kunden/vorgang/{dreve_txn.pk}/")
+    step = dreve_txn.steps.get(position=1)
+    page.click(f"#step-done-{step.pk}")
+    expect(page.locator(f"#step-reopen-{step.pk}")).to_be_visible()
+    screenshot(page, "defects-transaction-steps-de.png")
+
+
+def _artifact(name):
+    from tests.browser import ARTIFACTS
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS / name

@@ -84,7 +84,8 @@ class CustomerForm(forms.ModelForm):
         if namesakes:
             visible = set(Customer.objects.visible_to(self.user).filter(pk__in=[c.pk for c in namesakes]).values_list("pk", flat=True))
             self.duplicates = [(customer, customer.pk in visible) for customer in namesakes]
-            self.fields["confirm_duplicate"].widget = forms.CheckboxInput()
+            # The only error: the question below the fields says it, not a red error box.
+            self.helper.form_show_errors = False
             raise forms.ValidationError(
                 _("Einen Kunden mit diesem Namen und Geburtsdatum gibt es in der Kette schon. Bitte prüfen, ob es dieselbe Person ist."),
                 code="duplicate_customer",
