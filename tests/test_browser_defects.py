@@ -8,7 +8,7 @@ import pytest
 from otoorder.orders.models import Impression
 from otoorder.transactions.models import Customer
 from tests import factories as f
-from tests.browser import REPORT_CSP_VIOLATIONS, is_csp_violation, log_in, screenshot
+from tests.browser import log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -26,17 +26,12 @@ CHOICE_WIDTHS = """
 """
 
 
-@pytest.fixture
-def english_page(browser):
-    context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
-    context.add_init_script(REPORT_CSP_VIOLATIONS)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    violations = []
-    page.on("console", lambda message: violations.append(message.text) if is_csp_violation(message.text) else None)
-    yield page
-    context.close()
-    assert not violations, violations
+def _in_english(page, live_server):
+    """The same signed-in page, now in English (the language cookie the language menu sets)."""
+    from django.conf import settings
+
+    page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": live_server.url}])
+    return page
 
 
 @pytest.fixture
@@ -45,21 +40,11 @@ def dreve_txn(transactional_db, customer, dreve, dreve_supplier, alice):
     return f.TransactionFactory(customer=customer, template=template, started_by=alice)
 
 
-def _log_in_english(page, live_server, username):
-    from tests.factories import PASSWORD
-
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(lambda url: "/login/" not in url)
-
-
 def _order_form(page, live_server, txn):
     page.goto(f"{live_server.url}/kunden/vorgang/{txn.pk}/bestellservice/")
 
 
-def test_order_form_marks_required_fields_and_keeps_the_date_hint(live_server, page, english_page, alice, dreve_txn):
+def test_order_form_marks_required_fields_and_keeps_the_date_hint(live_server, page, alice, dreve_txn):
     from playwright.sync_api import expect
 
     log_in(page, live_server, "alice")
@@ -82,7 +67,7 @@ def test_order_form_marks_required_fields_and_keeps_the_date_hint(live_server, p
     expect(page.locator("#id_date_required_helptext")).to_have_text(shown)
     screenshot(page, "defects-order-form-refused-de.png")
 
-    _log_in_english(english_page, live_server, "alice")
+    english_page = _in_english(page, live_server)
     _order_form(english_page, live_server, dreve_txn)
     expect(english_page.locator("#required-legend")).to_contain_text("Required field")
     screenshot(english_page, "defects-order-form-en.png")
@@ -107,7 +92,7 @@ def test_long_choices_are_not_cut_off(live_server, page, alice, customer, dreve_
     assert cut == []
 
 
-def test_customer_search_as_you_type(live_server, page, english_page, alice, customer, mitte):
+def test_customer_search_as_you_type(live_server, page, alice, customer, mitte):
     from playwright.sync_api import expect
 
     f.CustomerFactory(branch=mitte, first_name="Hans", last_name="Albers")
@@ -126,7 +111,7 @@ def test_customer_search_as_you_type(live_server, page, english_page, alice, cus
     page.goto(f"{live_server.url}/kunden/{customer.pk}/")
     screenshot(page, "defects-customer-page-de.png")
 
-    _log_in_english(english_page, live_server, "alice")
+    english_page = _in_english(page, live_server)
     english_page.goto(f"{live_server.url}/kunden/")
     english_page.get_by_label("Search customers").press_sequentially("muster", delay=30)
     expect(english_page.locator("#customer-result-count")).to_have_text("1 customer found")
@@ -156,7 +141,7 @@ def test_a_duplicate_customer_is_asked_about_first(live_server, page, alice, cus
     assert Customer.objects.count() == 2
 
 
-def test_branch_administration_refuses_staff_in_their_language(live_server, page, english_page, alice):
+def test_branch_administration_refuses_staff_in_their_language(live_server, page, alice):
     from playwright.sync_api import expect
 
     log_in(page, live_server, "alice")
@@ -166,7 +151,7 @@ def test_branch_administration_refuses_staff_in_their_language(live_server, page
     expect(page.locator("nav.navbar")).to_contain_text("Kunden")
     screenshot(page, "defects-403-de.png")
 
-    _log_in_english(english_page, live_server, "alice")
+    english_page = _in_english(page, live_server)
     response = english_page.goto(f"{live_server.url}/filialverwaltung/")
     assert response.status == 403
     expect(english_page.locator("#error-reason")).to_have_text("Branch administration is only for branch and chain administrators.")

@@ -73,17 +73,8 @@ class CustomerForm(forms.ModelForm):
         cleaned = super().clean()
         if self.errors or cleaned.get("confirm_duplicate"):
             return cleaned
-        namesakes = list(
-            Customer.objects.namesakes(
-                branch=cleaned.get("branch"),
-                first_name=cleaned.get("first_name"),
-                last_name=cleaned.get("last_name"),
-                birth_date=cleaned.get("birth_date"),
-            )[:5]
-        )
-        if namesakes:
-            visible = set(Customer.objects.visible_to(self.user).filter(pk__in=[c.pk for c in namesakes]).values_list("pk", flat=True))
-            self.duplicates = [(customer, customer.pk in visible) for customer in namesakes]
+        self.duplicates = Customer.objects.duplicates_for(self.user, cleaned)
+        if self.duplicates:
             # The only error: the question below the fields says it, not a red error box.
             self.helper.form_show_errors = False
             raise forms.ValidationError(

@@ -28,6 +28,16 @@ class CustomerQuerySet(VisibleQuerySet):
             birth_date=birth_date,
         ).select_related("branch")
 
+    def duplicates_for(self, user, data, limit=5):
+        """``[(customer, visible)]``: the namesakes of a new customer (``data`` with its branch,
+        names and birth date), each with whether ``user`` may see it (only those are named)."""
+        fields = ("branch", "first_name", "last_name", "birth_date")
+        namesakes = list(self.namesakes(**{name: data.get(name) for name in fields})[:limit])
+        if not namesakes:
+            return []
+        visible = set(self.visible_to(user).filter(pk__in=[c.pk for c in namesakes]).values_list("pk", flat=True))
+        return [(customer, customer.pk in visible) for customer in namesakes]
+
 
 class Customer(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

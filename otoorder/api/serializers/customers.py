@@ -34,17 +34,8 @@ class CustomerSerializer(serializers.ModelSerializer):
         attrs = super().validate(attrs)
         confirmed = attrs.pop("confirm_duplicate", False)
         if self.instance is None and not confirmed:
-            namesakes = list(
-                Customer.objects.namesakes(
-                    branch=attrs.get("branch"),
-                    first_name=attrs.get("first_name"),
-                    last_name=attrs.get("last_name"),
-                    birth_date=attrs.get("birth_date"),
-                )[:5]
-            )
-            if namesakes:
-                request = self.context["request"]
-                visible = set(Customer.objects.visible_to(request.user).filter(pk__in=[c.pk for c in namesakes]).values_list("pk", flat=True))
-                shown = [customer for customer in namesakes if customer.pk in visible]
-                raise DuplicateCustomer(shown, len(namesakes) - len(shown))
+            duplicates = Customer.objects.duplicates_for(self.context["request"].user, attrs)
+            if duplicates:
+                shown = [customer for customer, visible in duplicates if visible]
+                raise DuplicateCustomer(shown, len(duplicates) - len(shown))
         return attrs
