@@ -66,6 +66,11 @@ def test_the_check_fails_on_a_known_violation(page, live_server):
     assert page.a11y.checked == [probe_url, f"{live_server.url}/login/"]
     assert not page.a11y.failing()
 
+    # A state that no load or swap brings is checked on request: a button without a name.
+    page.evaluate("() => document.querySelector('main').append(document.createElement('button'))")
+    assert [(v["rule"], v["impact"]) for v in page.a11y.check()] == [("button-name", "critical")]
+    page.a11y.clear()
+
 
 def test_focus_is_visible(page, live_server, alice):
     """Keyboard focus shows a ring of at least 2px with 3:1 against the page (WCAG 2.2)."""
