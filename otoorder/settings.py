@@ -180,6 +180,8 @@ MEDIA_ROOT = Path(env.str("OTOORDER_PRIVATE_ROOT", default=str(VAR_DIR / "privat
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+# Required fields say so to screen readers too (aria-required, otoorder/form_rendering.py).
+FORM_RENDERER = "otoorder.form_rendering.FormRenderer"
 
 # --- E-mail (standard ordering process) ---------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://127.0.0.1:2525")

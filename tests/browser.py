@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.accessibility import AccessibilityCheck
 from tests.factories import PASSWORD
 
 # Playwright's sync API runs an event loop in the test thread; the tests' ORM calls stay
@@ -57,8 +58,10 @@ def is_csp_violation(text):
 
 @pytest.fixture
 def page(browser):
-    """A page that records Content-Security-Policy violations (``page.csp_violations``);
-    a test that caused one fails at teardown."""
+    """A page that records Content-Security-Policy violations (``page.csp_violations``) and
+    checks every document it shows with axe-core (``page.a11y``, tests/accessibility.py); a
+    test that caused a CSP violation or a critical or serious accessibility violation fails at
+    teardown."""
     context = browser.new_context(locale="de-DE", viewport={"width": 1400, "height": 1000})
     context.add_init_script(REPORT_CSP_VIOLATIONS)
     page = context.new_page()
@@ -66,10 +69,15 @@ def page(browser):
     violations = []
     page.on("console", lambda message: violations.append(message.text) if is_csp_violation(message.text) else None)
     page.csp_violations = violations
+    page.a11y = AccessibilityCheck(page)
+    page.a11y.install(context)
     yield page
+    page.a11y.wait()
     context.close()
     if violations:
         pytest.fail("Content-Security-Policy violations:\n" + "\n".join(violations), pytrace=False)
+    if page.a11y.report():
+        pytest.fail(page.a11y.report(), pytrace=False)
 
 
 def log_in(page, live_server, username):

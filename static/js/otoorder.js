@@ -78,6 +78,48 @@ document.addEventListener("htmx:beforeSwap", (event) => {
   const focused = document.activeElement;
   if ((focused && region.contains(focused) && focused.matches("input, textarea, select")) || hasUnsentInput(region)) {
     event.detail.shouldSwap = false;
+    return;
+  }
+  statusesBeforeSwap = orderStatuses(region);
+});
+
+// What a live update changed is said in #live-announcer (role="status", outside the region
+// htmx replaces, so screen readers hear it): "Status geändert: <status>", with the order
+// number on a page that lists orders. An order's status badge ([data-status]) is known by
+// its id (the order page), the data-order of its entry or the order link of its table row.
+let statusesBeforeSwap = null;
+
+function orderStatuses(region) {
+  const statuses = new Map();
+  region.querySelectorAll("[data-status]").forEach((badge, index) => {
+    const entry = badge.closest("[data-order]");
+    const link = badge.closest("tr")?.querySelector("a[href]");
+    const number = entry ? entry.dataset.order : link ? link.textContent.trim() : "";
+    const key = badge.id || number || `#${index}`;
+    if (!statuses.has(key)) {
+      statuses.set(key, { status: badge.dataset.status, label: badge.textContent.trim(), number: badge.id ? "" : number });
+    }
+  });
+  return statuses;
+}
+
+document.addEventListener("htmx:afterSettle", () => {
+  const region = document.getElementById("live-region");
+  const announcer = document.getElementById("live-announcer");
+  const before = statusesBeforeSwap;
+  statusesBeforeSwap = null;
+  if (!before || !region || !announcer) {
+    return;
+  }
+  const changes = [];
+  for (const [key, now] of orderStatuses(region)) {
+    const then = before.get(key);
+    if (then && then.status !== now.status) {
+      changes.push(`${announcer.dataset.statusChanged}: ${now.number ? `${now.number} ` : ""}${now.label}`);
+    }
+  }
+  if (changes.length > 0) {
+    announcer.textContent = changes.join(". ");
   }
 });
 

@@ -2,6 +2,9 @@
 // The file comes from the branch-checked download view; nothing leaves the server.
 // Sets data-loaded="true" on the container once the mesh is parsed and drawn, or
 // data-loaded="error" with a readable message when the scan cannot be shown.
+// Not for the mouse alone: the drawing is a focusable element with a label and the
+// instructions (#scan-viewer-help); arrow keys turn the scan, + and - zoom. The container's
+// data-view says the camera's azimuth, polar angle and distance after each key.
 import * as THREE from "three";
 import { OrbitControls } from "three/addons/controls/OrbitControls.js";
 import { PLYLoader } from "three/addons/loaders/PLYLoader.js";
@@ -45,6 +48,9 @@ function buildScene(geometry) {
   camera.position.set(radius * 1.6, radius * 1.2, radius * 2.2);
   const controls = new OrbitControls(camera, renderer.domElement);
   controls.enableDamping = true;
+  controls.minDistance = radius * 0.5;
+  controls.maxDistance = radius * 20;
+  listenToKeys(renderer.domElement, camera, controls);
 
   function frame() {
     controls.update();
@@ -58,6 +64,44 @@ function buildScene(geometry) {
   }).observe(container);
   renderer.render(scene, camera);
   return { renderer, frame };
+}
+
+const TURN = Math.PI / 24;
+const ZOOM = 1.15;
+const KEYS = {
+  ArrowLeft: [-TURN, 0, 1], ArrowRight: [TURN, 0, 1], ArrowUp: [0, -TURN, 1], ArrowDown: [0, TURN, 1],
+  "+": [0, 0, 1 / ZOOM], "=": [0, 0, 1 / ZOOM], "-": [0, 0, ZOOM], "_": [0, 0, ZOOM],
+};
+
+function describeView(camera, controls) {
+  const spherical = new THREE.Spherical().setFromVector3(camera.position.clone().sub(controls.target));
+  container.dataset.view = [spherical.theta, spherical.phi, spherical.radius].map((value) => value.toFixed(4)).join(",");
+}
+
+function listenToKeys(canvas, camera, controls) {
+  canvas.tabIndex = 0;
+  canvas.setAttribute("role", "application");
+  canvas.setAttribute("aria-label", container.dataset.label);
+  canvas.setAttribute("aria-describedby", "scan-viewer-help");
+  canvas.classList.add("scan-canvas");
+  canvas.addEventListener("keydown", (event) => {
+    const move = KEYS[event.key];
+    if (!move || event.altKey || event.ctrlKey || event.metaKey) {
+      return;
+    }
+    event.preventDefault();
+    const [azimuth, polar, zoom] = move;
+    const offset = camera.position.clone().sub(controls.target);
+    const spherical = new THREE.Spherical().setFromVector3(offset);
+    spherical.theta += azimuth;
+    spherical.phi = Math.min(Math.max(spherical.phi + polar, 0.05), Math.PI - 0.05);
+    spherical.radius = Math.min(Math.max(spherical.radius * zoom, controls.minDistance), controls.maxDistance);
+    camera.position.copy(controls.target).add(offset.setFromSpherical(spherical));
+    camera.lookAt(controls.target);
+    controls.update();
+    describeView(camera, controls);
+  });
+  describeView(camera, controls);
 }
 
 async function show() {
