@@ -110,11 +110,12 @@ def _draw_label(canvas, label, x, y, scale):
     canvas.setFont("Helvetica", 8 * scale)
     canvas.drawCentredString(x + width / 2, y + height - band + 3 * mm * scale, side_text(label.side))
     canvas.setFillColor(colors.black)
-    top = y + height - band - 6 * mm * scale
-    canvas.setFont("Helvetica-Bold", 12 * scale)
+    top = y + height - band - 6.5 * mm * scale
+    canvas.setFont("Helvetica-Bold", 14 * scale)
     canvas.drawCentredString(x + width / 2, top, label.order_number)
-    qr_size = 28 * mm * scale
-    qr_top = top - 2 * mm * scale
+    # The QR code with a quiet zone of white around it (scanners need one).
+    qr_size = 34 * mm * scale
+    qr_top = top - 4 * mm * scale
     draw_qr(canvas, label.order_number, x + (width - qr_size) / 2, qr_top - qr_size, qr_size)
     rows = [
         (_("Labor"), label.lab),
@@ -123,9 +124,9 @@ def _draw_label(canvas, label, x, y, scale):
         (_("Kundennr."), label.customer_number),
         (_("Etikett"), label.number),
     ]
-    size, leading = 7.5 * scale, 9 * scale
-    line_y = qr_top - qr_size - 4 * mm * scale
-    label_width = 16 * mm * scale
+    size, leading = 9 * scale, 11 * scale
+    line_y = qr_top - qr_size - 6 * mm * scale
+    label_width = 23 * mm * scale
     for name, value in rows:
         canvas.setFont("Helvetica-Bold", size)
         canvas.drawString(x + pad, line_y, name)
