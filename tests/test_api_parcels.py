@@ -2,33 +2,17 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from otoorder.orders import parcels, scans
 from otoorder.orders.models import Parcel
 from tests import factories as f
 from tests import scan_files
+from tests.test_impressions_api import api_alice, client_for, private_media  # noqa: F401 - fixtures
 from tests.test_parcels import order_with_impressions
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/parcels/"
-
-
-@pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "private"
-
-
-def client_for(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
-
-
-@pytest.fixture
-def api_alice(alice):
-    return client_for(alice)
 
 
 @pytest.fixture

@@ -11,14 +11,10 @@ from pypdf import PdfReader
 
 from otoorder.orders.models import Parcel
 from tests.browser import log_in, screenshot
+from tests.test_impressions_api import private_media  # noqa: F401 - fixture
 from tests.test_parcels import decode_qr, order_with_impressions
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "private"
 
 
 @pytest.mark.parametrize("language", ["de", "en"])

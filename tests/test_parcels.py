@@ -20,13 +20,9 @@ from otoorder.orders.models import Impression, OrderEvent, Parcel
 from tests import factories as f
 from tests import scan_files
 from tests.factories import bte_item
+from tests.test_impressions_api import private_media  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "private"
 
 
 def physical(customer, side, user):

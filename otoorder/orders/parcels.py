@@ -21,7 +21,7 @@ from django.utils.translation import gettext_noop
 
 from otoorder.vocabulary import Carrier, ImpressionKind, Side
 
-from . import labels
+from . import choices, labels
 from .choices import EventSource, OrderStatus
 from .lifecycle import record_event
 from .models import EarmouldOrder, Impression, OrderItem, Parcel, ParcelItem
@@ -30,18 +30,9 @@ logger = logging.getLogger(__name__)
 
 #: More boxes than this do not go into one parcel (and bound the work of one request).
 MAX_IMPRESSIONS = 50
-#: An impression goes to the lab while its order is on the way there or at the lab, not yet
+#: An impression goes to the lab while its order is on the way there or at the lab: not yet
 #: shipped back, failed, rejected or being cancelled.
-PARCEL_STATUSES = (
-    OrderStatus.QUEUED,
-    OrderStatus.SENDING,
-    OrderStatus.AWAITING_MANUAL,
-    OrderStatus.AWAITING_PORTAL,
-    OrderStatus.ORDERED,
-    OrderStatus.CONFIRMED,
-    OrderStatus.IN_PRODUCTION,
-    OrderStatus.ON_HOLD,
-)
+PARCEL_STATUSES = frozenset(choices.AWAITING_SHIPMENT - choices.CANCELLING)
 TRACKING_MAX = Parcel._meta.get_field("tracking_number").max_length
 
 
@@ -50,7 +41,7 @@ def open_items(user, supplier=None):
     parcel and not at the lab yet, its order is visible to ``user`` and on its way to the lab."""
     items = OrderItem.objects.filter(
         order__in=EarmouldOrder.objects.visible_to(user),
-        order__status__in=PARCEL_STATUSES,
+        order__status__in=list(PARCEL_STATUSES),
         impression__kind=ImpressionKind.PHYSICAL,
         impression__lab_received_at__isnull=True,
         impression__parcel_item__isnull=True,
