@@ -12,7 +12,6 @@ parcels of the user's branches, newest first, paginated.
 import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.urls import reverse
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -25,7 +24,7 @@ from otoorder.orders.models import Parcel, ParcelItem
 from suppliers.models import Supplier
 
 from .schema import ERROR
-from .serializers.common import ScopedRelatedField, SupplierRefSerializer, active_suppliers
+from .serializers.common import ScopedRelatedField, SupplierRefSerializer, active_suppliers, page_url
 
 logger = logging.getLogger(__name__)
 
@@ -79,9 +78,7 @@ class ParcelSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_packing_list_url(self, parcel) -> str:
-        url = reverse("orders:parcel_packing_list", args=[parcel.pk])
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request else url
+        return page_url(self, "orders:parcel_packing_list", parcel.pk)
 
 
 class ParcelCreateSerializer(serializers.Serializer):
