@@ -11,11 +11,11 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, F
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from otoorder.vocabulary import ImpressionKind
 from suppliers.models import Supplier
@@ -25,6 +25,8 @@ from .models import Impression, Parcel
 from .parcel_forms import LabChoiceForm, ParcelForm
 
 logger = logging.getLogger(__name__)
+#: The parcel list shows the open parcels and the latest closed ones, this many at most.
+LIST_LIMIT = 200
 
 
 def _pdf(content, filename):
@@ -61,8 +63,8 @@ def _parcels(user):
 @require_GET
 def parcel_list(request):
     """The branch's parcels, open ones first."""
-    rows = _parcels(request.user).annotate(impression_count=Count("items")).order_by("-closed_at", "-created_at")
-    rows = sorted(rows[:200], key=lambda parcel: parcel.closed_at is not None)
+    rows = _parcels(request.user).annotate(impression_count=Count("items"))
+    rows = rows.order_by(F("closed_at").desc(nulls_first=True), "-created_at")[:LIST_LIMIT]
     return render(request, "orders/parcel_list.html", {"parcels": rows})
 
 
@@ -76,6 +78,7 @@ def _lab_choice(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def parcel_create(request):
     """Choose the lab (GET ``?labor=``), tick its open impressions, enter carrier and tracking
     number once (POST): the parcel is created and its page offers the packing list."""
@@ -86,8 +89,7 @@ def parcel_create(request):
     items = []
     form = None
     if supplier is not None:
-        items = list(parcels.open_items(request.user, supplier))
-        items = list({item.impression_id: item for item in reversed(items)}.values())[::-1]
+        items = parcels.open_impressions(request.user, supplier)
         form = ParcelForm(request.POST or None, items=items, initial={"carrier": supplier.carrier})
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data

@@ -53,6 +53,15 @@ def open_items(user, supplier=None):
     )
 
 
+def open_impressions(user, supplier):
+    """``open_items`` with one item per impression (an impression on two open orders to the
+    lab is offered once, with the first order by number)."""
+    items = {}
+    for item in open_items(user, supplier):
+        items.setdefault(item.impression_id, item)
+    return list(items.values())
+
+
 def label_order(impression, user):
     """The order whose number the box label of ``impression`` carries: the order it travels
     with in a parcel, else its newest visible order; ``None`` without one."""
