@@ -338,6 +338,9 @@ def test_parcel_page_creates_a_parcel_and_the_order_shows_it_on_its_way(client, 
     assert reverse("orders:impression_label", args=[first_impressions["right"].pk]) in order_page
     other = client.get(reverse("orders:order_detail", args=[second.pk])).content.decode()
     assert "Abdruck unterwegs" not in other
+    impression_page = client.get(reverse("orders:impression_detail", args=[first_impressions["left"].pk])).content.decode()
+    assert reverse("orders:impression_label", args=[first_impressions["left"].pk]) in impression_page
+    assert reverse("orders:parcel_detail", args=[parcel.pk]) in impression_page
     # The packed impressions are no longer offered.
     again = client.get(url, {"labor": dreve_supplier.pk}).content.decode()
     assert "Dreve (1 offene Abdrücke)" in again
