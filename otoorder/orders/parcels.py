@@ -64,14 +64,14 @@ def open_impressions(user, supplier):
 
 def label_order(impression, user):
     """The order whose number the box label of ``impression`` carries: the order it travels
-    with in a parcel, else its newest visible order; ``None`` without one."""
+    with in a parcel, else its newest visible order that is not cancelled; ``None`` without one."""
     item = ParcelItem.objects.filter(impression=impression).select_related("order").first()
     if item is not None:
         return item.order
     return (
         EarmouldOrder.objects.visible_to(user)
         .filter(items__impression=impression)
-        .exclude(status=OrderStatus.DRAFT)
+        .exclude(status__in=(OrderStatus.DRAFT, OrderStatus.CANCELLED))
         .order_by("-created_at")
         .first()
     )
