@@ -169,3 +169,16 @@ def test_list_costs_the_same_queries_for_one_and_many_parcels(api_alice, alice, 
 def test_anonymous_gets_401(order):
     assert APIClient().get(URL).status_code == 401
     assert APIClient().post(URL, {}, format="json").status_code == 401
+
+
+def test_close_by_hand_once(api_alice, alice, order, dreve_supplier):
+    placed, impressions = order
+    parcel = parcels.create_parcel(
+        user=alice, supplier=dreve_supplier, impressions=[i.pk for i in impressions.values()], carrier="dhl", tracking_number="1"
+    )
+    response = api_alice.post(f"{URL}{parcel.pk}/close/")
+    assert response.status_code == 200
+    assert response.json()["is_open"] is False and response.json()["closed_at"]
+    assert placed.events.filter(data__code="parcel_closed_by_staff").count() == 1
+    again = api_alice.post(f"{URL}{parcel.pk}/close/")
+    assert again.status_code == 409 and again.json()["code"] == "parcel_closed"

@@ -112,6 +112,7 @@ KINDS = {
     "notifications:read": {"pk": "notification"},
     "api:notification-read": {"pk": "notification"},
     "api:parcel-detail": {"pk": "parcel"},
+    "api:parcel-close": {"pk": "parcel"},
 }
 
 #: URLs with an id that this walk does not request, each with the reason.

@@ -6,7 +6,8 @@ its own code and the German reason (``impression_not_found`` — unknown or of a
 ``impression_not_physical``, ``impression_in_parcel``, ``impression_received``,
 ``impression_without_order``, ``impression_other_lab``, ``impressions_mixed_branches``,
 ``too_many_impressions``, ``duplicate_impressions``, ``no_impressions``). ``GET`` lists the
-parcels of the user's branches, newest first, paginated.
+parcels of the user's branches, newest first, paginated; ``POST …/{id}/close/`` closes one by
+hand (409 ``parcel_closed`` when it is closed already).
 """
 
 import logging
@@ -15,6 +16,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
@@ -139,6 +141,22 @@ class ParcelViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             return self._refusal(exc)
         parcel = self.get_queryset().get(pk=parcel.pk)
         return Response(ParcelSerializer(parcel, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={200: ParcelSerializer, 409: OpenApiResponse(ERROR, description="`parcel_closed`: the parcel is closed already.")},
+        summary="Paket von Hand abschließen",
+    )
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        """Close the parcel by hand (the lab's receipt closes it by itself where it reports one)."""
+        parcel = self.get_object()
+        try:
+            parcels.close_parcel(parcel, user=request.user)
+        except DjangoValidationError as exc:
+            return Response({"code": exc.code, "detail": exc.messages[0]}, status=status.HTTP_409_CONFLICT)
+        parcel = self.get_queryset().get(pk=parcel.pk)
+        return Response(ParcelSerializer(parcel, context=self.get_serializer_context()).data)
 
     def _refusal(self, exc):
         """A refused impression answers with its own code; other field errors with ``invalid``."""
