@@ -19,4 +19,5 @@ TEXTS = {
     "parcel_closed_by_staff": _("Sammelversand %(tracking_number)s von Hand abgeschlossen."),
     "parcel_closed_received": _("Sammelversand %(tracking_number)s abgeschlossen: das Labor hat alle Abdrücke erhalten."),
     # --- goods receipt, steps and remakes ---
+    "serial_corrected": _("Seriennummer %(side)s geändert: „%(old)s“ → „%(new)s“."),
 }
