@@ -386,3 +386,15 @@ def test_parcel_pages_are_the_branchs(client, alice, bob, two_orders, dreve_supp
     assert parcel.closed_by == alice
     client.post(reverse("orders:parcel_close", args=[parcel.pk]))
     assert OrderEvent.objects.filter(data__code="parcel_closed_by_staff").count() == 1
+
+
+def test_events_store_the_code_and_the_german_sentence_whatever_the_pages_language(client, alice, two_orders, dreve_supplier):
+    (first, first_impressions), _second = two_orders
+    client.force_login(alice)
+    data = {"supplier": dreve_supplier.pk, "impressions": [str(pk) for pk in ids(first_impressions)], "carrier": "dpd", "tracking_number": "DPD-1"}
+    assert client.post(reverse("orders:parcel_create"), data, HTTP_ACCEPT_LANGUAGE="en").status_code == 302
+    parcel = Parcel.objects.get()
+    client.post(reverse("orders:parcel_close", args=[parcel.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    sent, closed = first.events.filter(data__code__in=["impression_parcel_sent", "parcel_closed_by_staff"]).order_by("id")
+    assert sent.message == "Abdruck unterwegs zu Dreve im Sammelversand: DPD, Sendungsnummer DPD-1."
+    assert closed.message == "Sammelversand DPD-1 von Hand abgeschlossen."

@@ -13,16 +13,17 @@ Every lookup is scoped by ``visible_to(user)``: another branch's impression is "
 import logging
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from otoorder.vocabulary import Carrier, ImpressionKind, Side
 
 from . import choices, labels
 from .choices import EventSource, OrderStatus
+from .event_texts import TEXTS
 from .lifecycle import record_event
 from .models import EarmouldOrder, Impression, OrderItem, Parcel, ParcelItem
 
@@ -250,12 +251,10 @@ def create_parcel(*, user, supplier, impressions, carrier, tracking_number):
         )
         carrier_label = str(Carrier(carrier).label)
         for order in _distinct_orders(order for _impression, order in pairs):
-            record_event(
+            _event(
                 order,
-                code="impression_parcel_sent",
-                params={"supplier": supplier.display_name, "carrier": carrier_label, "tracking_number": tracking_number},
-                message=_("Abdruck unterwegs zu %(supplier)s im Sammelversand: %(carrier)s, Sendungsnummer %(tracking_number)s.")
-                % {"supplier": supplier.display_name, "carrier": carrier_label, "tracking_number": tracking_number},
+                "impression_parcel_sent",
+                {"supplier": supplier.display_name, "carrier": carrier_label, "tracking_number": tracking_number},
                 source=EventSource.STAFF,
                 actor=user,
             )
@@ -270,20 +269,21 @@ def _distinct_orders(orders):
     return list(seen.values())
 
 
-def _close(parcel, *, user, code, message, source):
+def _event(order, code, params, *, source, actor=None):
+    """An event with its code and parameters; its stored sentence is the German one, whatever
+    language the request that caused it speaks (pages render the code in the reader's)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        message = str(TEXTS[code]) % params
+    record_event(order, code=code, params=params, message=message, source=source, actor=actor)
+
+
+def _close(parcel, *, user, code, source):
     parcel.closed_at = timezone.now()
     parcel.closed_by = user if user and user.is_authenticated else None
     parcel.save(update_fields=["closed_at", "closed_by"])
     orders = EarmouldOrder.objects.filter(parcel_items__parcel=parcel).distinct().order_by("number")
     for order in orders:
-        record_event(
-            order,
-            code=code,
-            params={"tracking_number": parcel.tracking_number},
-            message=message % {"tracking_number": parcel.tracking_number},
-            source=source,
-            actor=user,
-        )
+        _event(order, code, {"tracking_number": parcel.tracking_number}, source=source, actor=user)
 
 
 def close_parcel(parcel, *, user):
@@ -296,17 +296,13 @@ def close_parcel(parcel, *, user):
             parcel,
             user=user,
             code="parcel_closed_by_staff",
-            message=_("Sammelversand %(tracking_number)s von Hand abgeschlossen."),
             source=EventSource.STAFF,
         )
     logger.info("parcel %s closed by user %s", parcel.pk, getattr(user, "pk", None))
     return parcel
 
 
-RECEIVED_TEXTS = {
-    Side.RIGHT: ("impression_received_right", gettext_noop("Das Labor hat den Abdruck des rechten Ohrs erhalten.")),
-    Side.LEFT: ("impression_received_left", gettext_noop("Das Labor hat den Abdruck des linken Ohrs erhalten.")),
-}
+RECEIVED_CODES = {Side.RIGHT: "impression_received_right", Side.LEFT: "impression_received_left"}
 
 
 def record_lab_receipt(order, sides, *, source=EventSource.LAB):
@@ -325,8 +321,7 @@ def record_lab_receipt(order, sides, *, source=EventSource.LAB):
     now = timezone.now()
     Impression.objects.filter(pk__in=[item.impression_id for item in items]).update(lab_received_at=now)
     for item in sorted(items, key=lambda item: item.side != Side.RIGHT):
-        code, text = RECEIVED_TEXTS[item.side]
-        record_event(order, code=code, params={}, message=_(text), source=source)
+        _event(order, RECEIVED_CODES[item.side], {}, source=source)
     touched = ParcelItem.objects.filter(impression__in=[item.impression_id for item in items]).values("parcel")
     parcels = Parcel.objects.select_for_update().filter(closed_at__isnull=True, pk__in=touched).order_by("pk")
     for parcel in parcels:
@@ -335,7 +330,6 @@ def record_lab_receipt(order, sides, *, source=EventSource.LAB):
                 parcel,
                 user=None,
                 code="parcel_closed_received",
-                message=_("Sammelversand %(tracking_number)s abgeschlossen: das Labor hat alle Abdrücke erhalten."),
                 source=source,
             )
     return len(items)
