@@ -45,8 +45,10 @@ class AdminAccessMixin(LoginRequiredMixin):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         self.scope = admin_scope(request.user)
-        if not self.scope.exists or (self.chain_admin_only and not self.scope.is_chain_admin()):
-            raise PermissionDenied(_("Sie haben keinen Zugang zu diesem Bereich der Filialverwaltung."))
+        if not self.scope.exists:
+            raise PermissionDenied(_("Die Filialverwaltung ist nur für Filial- und Kettenadministratoren."))
+        if self.chain_admin_only and not self.scope.is_chain_admin():
+            raise PermissionDenied(_("Dieser Bereich der Filialverwaltung ist nur für Kettenadministratoren."))
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

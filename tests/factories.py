@@ -138,7 +138,7 @@ class TemplateFactory(factory.django.DjangoModelFactory):
     def steps(self, create, extracted, **kwargs):
         if not create or self.steps.exists():
             return
-        TemplateStep.objects.create(template=self, position=1, title="Abdruck nehmen")
+        TemplateStep.objects.create(template=self, position=1, step_type=StepType.IMPRESSION, title="Abdruck nehmen")
         TemplateStep.objects.create(
             template=self,
             position=2,

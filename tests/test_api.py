@@ -269,7 +269,7 @@ class TestCustomersAndTransactions:
         body = client_for(alice).get("/api/v1/transaction-templates/").json()["results"]
         assert [t["name"] for t in body] == ["Otoplastik"]
         steps = body[0]["steps"]
-        assert [s["step_type"] for s in steps] == ["task", "order_service"]
+        assert [s["step_type"] for s in steps] == ["impression", "order_service"]
         assert set(steps[1]) == {"position", "step_type", "title", "predefined_company", "predefined_supplier"}
 
     def test_start_transaction_copies_steps(self, alice, customer, template):

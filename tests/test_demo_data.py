@@ -110,9 +110,9 @@ def test_template_and_dreve_definition(demo):
     template = TransactionTemplate.objects.get(name="Otoplastik")
     steps = list(template.steps.order_by("position"))
     assert [(s.title, s.step_type) for s in steps] == [
-        ("Abdruck nehmen", "task"),
+        ("Abdruck nehmen", "impression"),
         ("Otoplastik bestellen", "order_service"),
-        ("Wareneingang prüfen", "task"),
+        ("Wareneingang prüfen", "goods_receipt"),
     ]
     dreve = Company.objects.get(name="Dreve")
     assert steps[1].predefined_company == dreve

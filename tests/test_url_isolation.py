@@ -52,6 +52,7 @@ KINDS = {
     "transactions:follow_up_order": {"pk": "customer"},
     "transactions:follow_up_preview": {"pk": "customer"},
     "transactions:transaction_detail": {"pk": "transaction"},
+    "transactions:step_done": {"pk": "transaction"},
     "transactions:order_service": {"pk": "transaction"},
     "transactions:order_service_preview": {"pk": "transaction"},
     "orders:order_detail": {"pk": "order"},

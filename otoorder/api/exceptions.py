@@ -45,6 +45,31 @@ class TooManyFields(exceptions.APIException):
     default_code = "too_many_fields"
 
 
+class DuplicateCustomer(exceptions.APIException):
+    """409 ``duplicate_customer``: the chain has a customer of the same name and birth date;
+    the client sends ``confirm_duplicate: true`` to create the second one anyway. ``duplicates``
+    lists those the user may see (id, number, branch); the others only by their count."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "duplicate_customer"
+
+    def __init__(self, visible, hidden_count):
+        super().__init__(
+            _(
+                "Einen Kunden mit diesem Namen und Geburtsdatum gibt es in der Kette schon. Ist es eine "
+                "andere Person, bitte mit „confirm_duplicate“: true erneut senden."
+            ),
+            self.default_code,
+        )
+        self.extra = {
+            "duplicates": [
+                {"id": str(customer.pk), "customer_number": customer.customer_number, "branch": str(customer.branch_id)}
+                for customer in visible
+            ],
+            "other_branches": hidden_count,
+        }
+
+
 ALWAYS_OURS = {"not_found", "parse_error"}
 
 
@@ -135,6 +160,6 @@ def exception_handler(exc, context):
         # A parser's message is the JSON library's English text: ours replaces it.
         if code in ALWAYS_OURS or str(detail) == str(exc.default_detail) or isinstance(detail, (list, dict)):
             detail = _default_details().get(code, str(exc.default_detail))
-        body = {"code": code, "detail": str(detail)}
+        body = {"code": code, "detail": str(detail), **getattr(exc, "extra", {})}
     set_rollback()
     return Response(body, status=status_code, headers=headers)

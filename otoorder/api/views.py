@@ -143,6 +143,33 @@ class InterfaceDefinitionViewSet(
         logger.info("interface definition %s changed by user %s", serializer.instance.pk, self.request.user.pk)
 
 
+DUPLICATE_CUSTOMER = inline_serializer(
+    "DuplicateCustomer",
+    fields={
+        "code": serializers.ChoiceField(choices=["duplicate_customer"]),
+        "detail": serializers.CharField(),
+        "duplicates": inline_serializer(
+            "DuplicateCustomerEntry",
+            fields={"id": serializers.UUIDField(), "customer_number": serializers.IntegerField(), "branch": serializers.UUIDField()},
+            many=True,
+        ),
+        "other_branches": serializers.IntegerField(),
+    },
+)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        responses={
+            201: s.CustomerSerializer,
+            409: OpenApiResponse(
+                DUPLICATE_CUSTOMER,
+                description="`duplicate_customer`: the chain has a customer of the same name and birth date; "
+                "send `confirm_duplicate: true` to create this one anyway.",
+            ),
+        }
+    )
+)
 class CustomerViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = s.CustomerSerializer
 
@@ -295,11 +322,18 @@ class OrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(self._detail(order))
 
     @extend_schema(
-        request=None, responses={200: s.OrderSerializer, 409: ERROR}, summary="Manuelle Bestellung bestätigen"
+        request=s.ConfirmSerializer,
+        responses={200: s.OrderSerializer, 400: ERROR, 409: ERROR},
+        summary="Manuelle Bestellung bestätigen",
     )
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
-        order = services.confirm_manual_order(self.get_object(), user=request.user)
+        order = self.get_object()
+        serializer = s.ConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = services.confirm_manual_order(
+            order, user=request.user, lab_reference=serializer.validated_data.get("lab_reference", "")
+        )
         return Response(self._detail(order))
 
     @extend_schema(

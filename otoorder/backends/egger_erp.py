@@ -18,6 +18,9 @@
 Wire format: ``docs/interfaces/egger_erp.md``.
 """
 
+from datetime import date
+
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -201,7 +204,7 @@ class EggerErpBackend(BasicAuthHttpBackend):
                 "ref": answer["supplier_order_id"] or "-"
             }
             if answer["delivery_date"]:
-                message += " " + _("Liefertermin: %(date)s.") % {"date": answer["delivery_date"]}
+                message += " " + _("Liefertermin: %(date)s.") % {"date": _shown_date(answer["delivery_date"])}
             update = StatusUpdate(
                 status=STATUS_TABLE.normalise(kind),
                 external_status=kind,
@@ -276,3 +279,12 @@ def _answer_update(answer, raw):
     if status == "in_production":
         return StatusUpdate(status=status, message=_("Bei egger in Fertigung."), **common)
     return None
+
+
+def _shown_date(value):
+    """The lab's ISO date (``2027-01-15``, maybe with a time) as staff read dates in a sentence
+    (15.01.2027 in German); anything else as the lab wrote it."""
+    try:
+        return date_format(date.fromisoformat(str(value)[:10]), "SHORT_DATE_FORMAT")
+    except ValueError:
+        return value

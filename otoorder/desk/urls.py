@@ -12,6 +12,7 @@ urlpatterns = [
     path("<uuid:pk>/folgebestellung/", views.follow_up_order, name="follow_up_order"),
     path("<uuid:pk>/folgebestellung/vorschau/", views.follow_up_preview, name="follow_up_preview"),
     path("vorgang/<uuid:pk>/", views.transaction_detail, name="transaction_detail"),
+    path("vorgang/<uuid:pk>/schritt-erledigt/", views.step_done, name="step_done"),
     path("vorgang/<uuid:pk>/bestellservice/", views.order_service, name="order_service"),
     path(
         "vorgang/<uuid:pk>/bestellservice/vorschau/",

@@ -16,6 +16,8 @@ from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -27,7 +29,7 @@ from otoorder.orders import idempotency, lifecycle, live
 from otoorder.orders.impression_views import impressions_panel
 from otoorder.orders.models import EarmouldOrder, OrderItem
 from otoorder.orders.lifecycle_forms import REMAKE_REASON_KEY
-from otoorder.orders.order_forms import OrderServiceForms
+from otoorder.orders.order_forms import OrderServiceForms, supplier_mismatch
 from otoorder.orders.services import (
     SENT_STATUSES,
     NoCompany,
@@ -40,7 +42,7 @@ from otoorder.transactions.models import Customer, StepType, Transaction, Transa
 from otoorder.vocabulary import Side
 from suppliers.models import Company, Supplier
 
-from .forms import CustomerForm, CustomerSearchForm, StartTransactionForm
+from .forms import CustomerForm, CustomerSearchForm, StartTransactionForm, StepDoneForm
 
 logger = logging.getLogger(__name__)
 
@@ -62,24 +64,28 @@ def active_templates():
 def customer_list(request):
     search = CustomerSearchForm(request.GET)
     customers = _customers(request.user)
-    query = search.data.get("q", "").strip()
-    for term in query.split():
+    query = search.data.get("q", "").strip()[:200]
+    for term in query.split()[:5]:
         match = Q(first_name__icontains=term) | Q(last_name__icontains=term)
-        if term.isdigit():
+        if term.isdigit() and len(term) <= 9:
             match |= Q(customer_number=int(term))
         customers = customers.filter(match)
     page = Paginator(customers, 50).get_page(request.GET.get("page"))
-    return render(
+    # htmx (search as you type) gets the results only; the page works without JavaScript.
+    partial = request.headers.get("HX-Request") == "true" and not request.headers.get("HX-History-Restore-Request")
+    response = render(
         request,
-        "transactions/customer_list.html",
+        "transactions/_customer_search.html" if partial else "transactions/customer_list.html",
         {"search": search, "query": query, "page": page},
     )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @login_required
 def customer_create(request):
     branches = Branch.objects.visible_to(request.user)
-    form = CustomerForm(request.POST or None, branches=branches)
+    form = CustomerForm(request.POST or None, branches=branches, user=request.user)
     if request.method == "POST" and form.is_valid():
         customer = form.save()
         logger.info("customer %s created by user %s", customer.pk, request.user.pk)
@@ -166,6 +172,27 @@ def transaction_detail(request, pk):
     return render(request, "transactions/transaction_detail.html", {"txn": txn, "order_form_token": uuid.uuid4()})
 
 
+@login_required
+@require_POST
+def step_done(request, pk):
+    """Tick off a step of the Vorgang by hand ("Abdruck nehmen", "Wareneingang prüfen", a task),
+    or open it again; the Bestellservice step is ticked by placing the order."""
+    txn = get_object_or_404(_transactions(request.user), pk=pk)
+    form = StepDoneForm(request.POST, steps=txn.steps.all())
+    if not form.is_valid():
+        messages.error(request, _("Dieser Schritt kann hier nicht abgehakt werden."))
+        return redirect("transactions:transaction_detail", pk=txn.pk)
+    step = form.cleaned_data["step"]
+    step.done_at = timezone.now() if form.cleaned_data["done"] else None
+    step.save(update_fields=["done_at"])
+    logger.info("step %s of transaction %s %s by user %s", step.pk, txn.pk, "done" if step.done_at else "reopened", request.user.pk)
+    if step.done_at:
+        messages.success(request, _("„%(title)s“ ist erledigt.") % {"title": step.title})
+    else:
+        messages.info(request, _("„%(title)s“ ist wieder offen.") % {"title": step.title})
+    return redirect("transactions:transaction_detail", pk=txn.pk)
+
+
 def _order_service_step(txn):
     step = txn.order_service_step
     if step is None:
@@ -194,6 +221,7 @@ def resolution_preview(txn, company, supplier=None):
         "resolution": resolution,
         "company": company,
         "supplier_fixed": fixed,
+        "supplier_mismatch": not fixed and supplier_mismatch(company, resolution.supplier),
         "preselected": preselected,
         "own_candidates": [s for s in candidates if s.company_id == company.id],
         "other_candidates": [s for s in candidates if s.company_id != company.id],
@@ -337,6 +365,11 @@ def _render_order_form(request, txn, step, forms, *, preview_url, cancel_url, ex
     already = None
     if not forms.header.is_bound and token:
         already = idempotency.submitted(scope=_form_scope(request), branch=txn.branch, key=str(token))
+    preview = resolution_preview(txn, company, supplier)
+    resolved = preview["resolution"].supplier
+    if resolved is not None:
+        # "leer = <date>" from the lab that will get the order, also after a refused submit.
+        forms.header.show_default_date(default_date_required(resolved))
     context = {
         "already_submitted": already,
         "txn": txn,
@@ -347,7 +380,7 @@ def _render_order_form(request, txn, step, forms, *, preview_url, cancel_url, ex
         "cancel_url": cancel_url,
         "existing_orders": existing_orders,
         "supplier_errors": forms.header.errors.get("supplier"),
-        **resolution_preview(txn, company, supplier),
+        **preview,
     }
     return render(request, "transactions/order_service.html", context)
 

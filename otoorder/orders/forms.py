@@ -140,6 +140,17 @@ class CancelForm(forms.Form):
     )
 
 
+class ConfirmManualForm(forms.Form):
+    """Staff sent the order by print, fax or phone: optionally with the lab's order number."""
+
+    lab_reference = forms.CharField(
+        label=_("Auftragsnummer des Labors"),
+        required=False,
+        max_length=100,
+        help_text=_("Falls das Labor eine genannt hat (am Telefon, auf der Faxantwort)."),
+    )
+
+
 class CancelReportForm(forms.Form):
     """Staff reported a cancellation to the lab by phone, fax, e-mail or portal."""
 

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from otoorder.transactions.models import StepType, TransactionTemplate
+from otoorder.transactions.models import Step, StepType, Transaction, TransactionTemplate
 from otoorder.vocabulary import ImpressionKind, Side
 
 from . import schedule
@@ -99,6 +99,7 @@ def set_status(order, new_status, *, source, actor=None, message="", data=None, 
     order.status = new_status
     stamped = schedule.stamp(order, new_status)
     order.save(update_fields=list(dict.fromkeys(["status", "updated_at", *save_fields, *stamped])))
+    tick_steps(order, new_status)
     return OrderEvent.objects.create(
         order=order,
         from_status=old,
@@ -107,6 +108,28 @@ def set_status(order, new_status, *, source, actor=None, message="", data=None, 
         actor=actor if actor and actor.is_authenticated else None,
         message=message,
         data=data or {},
+    )
+
+
+#: The Vorgang's steps an order ticks off when it reaches a status: placing it ticks the
+#: Bestellservice step (and "Abdruck nehmen" when the order carries its impressions), the goods
+#: receipt "Wareneingang prüfen", the fitting "Anpassung". Staff tick the others by hand.
+STEPS_TICKED_BY = {
+    S.QUEUED: (StepType.ORDER_SERVICE, StepType.IMPRESSION),
+    S.RECEIVED: (StepType.GOODS_RECEIPT,),
+    S.FITTED: (StepType.FITTING,),
+}
+
+
+def tick_steps(order, status):
+    """Tick off the open steps of the order's Vorgang that ``status`` completes (one UPDATE)."""
+    step_types = list(STEPS_TICKED_BY.get(status, ()))
+    if not step_types or order.transaction_id is None:
+        return
+    if StepType.IMPRESSION in step_types and not order.items.filter(impression__isnull=False).exists():
+        step_types.remove(StepType.IMPRESSION)
+    Step.objects.filter(transaction_id=order.transaction_id, step_type__in=step_types, done_at__isnull=True).update(
+        done_at=timezone.now()
     )
 
 

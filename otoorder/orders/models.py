@@ -254,7 +254,9 @@ class OrderItem(models.Model):
     notes = models.CharField(_("Hinweis"), max_length=500, blank=True)
 
     class Meta:
-        ordering = ["order", "side"]
+        # Right ear first everywhere (form, order page, PDF, e-mail, API): "right" sorts
+        # after "left", so the side runs descending.
+        ordering = ["order", "-side"]
         constraints = [models.UniqueConstraint(fields=["order", "side"], name="one_item_per_ear")]
         verbose_name = _("Bestellposition")
         verbose_name_plural = _("Bestellpositionen")

@@ -11,7 +11,9 @@ from crispy_forms.layout import HTML, Column, Layout, Row
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import escape
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from otoorder import vocabulary
@@ -24,6 +26,31 @@ from .scans import impressions_by_side
 from .validation import check_item
 
 BLANK = [("", "—")]
+
+
+#: The kind of an impression as the ear's select names it (the ear is the card's).
+IMPRESSION_KINDS = {vocabulary.ImpressionKind.PHYSICAL: _("Abdruck"), vocabulary.ImpressionKind.SCAN: _("Scan")}
+
+
+def impression_choice(impression):
+    """A short name for the select: kind, date and label (at most 40 characters of it)."""
+    parts = [str(IMPRESSION_KINDS.get(impression.kind, impression.get_kind_display()))]
+    if impression.created_at:
+        parts.append(date_format(timezone.localtime(impression.created_at).date(), "SHORT_DATE_FORMAT"))
+    label = impression.reference or impression.original_name
+    return " · ".join(parts + ([Truncator(label).chars(40)] if label else []))
+
+
+def supplier_mismatch(company, supplier):
+    """A supplier chosen for a company it does not belong to (allowed, after a confirmation)."""
+    return company is not None and supplier is not None and supplier.company_id != company.pk
+
+
+def mark_required(form):
+    """``aria-required`` beside the ``required`` attribute Django sets, for every required field."""
+    for field in form.fields.values():
+        if field.required:
+            field.widget.attrs["aria-required"] = "true"
 
 
 class OrderHeaderForm(forms.Form):
@@ -41,6 +68,8 @@ class OrderHeaderForm(forms.Form):
         queryset=Supplier.objects.filter(is_active=True).select_related("company"),
         required=False,
     )
+    # Rendered by the resolution preview when the supplier belongs to another company.
+    confirm_supplier = forms.BooleanField(required=False)
     order_type = forms.ChoiceField(
         label=_("Bestellart"), choices=choices.OrderType.choices, initial=choices.OrderType.NEW
     )
@@ -96,10 +125,8 @@ class OrderHeaderForm(forms.Form):
         self.fields["original_order"].choices = BLANK + [
             (str(order.pk), f"{order.number} · {order.created_at:%d.%m.%Y} · {order.supplier}") for order in previous_orders
         ]
-        if default_date is not None:
-            self.fields["date_required"].help_text = _("leer = %(date)s (Lieferzeit des Labors)") % {
-                "date": default_date.strftime("%d.%m.%Y")
-            }
+        mark_required(self)
+        self.show_default_date(default_date)
         # A new company resets the supplier: only the company is sent to the preview.
         self.fields["company"].widget.attrs.update(
             {
@@ -111,6 +138,30 @@ class OrderHeaderForm(forms.Form):
                 "data-testid": "company-select",
             }
         )
+
+    def show_default_date(self, default_date):
+        """The hint "leer = <date>" under "benötigt bis" (also after a refused submit)."""
+        if default_date is not None:
+            hint = _("leer = %(date)s (Lieferzeit des Labors)") % {"date": date_format(default_date, "SHORT_DATE_FORMAT")}
+            self.fields["date_required"].help_text = hint
+            # A bound field copies the help text when validation first creates it.
+            self["date_required"].help_text = hint
+
+    def clean(self):
+        cleaned = super().clean()
+        company, supplier = cleaned.get("company"), cleaned.get("supplier")
+        if supplier_mismatch(company, supplier) and not cleaned.get("confirm_supplier"):
+            #: Still the selection after the refusal (``add_error`` drops it from cleaned_data).
+            self.unconfirmed_supplier = supplier
+            self.add_error(
+                "supplier",
+                _(
+                    "Der Lieferant „%(supplier)s“ gehört nicht zur Firma „%(company)s“. Bitte einen Lieferanten "
+                    "dieser Firma wählen oder bestätigen, dass die Bestellung trotzdem an „%(supplier)s“ gehen soll."
+                )
+                % {"supplier": supplier, "company": company},
+            )
+        return cleaned
 
     def clean_date_required(self):
         date_required = self.cleaned_data.get("date_required")
@@ -129,12 +180,22 @@ class EarForm(forms.Form):
     """One ear of the order; its prefix is the side (``right``/``left``)."""
 
     order = forms.BooleanField(required=False)
+    # Required for an ordered ear (marked "*" from the start); ``clean`` drops the errors of
+    # an ear that is not ordered.
     product_family = forms.ChoiceField(
-        label=_("Produktart"), choices=BLANK + vocabulary.ProductFamily.choices, required=False
+        label=_("Produktart"),
+        choices=BLANK + vocabulary.ProductFamily.choices,
+        error_messages={"required": _("Bitte die Produktart angeben.")},
     )
-    style = forms.ChoiceField(label=_("Bauform"), choices=BLANK + vocabulary.Style.choices, required=False)
+    style = forms.ChoiceField(
+        label=_("Bauform"),
+        choices=BLANK + vocabulary.Style.choices,
+        error_messages={"required": _("Bitte die Bauform angeben.")},
+    )
     material = forms.ChoiceField(
-        label=_("Material"), choices=BLANK + vocabulary.Material.choices, required=False
+        label=_("Material"),
+        choices=BLANK + vocabulary.Material.choices,
+        error_messages={"required": _("Bitte das Material angeben.")},
     )
     colour = forms.CharField(label=_("Farbe"), max_length=50, required=False)
     vent_type = forms.ChoiceField(
@@ -206,11 +267,12 @@ class EarForm(forms.Form):
         super().__init__(*args, prefix=side, **kwargs)
         self.side = side
         self.impressions = {str(impression.pk): impression for impression in impressions}
-        self.fields["impression"].choices = BLANK + [(pk, str(i)) for pk, i in self.impressions.items()]
+        self.fields["impression"].choices = BLANK + [(pk, impression_choice(i)) for pk, i in self.impressions.items()]
         for name, families in self.FAMILY_FIELDS.items():
             self.fields[name].widget.attrs["data-families"] = families
         for name, materials in self.MATERIAL_FIELDS.items():
             self.fields[name].widget.attrs["data-materials"] = materials
+        mark_required(self)
         self.fields["order"].label = self.SIDE_LABELS[side]
         self.fields["order"].widget.attrs.update(
             {"class": "form-check-input ear-toggle", "role": "switch", "data-testid": f"order-{side}"}
@@ -257,10 +319,11 @@ class EarForm(forms.Form):
                 Column("receiver_length", css_class=third),
                 Column("protection_filter", css_class=half),
             ),
+            # An impression's name (kind, ear, date, label) is long: a row of its own.
+            Row(Column("impression", css_class="col-12")),
             Row(
-                Column("impression", css_class=half),
-                Column("engraving", css_class="col-sm-3"),
-                Column("extraction_cord", css_class="col-sm-3 pt-sm-4"),
+                Column("engraving", css_class=half),
+                Column("extraction_cord", css_class="col-sm-6 pt-sm-4"),
             ),
             "notes",
         )
@@ -353,7 +416,7 @@ class OrderServiceForms:
         """Company and supplier as selected, also when the forms are invalid."""
         cleaned = getattr(self.header, "cleaned_data", None)
         if cleaned is not None:
-            return cleaned.get("company"), cleaned.get("supplier")
+            return cleaned.get("company"), cleaned.get("supplier") or getattr(self.header, "unconfirmed_supplier", None)
         return self.header.initial.get("company"), self.header.initial.get("supplier")
 
     def add_service_errors(self, error):

@@ -266,21 +266,38 @@ def resend(order, *, user):
     return order
 
 
-def confirm_manual_order(order, *, user):
-    """Print, fax or phone: staff confirm that they ordered with the PDF form."""
+LAB_REFERENCE_MAX = EarmouldOrder._meta.get_field("external_reference").max_length
+
+
+def confirm_manual_order(order, *, user, lab_reference=""):
+    """Print, fax or phone: staff confirm that they ordered with the PDF form, with the lab's
+    order number when the lab gave one (on the phone, on the fax's answer)."""
+    lab_reference = (lab_reference or "").strip()
+    if len(lab_reference) > LAB_REFERENCE_MAX:
+        raise ValidationError(
+            {"lab_reference": _("Die Auftragsnummer des Labors darf höchstens %(max)d Zeichen lang sein.") % {"max": LAB_REFERENCE_MAX}}
+        )
     with transaction.atomic():
         order = EarmouldOrder.objects.select_for_update().get(pk=order.pk)
         if order.status != OrderStatus.AWAITING_MANUAL:
             raise InvalidTransition(_("Diese Bestellung wartet nicht auf eine manuelle Bestätigung."))
         order.ordered_at = timezone.now()
+        fields = ["ordered_at"]
+        message = _("Bestellung per %(method)s an das Labor übermittelt (bestätigt durch Mitarbeiter).") % {
+            "method": order.supplier.get_order_method_display()
+        }
+        if lab_reference:
+            order.external_reference = lab_reference
+            fields.append("external_reference")
+            message += " " + _("Auftragsnummer des Labors: %(reference)s.") % {"reference": lab_reference}
         set_status(
             order,
             OrderStatus.ORDERED,
             source=EventSource.STAFF,
             actor=user,
-            message=_("Bestellung per %(method)s an das Labor übermittelt (bestätigt durch Mitarbeiter).")
-            % {"method": order.supplier.get_order_method_display()},
-            save_fields=["ordered_at"],
+            message=message,
+            data={"lab_reference": lab_reference} if lab_reference else None,
+            save_fields=fields,
         )
     return order
 

@@ -6,11 +6,13 @@ order services and turn their refusals into messages.
 
 import logging
 import uuid
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -26,7 +28,7 @@ from otoorder.backends.pdf import render_order_form
 from . import cancellation, handoff, lab_messages, lifecycle, live, parcels, queries, services
 from .choices import CANCELLING, STATUS_CATEGORY, OrderStatus, StatusCategory, WorklistCount
 from .documents import build_document
-from .forms import CancelForm, CancelReportForm, MessageForm, OrderFilterForm, QuestionForm
+from .forms import CancelForm, CancelReportForm, ConfirmManualForm, MessageForm, OrderFilterForm, QuestionForm
 from .lifecycle_forms import REMAKE_REASON_KEY, CloseForm, FitForm, ReceiveForm, RemakeForm, SerialCorrectionForm
 from .models import EarmouldOrder, OrderItem
 from .queries import ALL_FILTER, OPEN_FILTER
@@ -147,25 +149,78 @@ def _status_groups(form):
 SIDE_TITLES = {"right": gettext_lazy("Rechtes Ohr"), "left": gettext_lazy("Linkes Ohr")}
 
 
-def lab_property_groups(order):
-    """The lab's confirmed properties per ear as ``[(side, title, [(name, value)])]``, right first."""
+def lab_property_groups(order, items=None):
+    """The lab's confirmed properties per ear as ``[(side, title, [LabProperty])]``, right
+    first: our field labels and choice labels instead of the lab's keys and codes, and what
+    the lab confirmed differently from what we ordered marked as such."""
     properties = order.lab_properties if isinstance(order.lab_properties, dict) else {}
+    ordered = {item.side: item for item in (items if items is not None else _items(order))}
     sides = [side for side in SIDE_TITLES if side in properties] + sorted(set(properties) - set(SIDE_TITLES))
     return [
-        (side, SIDE_TITLES.get(side, side), list(properties[side].items()))
+        (side, SIDE_TITLES.get(side, side), [LabProperty.of(key, value, ordered.get(side)) for key, value in properties[side].items()])
         for side in sides
         if isinstance(properties[side], dict)
     ]
 
 
-def _panel_context(order):
+@dataclass(frozen=True)
+class LabProperty:
+    """One property the lab confirmed: our label, the value as we name it, and what we ordered
+    when the lab's value differs from it (None when it matches or cannot be compared)."""
+
+    label: str
+    value: str
+    ordered_value: str | None = None
+
+    @property
+    def differs(self):
+        return self.ordered_value is not None
+
+    @classmethod
+    def of(cls, key, value, item):
+        try:
+            field = OrderItem._meta.get_field(str(key))
+        except FieldDoesNotExist:
+            # A property of the lab's own (e.g. its form name): its key, readable.
+            return cls(str(key).replace("_", " ").capitalize(), _display_value(None, value))
+        shown = _display_value(field, value)
+        ours = getattr(item, field.attname, None) if item is not None else None
+        if ours in (None, "") or isinstance(ours, bool) and not ours:
+            return cls(str(field.verbose_name), shown)
+        same = _same_value(value, ours) or _same_value(value, _display_value(field, ours))
+        return cls(str(field.verbose_name), shown, None if same else _display_value(field, ours))
+
+
+def _display_value(field, value):
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, bool):
+        return _("ja") if value else _("nein")
+    choices = {str(code): label for code, label in field.flatchoices} if field is not None and field.choices else {}
+    return str(choices.get(str(value), value))
+
+
+def _normalised(value):
+    text = str(value).strip().casefold().replace(",", ".")
+    try:
+        return Decimal(text).normalize()
+    except (InvalidOperation, ValueError):
+        return "".join(char for char in text if char.isalnum())
+
+
+def _same_value(reported, ours):
+    return _normalised(reported) == _normalised(ours)
+
+
+def _panel_context(order, items=None):
     return {
         "order": order,
-        "lab_property_groups": lab_property_groups(order),
+        "lab_property_groups": lab_property_groups(order, items),
         # Remakes and modifications of this order (the other direction of ``original_order``).
         "follow_ups": order.follow_ups.order_by("created_at").only("pk", "number", "order_type", "status"),
         "events": order.events.select_related("actor"),
         "attempts": order.attempts.all(),
+        "confirm_form": ConfirmManualForm(),
     }
 
 
@@ -215,15 +270,14 @@ def _lifecycle_context(order, items, **bound):
 
 
 def _items(order):
-    # Right ear first, as in the order form and the customer's history (the model orders by
-    # the side's value, which puts "left" first).
-    return sorted(order.items.select_related("impression"), key=lambda item: item.side != "right")
+    # Right ear first: the model's ordering, as in the order form and the customer's history.
+    return list(order.items.select_related("impression"))
 
 
 def _render_detail(request, order, status=200, live_context=None, **bound):
     items = _items(order)
     context = {
-        **_panel_context(order),
+        **_panel_context(order, items),
         "items": items,
         "impression_parcels": parcels.order_parcels(order),
         **_lifecycle_context(order, items, **bound),
@@ -365,8 +419,15 @@ def order_resend(request, pk):
 @login_required
 @require_POST
 def order_confirm(request, pk):
+    form = ConfirmManualForm(request.POST)
+    if not form.is_valid():
+        order = _get_order(request, pk)
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("orders:order_detail", pk=order.pk)
+
     def confirm_manual_order(order):
-        return services.confirm_manual_order(order, user=request.user)
+        return services.confirm_manual_order(order, user=request.user, lab_reference=form.cleaned_data["lab_reference"])
 
     return _run_action(request, confirm_manual_order, _("Bestellung %(number)s ist als bestellt bestätigt."))
 

@@ -15,6 +15,30 @@ from branches.models import Branch
 from suppliers.models import Company, Supplier
 
 
+class CustomerQuerySet(VisibleQuerySet):
+    def namesakes(self, *, branch, first_name, last_name, birth_date):
+        """Customers of ``branch``'s chain with the same name and birth date (the question
+        before a second record of one person); none without a birth date."""
+        if branch is None or birth_date is None or not first_name or not last_name:
+            return self.none()
+        return self.filter(
+            branch__chain_id=branch.chain_id,
+            first_name__iexact=first_name.strip(),
+            last_name__iexact=last_name.strip(),
+            birth_date=birth_date,
+        ).select_related("branch")
+
+    def duplicates_for(self, user, data, limit=5):
+        """``[(customer, visible)]``: the namesakes of a new customer (``data`` with its branch,
+        names and birth date), each with whether ``user`` may see it (only those are named)."""
+        fields = ("branch", "first_name", "last_name", "birth_date")
+        namesakes = list(self.namesakes(**{name: data.get(name) for name in fields})[:limit])
+        if not namesakes:
+            return []
+        visible = set(self.visible_to(user).filter(pk__in=[c.pk for c in namesakes]).values_list("pk", flat=True))
+        return [(customer, customer.pk in visible) for customer in namesakes]
+
+
 class Customer(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     branch = models.ForeignKey(
@@ -26,7 +50,7 @@ class Customer(models.Model):
     birth_date = models.DateField(_("Geburtsdatum"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = VisibleQuerySet.as_manager()
+    objects = CustomerQuerySet.as_manager()
 
     class Meta:
         ordering = ["last_name", "first_name"]
@@ -56,7 +80,15 @@ class Customer(models.Model):
 
 class StepType(models.TextChoices):
     TASK = "task", _("Aufgabe")
+    IMPRESSION = "impression", _("Abdruck nehmen")
     ORDER_SERVICE = "order_service", _("Bestellservice")
+    GOODS_RECEIPT = "goods_receipt", _("Wareneingang prüfen")
+    FITTING = "fitting", _("Anpassung")
+
+
+#: Steps that staff tick off by hand on the transaction page (the order's lifecycle also
+#: ticks the last three: placing, goods receipt and fitting).
+TICKABLE_STEPS = (StepType.TASK, StepType.IMPRESSION, StepType.GOODS_RECEIPT, StepType.FITTING)
 
 
 class AbstractStep(models.Model):
@@ -91,6 +123,10 @@ class AbstractStep(models.Model):
     @property
     def is_order_service(self):
         return self.step_type == StepType.ORDER_SERVICE
+
+    @property
+    def is_tickable(self):
+        return self.step_type in TICKABLE_STEPS
 
 
 class TransactionTemplate(models.Model):

@@ -12,6 +12,7 @@ from .interfaces import BackendSerializer, InterfaceDefinitionSerializer
 from .master_data import BranchSerializer, CompanySerializer, SupplierFilterSerializer, SupplierSerializer
 from .orders import (
     CancelSerializer,
+    ConfirmSerializer,
     OrderCreateSerializer,
     OrderFilterSerializer,
     OrderListSerializer,
@@ -31,6 +32,7 @@ __all__ = [
     "BranchSerializer",
     "CancelSerializer",
     "CompanySerializer",
+    "ConfirmSerializer",
     "CustomerSerializer",
     "InterfaceDefinitionSerializer",
     "OrderCreateSerializer",

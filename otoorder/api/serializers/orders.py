@@ -376,6 +376,15 @@ class OrderFilterSerializer(serializers.Serializer):
     )
 
 
+class ConfirmSerializer(serializers.Serializer):
+    lab_reference = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="The lab's order number, when the lab gave one (phone, fax answer).",
+    )
+
+
 class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=cancellation.REASON_MAX)
 

@@ -118,9 +118,9 @@ DEMO_PARCELS = [
 TEMPLATE_NAME = "Otoplastik"
 # position: (step type, title, predefined lab)
 TEMPLATE_STEPS = {
-    1: (StepType.TASK, "Abdruck nehmen", None),
+    1: (StepType.IMPRESSION, "Abdruck nehmen", None),
     2: (StepType.ORDER_SERVICE, "Otoplastik bestellen", "Dreve"),
-    3: (StepType.TASK, "Wareneingang prüfen", None),
+    3: (StepType.GOODS_RECEIPT, "Wareneingang prüfen", None),
 }
 
 DEFINITION_NAME = "Dreve – Standard Bestellprozess"
