@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('branches', '0002_after_the_order_leaves'),
-        ('orders', '0009_order_submission_keys'),
+        ('orders', '0010_items_right_ear_first'),
         ('suppliers', '0004_working_day_bounds'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
