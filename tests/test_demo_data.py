@@ -216,3 +216,17 @@ def test_mail_sink_stores_each_message_as_eml(tmp_path, settings):
     assert parsed["Subject"] == "Otoplastik-Bestellung OT-2026-000001"
     assert [part.get_filename() for part in parsed.iter_attachments()] == ["Bestellung.pdf"]
     assert not list((tmp_path / "mail").glob(".incoming-*"))
+
+
+def test_demo_parcels_one_open_one_closed_and_impressions_to_pack(demo):
+    from otoorder.orders import parcels
+    from otoorder.orders.models import Parcel
+
+    open_parcel, closed_parcel = Parcel.objects.order_by("-closed_at")
+    assert open_parcel.is_open and open_parcel.items.count() == 3
+    assert not closed_parcel.is_open and closed_parcel.closed_by is None
+    assert closed_parcel.items.get().impression.lab_received_at is not None
+    staff = get_user_model().objects.get(username="demo-staff")
+    assert {item.order.number for item in parcels.open_items(staff)} == {"DEMO-ABDRUCK"}
+    load()
+    assert Parcel.objects.count() == 2

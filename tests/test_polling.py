@@ -259,3 +259,25 @@ def test_an_unreachable_inbox_does_not_stop_the_other_labs(
     http_lab.script(Reply.json({"status": "shipped", "tracking_number": "DHL-9"}), repeat=True)
     results = polling.poll_all()
     assert results[str(dreve_definition.pk)] == 1
+
+
+def test_dreves_receipt_of_the_impressions_closes_their_parcel(
+    dreve_definition, transaction_obj, dreve, dreve_supplier, alice, http_lab, settings, tmp_path
+):
+    from otoorder.orders import parcels
+    from tests.test_parcels import order_with_impressions
+
+    settings.MEDIA_ROOT = tmp_path
+    order, impressions = order_with_impressions(transaction_obj, dreve, dreve_supplier, alice)
+    EarmouldOrder.objects.filter(pk=order.pk).update(external_reference="DRV-5")
+    parcel = parcels.create_parcel(
+        user=alice, supplier=dreve_supplier, impressions=[i.pk for i in impressions.values()], carrier="dhl", tracking_number="P"
+    )
+    http_lab.script(
+        Reply.json({"order_number": "DRV-5", "status": "received", "impressions_received": ["right", "left", 7]}), repeat=True
+    )
+    assert polling.poll_all() == {str(dreve_definition.pk): 1}
+    parcel.refresh_from_db()
+    assert not parcel.is_open
+    assert order.events.filter(data__code="parcel_closed_received").count() == 1
+    assert polling.poll_all() == {str(dreve_definition.pk): 0}

@@ -448,3 +448,14 @@ def test_dreve_still_answers_for_orders_taken_before_a_restart(sandbox):
     assert backend.poll_status(fresh).status == "cancelled"
     refused = backend.cancel(cancellation(order_document(order_id="6f1c2d8e-0000-4000-8000-00000000c0aa"), lab_reference=old))
     assert refused.status == CancelStatus.REFUSED
+
+
+def test_dreve_reports_the_impressions_by_post_received_when_production_starts(sandbox):
+    backend = http_labs(sandbox)["dreve"]
+    reference = backend.send(order_document()).external_reference  # right: by post, left: a scan
+    sandbox.config._data["timing"]["step_seconds"] = 3600
+    assert backend.poll_status(reference).impressions_received == ()
+
+    sandbox.config._data["timing"]["step_seconds"] = 0
+    update = backend.poll_status(reference)
+    assert update.status == "shipped" and update.impressions_received == ("right",)

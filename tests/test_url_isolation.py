@@ -24,7 +24,7 @@ from branches.access import Role
 from branches.models import SupplierAccount
 from otoorder.notifications.choices import Kind
 from otoorder.notifications.models import Notification
-from otoorder.orders import attachments, scans, services
+from otoorder.orders import attachments, parcels, scans, services
 from suppliers.models import CatalogueEntry, CatalogueRule
 from tests import factories as f
 from tests import scan_files
@@ -33,7 +33,7 @@ from tests.factories import bte_item
 #: Kinds of objects owned by branch A (other branches must not reach them).
 OWNED = {
     "customer", "transaction", "order", "impression", "attachment", "definition", "account", "branch", "admin_branch",
-    "notification",
+    "notification", "physical_impression", "parcel",
 }  # fmt: skip
 #: Kinds of branch administration: staff without an admin role are stopped at its door (403,
 #: whatever the id) before any lookup; the admins of branch B must get 404.
@@ -73,6 +73,10 @@ KINDS = {
     "orders:impression_create": {"customer_pk": "customer", "side": None},
     "orders:impression_detail": {"pk": "impression"},
     "orders:impression_file": {"pk": "impression"},
+    "orders:impression_label": {"pk": "physical_impression"},
+    "orders:parcel_detail": {"pk": "parcel"},
+    "orders:parcel_packing_list": {"pk": "parcel"},
+    "orders:parcel_close": {"pk": "parcel"},
     "orders:attachment_upload": {"pk": "order"},
     "orders:attachment_download": {"pk": "attachment"},
     "branches:definition_edit": {"pk": "definition"},
@@ -112,6 +116,8 @@ KINDS = {
     "notifications:open": {"pk": "notification"},
     "notifications:read": {"pk": "notification"},
     "api:notification-read": {"pk": "notification"},
+    "api:parcel-detail": {"pk": "parcel"},
+    "api:parcel-close": {"pk": "parcel"},
 }
 
 #: URLs with an id that this walk does not request, each with the reason.
@@ -223,6 +229,15 @@ def world(db):
         "catalogue_entry": CatalogueEntry.objects.create(supplier=supplier, field="style", value="shell", code="S"),
         "catalogue_rule": CatalogueRule.objects.create(supplier=supplier, style="shell", max_vent_mm="2.0"),
     }
+    physical = scans.create_impression(customer=customer, side="left", kind="physical", user=staff_a)
+    parcelled = services.place_order(
+        transaction_obj=transaction, company=company, supplier=supplier, items=[bte_item("left", impression=physical)], user=staff_a
+    )
+    objects["physical_impression"] = physical
+    objects["parcel"] = parcels.create_parcel(
+        user=staff_a, supplier=supplier, impressions=[physical.pk], carrier="dhl", tracking_number="00340434"
+    )
+    assert parcelled.parcel_items.exists()
     owner = member(Role.BRANCH_ADMIN, chain_a, branch_a)
     # A notification is its recipient's alone (the owner's here).
     objects["notification"] = Notification.objects.create(recipient=owner, order=order, kind=Kind.CONFIRMED)

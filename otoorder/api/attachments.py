@@ -9,7 +9,6 @@ import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
@@ -19,6 +18,8 @@ from rest_framework.serializers import as_serializer_error
 
 from otoorder.orders import attachments
 from otoorder.orders.models import EarmouldOrder, OrderAttachment
+
+from .serializers.common import page_url
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +33,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_download_url(self, attachment) -> str:
-        url = reverse("orders:attachment_download", args=[attachment.pk])
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request else url
+        return page_url(self, "orders:attachment_download", attachment.pk)
 
 
 class AttachmentUploadSerializer(serializers.Serializer):

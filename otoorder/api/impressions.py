@@ -9,7 +9,6 @@ import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -22,6 +21,8 @@ from otoorder import vocabulary
 from otoorder.orders import scans
 from otoorder.orders.models import Impression
 from otoorder.transactions.models import Customer
+
+from .serializers.common import page_url
 
 logger = logging.getLogger(__name__)
 
@@ -49,16 +50,11 @@ class ImpressionSerializer(serializers.ModelSerializer):
         data["file_format"] = data["file_format"] or None
         return data
 
-    def _absolute(self, name, impression):
-        url = reverse(f"orders:{name}", args=[impression.pk])
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request else url
-
     def get_preview_url(self, impression) -> str:
-        return self._absolute("impression_detail", impression)
+        return page_url(self, "orders:impression_detail", impression.pk)
 
     def get_file_url(self, impression) -> str | None:
-        return self._absolute("impression_file", impression) if impression.file else None
+        return page_url(self, "orders:impression_file", impression.pk) if impression.file else None
 
 
 class ImpressionUploadSerializer(serializers.Serializer):

@@ -8,7 +8,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from . import attachments, callbacks, catalogue, impressions, notifications, tokens, views
+from . import attachments, callbacks, catalogue, impressions, notifications, parcels, tokens, views
 
 app_name = "api"
 
@@ -22,6 +22,7 @@ router.register("transaction-templates", views.TransactionTemplateViewSet, basen
 router.register("transactions", views.TransactionViewSet, basename="transaction")
 router.register("orders", views.OrderViewSet, basename="order")
 router.register("notifications", notifications.NotificationViewSet, basename="notification")
+router.register("parcels", parcels.ParcelViewSet, basename="parcel")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -5,7 +5,8 @@
   ``{"order_number": …, "status": …}`` means *confirmed*;
 * ``GET <endpoint_url>/orders/<order_number>`` reports the lab's status, normalised
   through ``STATUS_TABLE``: ``on_hold`` with the lab's ``question`` (Rückfrage),
-  ``cancelled``, and ``cancellation: refused`` with ``cancellation_message``;
+  ``cancelled``, and ``cancellation: refused`` with ``cancellation_message``; and
+  ``impressions_received`` (the ears whose physical impression reached the lab);
 * ``POST <endpoint_url>/orders/<ref>/cancellation`` (Idempotency-Key: the cancellation's
   key) → ``{"status": "cancelled"}``, ``{"status": "refused", "message": …}`` or 202 (the
   answer follows in the status poll);
@@ -151,7 +152,15 @@ class DreveSmartOrderBackend(LabChannelMixin, HttpBackend):
             cancellation=cancellation,
             lab_text=lab_text,
             lab_message_id=lab_message_id,
+            impressions_received=_sides(answer.get("impressions_received")),
         )
+
+
+def _sides(value):
+    """The ears of ``impressions_received`` (a list of ``"right"``/``"left"``); anything else is ignored."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(side for side in ("right", "left") if side in {str(v).strip().lower() for v in value[:4] if isinstance(v, str)})
 
 
 def _text(value, limit):

@@ -67,3 +67,5 @@ class StatusUpdate:
     lab_text: str = ""
     #: The lab's id of its question, sent back with our answer where the format has one.
     lab_message_id: str = ""
+    #: The ears (``"right"``/``"left"``) whose physical impression the lab reports received.
+    impressions_received: tuple = ()

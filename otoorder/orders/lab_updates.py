@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import cancellation, lab_messages
+from . import cancellation, lab_messages, parcels
 from .choices import CANCELLING, EventSource, OrderStatus
 from .lifecycle import TRANSITIONS, set_status
 from .models import EarmouldOrder, OrderEvent
@@ -30,6 +30,9 @@ def update_key(update, *extra):
     # A question or a cancellation answer is told apart by its words (kept out of the key of
     # plain reports, so that their keys stay as they were).
     parts += [value for value in (update.cancellation, update.lab_text, update.lab_message_id) if value]
+    # So is the lab's receipt of the impressions (a poll may report it with an unchanged status).
+    if update.impressions_received:
+        parts.append("impressions:" + ",".join(sorted(update.impressions_received)))
     parts += list(extra)
     return hashlib.sha256("\x1f".join(str(part) for part in parts).encode("utf-8")).hexdigest()
 
@@ -59,6 +62,8 @@ def apply_status_update(order, update, *, source=EventSource.LAB, key=""):
         if fields:
             order.save(update_fields=[*fields, "updated_at"])
             fields = []
+        if update.impressions_received:
+            parcels.record_lab_receipt(order, update.impressions_received, source=source)
         if (update.cancellation or update.status == OrderStatus.CANCELLED) and cancellation.apply_answer(
             order, update, source=source, data=data
         ):

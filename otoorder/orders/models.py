@@ -181,6 +181,8 @@ class Impression(models.Model):
     sha256 = models.CharField(_("Prüfsumme (SHA-256)"), max_length=64, blank=True)
     triangle_count = models.PositiveIntegerField(_("Dreiecke"), null=True, blank=True)
     scanner = models.CharField(_("Scanner"), max_length=100, blank=True)
+    #: Physical impressions: when the lab reported that it has the impression (``parcels``).
+    lab_received_at = models.DateTimeField(_("beim Labor eingegangen"), null=True, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -520,6 +522,68 @@ class OrderAttachment(models.Model):
         ordering = ["created_at"]
         verbose_name = _("Anhang")
         verbose_name_plural = _("Anhänge")
+
+
+class Parcel(models.Model):
+    """Sammelversand: physical impressions of one branch going to one lab in one parcel, with
+    the carrier and tracking number recorded once for all of them (``orders.parcels``).
+
+    Open until the lab has reported every impression received, or staff close it by hand
+    (``closed_by`` empty with ``closed_at`` set: closed by the lab's reports).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    branch = models.ForeignKey(Branch, verbose_name=_("Filiale"), on_delete=models.PROTECT, related_name="parcels")
+    supplier = models.ForeignKey(
+        Supplier, verbose_name=_("Labor (Lieferant)"), on_delete=models.PROTECT, related_name="parcels"
+    )
+    carrier = models.CharField(_("Versanddienstleister"), max_length=20, choices=vocabulary.Carrier.choices)
+    tracking_number = models.CharField(_("Sendungsnummer"), max_length=100)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("erstellt"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("abgeschlossen"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("Sammelversand")
+        verbose_name_plural = _("Sammelversände")
+        indexes = [models.Index(fields=["branch", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.supplier} · {self.tracking_number}"
+
+    @property
+    def is_open(self):
+        return self.closed_at is None
+
+    @property
+    def tracking_url(self):
+        return tracking_url(self.carrier, self.tracking_number)
+
+
+class ParcelItem(models.Model):
+    """One impression in a parcel, with the order it belongs to (its box label names the order)."""
+
+    parcel = models.ForeignKey(Parcel, on_delete=models.CASCADE, related_name="items")
+    #: An impression travels once: a second parcel with it is refused.
+    impression = models.OneToOneField(
+        Impression, verbose_name=_("Abdruck"), on_delete=models.PROTECT, related_name="parcel_item"
+    )
+    order = models.ForeignKey(
+        EarmouldOrder, verbose_name=_("Bestellung"), on_delete=models.PROTECT, related_name="parcel_items"
+    )
+
+    class Meta:
+        ordering = ["parcel", "pk"]
+        verbose_name = _("Abdruck im Sammelversand")
+        verbose_name_plural = _("Abdrücke im Sammelversand")
 
 
 class OrderSubmission(models.Model):

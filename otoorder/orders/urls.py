@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import attachment_views, impression_views, views
+from . import attachment_views, impression_views, parcel_views, views
 
 app_name = "orders"
 urlpatterns = [
@@ -27,6 +27,12 @@ urlpatterns = [
     ),
     path("abdruecke/<uuid:pk>/", impression_views.impression_detail, name="impression_detail"),
     path("abdruecke/<uuid:pk>/datei/", impression_views.impression_file, name="impression_file"),
+    path("abdruecke/<uuid:pk>/etikett.pdf", parcel_views.impression_label, name="impression_label"),
+    path("pakete/", parcel_views.parcel_list, name="parcel_list"),
+    path("pakete/neu/", parcel_views.parcel_create, name="parcel_create"),
+    path("pakete/<uuid:pk>/", parcel_views.parcel_detail, name="parcel_detail"),
+    path("pakete/<uuid:pk>/packliste.pdf", parcel_views.parcel_packing_list, name="parcel_packing_list"),
+    path("pakete/<uuid:pk>/abschliessen/", parcel_views.parcel_close, name="parcel_close"),
     path("<uuid:pk>/anhaenge/", attachment_views.attachment_upload, name="attachment_upload"),
     path("anhaenge/<uuid:pk>/", attachment_views.attachment_download, name="attachment_download"),
 ]

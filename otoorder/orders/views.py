@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from branches.models import Branch
 from otoorder.backends.pdf import render_order_form
 
-from . import cancellation, handoff, lab_messages, lifecycle, live, queries, services
+from . import cancellation, handoff, lab_messages, lifecycle, live, parcels, queries, services
 from .choices import CANCELLING, STATUS_CATEGORY, OrderStatus, StatusCategory, WorklistCount
 from .documents import build_document
 from .forms import CancelForm, CancelReportForm, ConfirmManualForm, MessageForm, OrderFilterForm, QuestionForm
@@ -279,6 +279,7 @@ def _render_detail(request, order, status=200, live_context=None, **bound):
     context = {
         **_panel_context(order, items),
         "items": items,
+        "impression_parcels": parcels.order_parcels(order),
         **_lifecycle_context(order, items, **bound),
         **_cancellation_context(order, **bound),
         **_messages_context(order, **bound),

@@ -4,7 +4,8 @@ One timeline for every lab: *received* when taken, *in_production* one step late
 two steps later (``timing.step_seconds``). An order whose notes to the lab begin with
 ``Rückfrage:`` is put *on hold* with a question (the text after the prefix, or a question of
 the sandbox's own) until an answer arrives; then it is back *in production* at once and
-shipped a step later. A cancellation is accepted while the order is not yet in production
+shipped a step later. The impressions that came by post are received when production starts.
+A cancellation is accepted while the order is not yet in production
 (received or on hold) and refused afterwards with "bereits in Fertigung".
 
 Bounded like the rest of the sandbox: at most ``MAX_ORDERS`` orders, texts cut short.
@@ -43,6 +44,8 @@ class LabOrder:
     answered_at: float | None = None
     answer: str = ""
     cancelled: bool = False
+    #: The ears whose impression comes by post: received when production starts.
+    impression_sides: tuple = ()
 
     def status(self, now, step):
         """The lab's status word at ``now`` (``step``: seconds from one status to the next)."""
@@ -57,6 +60,10 @@ class LabOrder:
     def in_production(self, now, step):
         return self.status(now, step) in ("in_production", "shipped")
 
+    def impressions_received(self, now, step):
+        """The ears whose physical impression the lab has at ``now`` (all of them once in production)."""
+        return list(self.impression_sides) if self.in_production(now, step) else []
+
 
 class LabBook:
     def __init__(self):
@@ -64,7 +71,7 @@ class LabBook:
         self._refs = {}  # (lab, ref) → key
         self._lock = threading.Lock()
 
-    def take(self, lab, key, ref, notes, now):
+    def take(self, lab, key, ref, notes, now, impression_sides=()):
         """Record the order ``key`` (the lab's number ``ref``); a known key keeps its record."""
         with self._lock:
             found = self._orders.get((lab, key))
@@ -77,6 +84,7 @@ class LabBook:
                 taken_at=now,
                 question=question,
                 question_id=f"Q-{hashlib.sha256(key.encode()).hexdigest()[:8].upper()}" if question else "",
+                impression_sides=tuple(impression_sides),
             )
             self._orders[(lab, key)] = order
             self._refs[(lab, ref)] = key

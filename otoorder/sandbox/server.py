@@ -174,7 +174,9 @@ class SandboxLab:
                 "dreve", key, lambda: Answer.json({"order_number": number, "status": "received"}, 201)
             )
             if new:
-                self.book.take("dreve", key, number, str(order.get("notes") or ""), time.time())
+                self.book.take(
+                    "dreve", key, number, str(order.get("notes") or ""), time.time(), _physical_sides(order.get("items"))
+                )
                 logger.info("sandbox dreve: order %s taken as %s", key, number)
             return answer
         parts = path.split("/")
@@ -238,6 +240,9 @@ class SandboxLab:
                 answer.update(question=order.question, question_id=order.question_id)
             if lab_status == "shipped":
                 answer.update(tracking_number=_tracking(order.ref), carrier="DHL")
+            received = order.impressions_received(time.time(), self.config.timing("step_seconds"))
+            if received:
+                answer["impressions_received"] = received
             return Answer.json(answer)
         taken = _dreve_taken_at(reference)
         if taken is None:
@@ -445,6 +450,17 @@ def _dreve_taken_at(reference):
         return datetime.strptime(stamp, STAMP).replace(tzinfo=timezone.utc).timestamp()
     except ValueError:
         return None
+
+
+def _physical_sides(items):
+    """The ears of an order's items whose impression comes by post (Dreve's order JSON)."""
+    if not isinstance(items, list):
+        return ()
+    return tuple(
+        item["side"]
+        for item in items[:2]
+        if isinstance(item, dict) and item.get("impression_kind") == "physical" and item.get("side") in ("right", "left")
+    )
 
 
 def _tracking(reference):

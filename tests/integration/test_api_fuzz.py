@@ -34,7 +34,7 @@ import pytest
 import requests
 
 from branches.models import Branch, InterfaceDefinition
-from otoorder.orders.models import EarmouldOrder, Impression
+from otoorder.orders.models import EarmouldOrder, Impression, Parcel
 from otoorder.transactions.models import Customer, Transaction, TransactionTemplate
 from suppliers.models import Company, Supplier
 from tests.factories import bte_item
@@ -165,6 +165,7 @@ DICTIONARIES = {
     "transactions": Transaction.objects,
     "orders": EarmouldOrder.objects,
     "impressions": Impression.objects,
+    "parcels": Parcel.objects,
     "companies": Company.objects,
     "suppliers": Supplier.objects,
     "definitions": InterfaceDefinition.objects,
@@ -183,6 +184,8 @@ BINDINGS = [
      {"query.customer": "customers", "body.transaction": "transactions", "body.company": "companies",
       "body.supplier": "suppliers", "body.items[*].impression": "impressions", "body.original_order": "orders"}),
     (r"^/api/v1/impressions/$", {"query.customer": "customers", "body.customer": "customers"}),
+    (r"^/api/v1/parcels/\{id\}/$", {"path.id": "parcels"}),
+    (r"^/api/v1/parcels/$", {"body.supplier": "suppliers", "body.impressions[*]": "impressions"}),
     (r"^/api/v1/companies/\{id\}/$", {"path.id": "companies"}),
     (r"^/api/v1/suppliers/\{id\}/$", {"path.id": "suppliers"}),
     (r"^/api/v1/suppliers/$", {"query.company": "companies", "body.company": "companies"}),

@@ -7,6 +7,7 @@ rule of ``branches.access``), so that an id of another branch's customer is indi
 from an unknown one.
 """
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
@@ -62,6 +63,13 @@ class BackendChoiceField(serializers.ChoiceField):
 
     def __init__(self, **kwargs):
         super().__init__(choices=registry.choices(), **kwargs)
+
+
+def page_url(serializer, name, pk):
+    """The absolute address of one of the staff pages (a download, a preview) for ``pk``."""
+    url = reverse(name, args=[pk])
+    request = serializer.context.get("request")
+    return request.build_absolute_uri(url) if request else url
 
 
 def field_errors(exc):

@@ -27,11 +27,12 @@ from otoorder.backends.transports.files import exchange_root
 from otoorder.backends.transports.subprocess import allowed_folders
 from otoorder.notifications.overdue import notify_overdue
 from otoorder.orders.choices import EventSource, OrderStatus
-from otoorder.orders.models import EarmouldOrder, OrderEvent, OrderItem
+from otoorder.orders import parcels
+from otoorder.orders.models import EarmouldOrder, Impression, OrderEvent, OrderItem, Parcel
 from otoorder.orders.schedule import compute_eta
 from otoorder.sandbox.config import write_config
 from otoorder.transactions.models import Customer, StepType, TemplateStep, Transaction, TransactionTemplate
-from otoorder.vocabulary import Carrier, GermanState, Material, Style, Tube
+from otoorder.vocabulary import Carrier, GermanState, ImpressionKind, Material, Style, Tube
 from suppliers.models import Company, OrderMethod, Supplier
 
 DEMO_PASSWORD = "otoorder-demo"
@@ -98,6 +99,20 @@ SCHEDULE_ORDERS = [
     ("DEMO-UEBERFAELLIG", "Filiale Mitte", ("Erika", "Mustermann"), "Dreve", OrderStatus.CONFIRMED, 16, None, ""),
     ("DEMO-GEFAEHRDET", "Filiale Mitte", ("Hanna", "Beispiel"), "egger", OrderStatus.IN_PRODUCTION, 1, 4, ""),
     ("DEMO-VERSANDT", "Filiale Mitte", ("Max", "Mustermann"), "Dreve", OrderStatus.SHIPPED, 8, None, "00340434161094015902"),
+]
+
+#: Orders whose impressions came by post (number, customer, ears, status, days since sending) and
+#: the parcels they travel in (tracking number, orders, received by the lab): DEMO-ABDRUCK's
+#: impressions are still to be packed on the parcel page.
+PARCEL_ORDERS = [
+    ("DEMO-PAKET-1", ("Erika", "Mustermann"), ("right", "left"), OrderStatus.ORDERED, 1),
+    ("DEMO-PAKET-2", ("Hanna", "Beispiel"), ("right",), OrderStatus.ORDERED, 1),
+    ("DEMO-PAKET-ALT", ("Max", "Mustermann"), ("left",), OrderStatus.IN_PRODUCTION, 5),
+    ("DEMO-ABDRUCK", ("Max", "Mustermann"), ("right", "left"), OrderStatus.ORDERED, 0),
+]
+DEMO_PARCELS = [
+    ("00340434161094027318", ("DEMO-PAKET-1", "DEMO-PAKET-2"), False),
+    ("00340434161094011206", ("DEMO-PAKET-ALT",), True),
 ]
 
 TEMPLATE_NAME = "Otoplastik"
@@ -224,6 +239,7 @@ class Command(BaseCommand):
                     {"birth_date": birth_date},
                 )
         self.schedule_orders(branches, suppliers)
+        self.parcels(branches, suppliers)
         # The bell of demo-staff: the demo orders' events notify after commit (confirmed,
         # shipped); the overdue one is told today rather than at beat's next hour.
         notify_overdue()
@@ -236,47 +252,85 @@ class Command(BaseCommand):
         Recorded as sent by the standard process (no outbox row: no worker touches them), once:
         an existing demo order is left as it is, however old it has become.
         """
+        for number, branch_name, (first, last), lab, status, days_ago, required_in, tracking in SCHEDULE_ORDERS:
+            if EarmouldOrder.objects.filter(number=number).exists():
+                continue
+            order = self.order_at_lab(
+                number, branches[branch_name], (first, last), suppliers[lab], status, days_ago, required_in, tracking
+            )
+            OrderItem.objects.create(
+                order=order, side="right", style=Style.FULL_SHELL, material=Material.ACRYLIC, tube=Tube.STANDARD
+            )
+
+    def order_at_lab(self, number, branch, name, supplier, status, days_ago, required_in=None, tracking=""):
+        """An order recorded as sent by the standard process (no outbox row: no worker touches it)."""
         template = TransactionTemplate.objects.get(name=TEMPLATE_NAME)
         staff = get_user_model().objects.get(username="demo-staff")
         definition = InterfaceDefinition.objects.filter(name=DEFINITION_NAME).first()
         now = timezone.now()
-        for number, branch_name, (first, last), lab, status, days_ago, required_in, tracking in SCHEDULE_ORDERS:
+        customer = Customer.objects.get(branch=branch, first_name=name[0], last_name=name[1])
+        txn = Transaction.objects.start(customer=customer, template=template, user=staff)
+        order = EarmouldOrder(
+            number=number,
+            transaction=txn,
+            step=txn.order_service_step,
+            customer=customer,
+            branch=branch,
+            company=supplier.company,
+            supplier=supplier,
+            interface_definition=definition if supplier.company.name == "Dreve" else None,
+            backend=STANDARD,
+            status=status,
+            prescriber=staff,
+            created_by=staff,
+            ordered_at=now - timedelta(days=days_ago),
+            date_required=timezone.localdate() + timedelta(days=required_in) if required_in is not None else None,
+            tracking_number=tracking,
+            shipped_at=now - timedelta(days=1) if status == OrderStatus.SHIPPED else None,
+        )
+        order.eta = compute_eta(order)
+        order.save()
+        self.created += 1
+        OrderEvent.objects.create(
+            order=order,
+            from_status=OrderStatus.QUEUED,
+            to_status=status,
+            source=EventSource.SYSTEM,
+            message="Demodaten: Bestellung beim Labor.",
+        )
+        return order
+
+    def parcels(self, branches, suppliers):
+        """Impression logistics: orders whose impressions came by post, one open parcel (on its
+        way to Dreve), one closed by the lab's receipt, and impressions still to be packed.
+        Created once through the parcel services, like staff and the lab would."""
+        staff = get_user_model().objects.get(username="demo-staff")
+        branch, dreve = branches["Filiale Mitte"], suppliers["Dreve"]
+        for number, name, sides, status, days_ago in PARCEL_ORDERS:
             if EarmouldOrder.objects.filter(number=number).exists():
                 continue
-            branch, supplier = branches[branch_name], suppliers[lab]
-            customer = Customer.objects.get(branch=branch, first_name=first, last_name=last)
-            txn = Transaction.objects.start(customer=customer, template=template, user=staff)
-            order = EarmouldOrder(
-                number=number,
-                transaction=txn,
-                step=txn.order_service_step,
-                customer=customer,
-                branch=branch,
-                company=supplier.company,
-                supplier=supplier,
-                interface_definition=definition if lab == "Dreve" else None,
-                backend=STANDARD,
-                status=status,
-                prescriber=staff,
-                created_by=staff,
-                ordered_at=now - timedelta(days=days_ago),
-                date_required=timezone.localdate() + timedelta(days=required_in) if required_in is not None else None,
-                tracking_number=tracking,
-                shipped_at=now - timedelta(days=1) if status == OrderStatus.SHIPPED else None,
+            order = self.order_at_lab(number, branch, name, dreve, status, days_ago)
+            for side in sides:
+                impression = Impression.objects.create(
+                    customer=order.customer, side=side, kind=ImpressionKind.PHYSICAL, uploaded_by=staff
+                )
+                OrderItem.objects.create(
+                    order=order, side=side, style=Style.FULL_SHELL, material=Material.ACRYLIC, tube=Tube.STANDARD,
+                    impression=impression,
+                )  # fmt: skip
+        for tracking, numbers, received in DEMO_PARCELS:
+            if Parcel.objects.filter(tracking_number=tracking).exists():
+                continue
+            impressions = list(
+                Impression.objects.filter(items__order__number__in=numbers, parcel_item__isnull=True).values_list("pk", flat=True)
             )
-            order.eta = compute_eta(order)
-            order.save()
+            if not impressions:
+                continue
+            parcels.create_parcel(user=staff, supplier=dreve, impressions=impressions, carrier=Carrier.DHL, tracking_number=tracking)
             self.created += 1
-            OrderItem.objects.create(
-                order=order, side="right", style=Style.FULL_SHELL, material=Material.ACRYLIC, tube=Tube.STANDARD
-            )
-            OrderEvent.objects.create(
-                order=order,
-                from_status=OrderStatus.QUEUED,
-                to_status=status,
-                source=EventSource.SYSTEM,
-                message="Demodaten: Bestellung beim Labor.",
-            )
+            if received:
+                for order in EarmouldOrder.objects.filter(number__in=numbers):
+                    parcels.record_lab_receipt(order, list(order.items.values_list("side", flat=True)))
 
     def upsert(self, model, lookup, values):
         """Get the row by its natural key; create it, or update only the fields that differ."""
