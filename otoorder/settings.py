@@ -328,6 +328,8 @@ SPECTACULAR_SETTINGS = {
         # Impressions had the name first; notifications have a "kind" of their own.
         "KindEnum": "otoorder.vocabulary.ImpressionKind",
         "NotificationKindEnum": "otoorder.notifications.choices.Kind",
+        # One name for the ear wherever it appears (items, impressions, serials, parcels).
+        "SideEnum": "otoorder.vocabulary.Side",
     },
 }
 
