@@ -239,7 +239,7 @@ class PortalBackend(HttpBackend):
         """The signed, expiring address that opens this order in the portal."""
         secret = self.config.get("shared_secret")
         if not secret:
-            raise ConfigurationError(_("Für das Portal ist kein gemeinsames Geheimnis hinterlegt."))
+            raise ConfigurationError(code="portal_without_secret")
         expires = int(time.time() if now is None else now) + int(ttl)
         canonical = canonical_query(
             handoff_params(document, return_url=return_url, callback_url=callback_url, expires=expires)
