@@ -138,7 +138,7 @@ def test_orderresponse_confirms_the_order_with_egger_number(client, egger, order
     )
     event = order.events.last()
     assert (event.source, event.from_status, event.to_status) == ("lab", "ordered", "confirmed")
-    assert SUPPLIER_ORDER_ID in event.message and "2018-06-27" in event.message
+    assert SUPPLIER_ORDER_ID in event.text and "27.06.2018" in event.text
     receipt = CallbackReceipt.objects.get()
     assert receipt.interface_definition == egger and len(receipt.signature) == 64
 

@@ -3,13 +3,235 @@ rendered in the reader's language (the request's for pages and the API, the user
 e-mail). Only a lab's own words (``params["text"]`` and the like) stay as the lab wrote them.
 
 Each part of the house that records events keeps its codes in its own block below.
+
+``render(code, params)`` is the one renderer. Params hold raw values (status keys, ISO dates,
+a side's key, an error's code and params); ``FORMATS`` turns them into words of the active
+language. ``params["variant"]`` picks the sentence ``"<code>.<variant>"`` where there is one
+(e.g. ``cancel_accepted.immediate``). A few params add a sentence of their own after the
+code's (``SUFFIXES``): staff's ``reason``, the lab's ``lab_text``, ``kept_status``,
+``attachments_not_sent``. An event without a code (older than the codes and not recognised
+by the migration) shows its stored ``message`` as it is.
 """
 
-from django.utils.translation import gettext_lazy as _
+import re
+from datetime import date, datetime, timedelta
+
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _, gettext_lazy
+
+from otoorder.backends.exceptions import render_error
+from otoorder.vocabulary import Side
+from suppliers.models import OrderMethod
+
+from .choices import OrderStatus
 
 #: code -> sentence with ``%(name)s`` placeholders filled from the event's params.
 TEXTS = {
     # --- lifecycle, dispatch, lab updates, cancellation, lab messages ---
+    "status_changed": gettext_lazy("Status geändert: %(status)s."),
+    "order_placed": gettext_lazy("Bestellung erstellt: über %(backend)s an %(supplier)s."),
+    "resend_requested": gettext_lazy("Erneut senden angefordert."),
+    "manual_order_confirmed": gettext_lazy(
+        "Bestellung per %(method)s an das Labor übermittelt (bestätigt durch Mitarbeiter)."
+    ),
+    "goods_received": gettext_lazy("Wareneingang gebucht."),
+    "goods_received.serials": gettext_lazy("Wareneingang gebucht. Seriennummern: %(serials)s"),
+    "fitted": gettext_lazy("Angepasst am %(date)s, Gewährleistung bis %(until)s."),
+    "closed": gettext_lazy("Abgeschlossen."),
+    "attachment_added": gettext_lazy("Anhang hinzugefügt (%(type)s, %(size)s)."),
+    "sending": gettext_lazy("Wird an das Labor gesendet."),
+    "send_retry": gettext_lazy("Versuch %(n)s fehlgeschlagen (%(error)s); neuer Versuch in %(s)s s."),
+    "send_retry.ambiguous": gettext_lazy(
+        "Versuch %(n)s ohne Antwort des Labors (%(error)s): möglicherweise bereits zugestellt; "
+        "neuer Versuch unter demselben Schlüssel in %(s)s s."
+    ),
+    "send_failed": gettext_lazy("%(error)s"),
+    "send_failed.gave_up": gettext_lazy("%(error)s – nach %(n)s Versuchen in %(duration)s aufgegeben."),
+    "send_interrupted": gettext_lazy(
+        "Der Versand wurde unterbrochen (Worker nicht mehr erreichbar); wird erneut gesendet."
+    ),
+    "late_answer": gettext_lazy("Verspätete Antwort eines Versandvorgangs."),
+    "sent.ordered": gettext_lazy("An das Labor gesendet."),
+    "sent.confirmed": gettext_lazy("Vom Labor bestätigt."),
+    "sent.awaiting_portal": gettext_lazy("Portal-Übergabe bereit: Bestellung im Portal abschließen."),
+    "sent.awaiting_manual": gettext_lazy(
+        "Bestellformular erstellt: bitte drucken/faxen/telefonisch bestellen und bestätigen."
+    ),
+    "sent.rejected": gettext_lazy("Vom Labor abgelehnt."),
+    "sent": gettext_lazy("Antwort des Labors auf die Bestellung."),
+    "lab_status": gettext_lazy("Statusmeldung des Labors: %(external_status)s"),
+    "lab_resumed": gettext_lazy("Das Labor setzt die Bestellung fort."),
+    "lab_resumed.manual_answer": gettext_lazy("Rückfrage beantwortet: das Labor setzt die Bestellung fort."),
+    "lab_question": gettext_lazy("Rückfrage des Labors: „%(text)s“"),
+    "lab_question.empty": gettext_lazy("Rückfrage des Labors (ohne Text)."),
+    "lab_answer_sent": gettext_lazy("Antwort an das Labor übermittelt."),
+    "lab_answer_sent.manual": gettext_lazy("Antwort an das Labor erfasst (telefonisch/persönlich gegeben)."),
+    "lab_answer_failed": gettext_lazy(
+        "Die Antwort an das Labor konnte nicht zugestellt werden (%(error)s): bitte das Labor anrufen."
+    ),
+    "cancel_requested": gettext_lazy("Stornierung beim Labor angefragt."),
+    "cancel_requested.parked": gettext_lazy(
+        "Stornierung vorgemerkt: die Bestellung wird gerade gesendet. Erreicht sie das Labor nicht, "
+        "wird sie sofort storniert, sonst wird die Stornierung beim Labor angefragt."
+    ),
+    "cancel_requested.retry": gettext_lazy(
+        "Stornierung: Versuch %(n)s fehlgeschlagen (%(error)s); neuer Versuch in %(s)s s."
+    ),
+    "cancel_requested.retry_ambiguous": gettext_lazy(
+        "Stornierung: Versuch %(n)s ohne Antwort des Labors (%(error)s): möglicherweise bereits zugestellt; "
+        "neuer Versuch unter demselben Schlüssel in %(s)s s."
+    ),
+    "cancel_accepted": gettext_lazy("Das Labor hat die Stornierung angenommen."),
+    "cancel_accepted.immediate": gettext_lazy("Storniert (noch nicht beim Labor)."),
+    "cancel_accepted.by_lab": gettext_lazy("Das Labor hat die Bestellung storniert."),
+    "cancel_refused": gettext_lazy("Das Labor hat die Stornierung abgelehnt."),
+    "cancel_to_report": gettext_lazy(
+        "Die Schnittstelle übermittelt keine Stornierung: bitte die Stornierung beim Labor melden "
+        "und hier erfassen."
+    ),
+    "cancel_to_report.gave_up": gettext_lazy(
+        "Die Stornierung konnte nicht übermittelt werden (%(error)s): bitte beim Labor melden."
+    ),
+    "cancel_reported": gettext_lazy("Stornierung beim Labor gemeldet: an %(to)s am %(at)s."),
+    "cancel_reported.interface": gettext_lazy("Stornierung an das Labor übermittelt; die Antwort des Labors folgt."),
+    "demo_data": gettext_lazy("Demodaten: Bestellung beim Labor."),
     # --- parcels and impressions ---
     # --- goods receipt, steps and remakes ---
 }
+
+
+def _status(value):
+    return OrderStatus(value).label if value in OrderStatus.values else str(value or "–")
+
+
+def _date(value):
+    try:
+        return date_format(date.fromisoformat(str(value)), "SHORT_DATE_FORMAT")
+    except ValueError:
+        return str(value)
+
+
+def _datetime(value):
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return date_format(moment, "SHORT_DATETIME_FORMAT")
+
+
+def _serials(value):
+    if not isinstance(value, dict):
+        return str(value)
+    return ", ".join(f"{Side(side).label if side in Side.values else side} {number}" for side, number in value.items())
+
+
+def _duration(value):
+    now = timezone.now()
+    try:
+        return timesince(now - timedelta(seconds=int(value)), now)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _error(value):
+    if isinstance(value, dict):
+        return render_error(value.get("code", ""), value.get("params"), fallback=value.get("text", ""))
+    return str(value)
+
+
+def _method(value):
+    return OrderMethod(value).label if value in OrderMethod.values else str(value)
+
+
+def _size(value):
+    try:
+        return filesizeformat(int(value))
+    except (TypeError, ValueError):
+        return str(value)
+
+
+#: How a param is put into words (values stored raw, formatted in the reader's language).
+FORMATS = {
+    "status": _status,
+    "back_to": _status,
+    "kept_status": _status,
+    "date": _date,
+    "until": _date,
+    "delivery_date": _date,
+    "at": _datetime,
+    "serials": _serials,
+    "duration": _duration,
+    "error": _error,
+    "method": _method,
+    "size": _size,
+}
+
+#: Params that add a sentence after the code's own (in this order).
+SUFFIXES = (
+    ("reason", None),
+    ("lab_text", gettext_lazy("„%(lab_text)s“")),
+    ("reference", gettext_lazy("Auftragsnummer des Labors: %(reference)s.")),
+    ("tracking", gettext_lazy("Sendungsnummer: %(tracking)s.")),
+    ("delivery_date", gettext_lazy("Liefertermin: %(delivery_date)s.")),
+    ("kept_status", gettext_lazy("(Der Status bleibt „%(kept_status)s“.)")),
+    (
+        "attachments_not_sent",
+        gettext_lazy("Anhänge übermittelt die Schnittstelle nicht: %(attachments_not_sent)s – bitte dem Labor gesondert senden."),
+    ),
+)
+
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+class _Params(dict):
+    """Params as words; a placeholder without a value reads "–" (never a KeyError on a page)."""
+
+    def __missing__(self, key):
+        return "–"
+
+
+def sentence_key(code, params):
+    variant = params.get("variant")
+    if variant and f"{code}.{variant}" in TEXTS:
+        return f"{code}.{variant}"
+    return code
+
+
+def words(params):
+    return _Params({key: FORMATS[key](value) if key in FORMATS else value for key, value in params.items()})
+
+
+def render(code, params=None, *, fallback=""):
+    """The event's sentence in the active language; ``fallback`` for an unknown code."""
+    params = params if isinstance(params, dict) else {}
+    key = sentence_key(code, params)
+    if key not in TEXTS:
+        return fallback
+    values = words(params)
+    parts = [str(TEXTS[key]) % values]
+    for name, template in SUFFIXES:
+        value = params.get(name)
+        if value in (None, "", [], {}) or f"%({name})s" in str(TEXTS[key]):
+            continue
+        parts.append(str(value) if template is None else str(template) % values)
+    return " ".join(part for part in parts if part)
+
+
+def event_text(event):
+    """What a reader sees of ``event``: its code's sentence, else its stored message."""
+    data = event.data if isinstance(event.data, dict) else {}
+    code = data.get("code")
+    if not code:
+        return event.message
+    return render(code, data.get("params"), fallback=event.message)
+
+
+def german(code, params=None):
+    """The sentence in German: the ``message`` column during the migration period."""
+    with translation.override("de"):
+        return render(code, params)

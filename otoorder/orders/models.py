@@ -12,10 +12,11 @@ from branches.access import VisibleQuerySet
 from branches.models import Branch, InterfaceDefinition
 from otoorder import vocabulary
 from otoorder.backends import registry
+from otoorder.backends.exceptions import render_error
 from otoorder.transactions.models import Customer, Step, Transaction
 from suppliers.models import Company, Supplier
 
-from . import choices
+from . import choices, event_texts
 from .choices import OrderStatus
 from .tracking import tracking_url
 
@@ -85,6 +86,9 @@ class EarmouldOrder(models.Model):
     #: The earmould properties the lab confirmed ("Bestelldaten"), per ear.
     lab_properties = models.JSONField(_("Bestelldaten des Labors"), default=dict, blank=True)
     failure_reason = models.TextField(_("Fehlergrund"), blank=True)
+    #: The failure as params of the event code ``send_failed`` (rendered for the reader;
+    #: ``failure_reason`` is its German text).
+    failure_params = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -138,6 +142,13 @@ class EarmouldOrder(models.Model):
     @property
     def can_confirm_manually(self):
         return self.status == OrderStatus.AWAITING_MANUAL
+
+    @property
+    def failure_text(self):
+        """Why sending failed, in the reader's language (``failure_reason`` without params)."""
+        if self.failure_params:
+            return event_texts.render("send_failed", self.failure_params, fallback=self.failure_reason)
+        return self.failure_reason
 
     @property
     def backend_label(self):
@@ -297,6 +308,11 @@ class OrderEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("Order events are append-only.")
+
+    @property
+    def text(self):
+        """The event in the reader's language (``event_texts``); ``message`` only without a code."""
+        return event_texts.event_text(self)
 
 
 class OutboxRow(models.Model):
@@ -466,7 +482,11 @@ class Attempt(models.Model):
     duration_ms = models.PositiveIntegerField(default=0)
     outcome = models.CharField(max_length=30, choices=choices.AttemptOutcome.choices)
     permanent = models.BooleanField(default=False)
+    #: The error as German text (or the lab's own words, which have no code).
     error = models.TextField(blank=True)
+    #: The error's code and params (``backends.exceptions.ERRORS``), rendered for the reader.
+    error_code = models.CharField(max_length=60, blank=True, default="")
+    error_params = models.JSONField(default=dict, blank=True)
     request_summary = models.JSONField(default=dict, blank=True)
     response = models.TextField(blank=True)
     worker = models.CharField(max_length=200, blank=True)
@@ -478,6 +498,11 @@ class Attempt(models.Model):
         ]
         verbose_name = _("Sendeversuch")
         verbose_name_plural = _("Sendeversuche")
+
+    @property
+    def error_text(self):
+        """The error in the reader's language; the stored text without a known code."""
+        return render_error(self.error_code, self.error_params, fallback=self.error)
 
 
 class CallbackReceipt(models.Model):

@@ -226,8 +226,8 @@ def place_order(*, transaction_obj, company, supplier=None, items, user=None, st
                     OrderStatus.QUEUED,
                     source=EventSource.STAFF,
                     actor=user,
-                    message=_("Bestellung erstellt: über %(backend)s an %(supplier)s.")
-                    % {"backend": order.backend_label, "supplier": supplier},
+                    code="order_placed",
+                    params={"backend": str(order.backend_label), "supplier": str(supplier)},
                 )
                 transaction.on_commit(lambda: enqueue(order.dispatch.pk))
             break
@@ -248,7 +248,8 @@ def resend(order, *, user):
         if order.interface_definition_id:
             order.backend = order.interface_definition.backend
         order.failure_reason = ""
-        order.save(update_fields=["backend", "failure_reason", "updated_at"])
+        order.failure_params = {}
+        order.save(update_fields=["backend", "failure_reason", "failure_params", "updated_at"])
         Dispatch.objects.update_or_create(
             order=order,
             defaults={
@@ -261,7 +262,7 @@ def resend(order, *, user):
                 "last_error": "",
             },
         )
-        set_status(order, OrderStatus.QUEUED, source=EventSource.STAFF, actor=user, message=_("Erneut senden angefordert."))
+        set_status(order, OrderStatus.QUEUED, source=EventSource.STAFF, actor=user, code="resend_requested")
         transaction.on_commit(lambda: enqueue(order.dispatch.pk))
     return order
 
@@ -278,8 +279,8 @@ def confirm_manual_order(order, *, user):
             OrderStatus.ORDERED,
             source=EventSource.STAFF,
             actor=user,
-            message=_("Bestellung per %(method)s an das Labor übermittelt (bestätigt durch Mitarbeiter).")
-            % {"method": order.supplier.get_order_method_display()},
+            code="manual_order_confirmed",
+            params={"method": order.supplier.order_method},
             save_fields=["ordered_at"],
         )
     return order
