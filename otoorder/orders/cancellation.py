@@ -377,9 +377,6 @@ class CancellationOutbox(outbox.Outbox):
     purpose = AttemptPurpose.CANCELLATION
     noun = "cancellation"
 
-    def subject(self, row):
-        return str(row.sequence)
-
     def deliver(self, row, order, backend):
         if not backend.supports_cancellation:
             return CancelResult(CancelStatus.MANUAL)

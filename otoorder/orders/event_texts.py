@@ -22,6 +22,7 @@ from django.utils.formats import date_format
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _, gettext_lazy
 
+from otoorder.backends import registry
 from otoorder.backends.exceptions import render_error
 from otoorder.vocabulary import Side
 from suppliers.models import OrderMethod
@@ -148,6 +149,10 @@ def _method(value):
     return OrderMethod(value).label if value in OrderMethod.values else str(value)
 
 
+def _backend(value):
+    return str(registry.label(value))
+
+
 def _size(value):
     try:
         return filesizeformat(int(value))
@@ -168,6 +173,7 @@ FORMATS = {
     "duration": _duration,
     "error": _error,
     "method": _method,
+    "backend": _backend,
     "size": _size,
 }
 

@@ -277,9 +277,6 @@ class MessageOutbox(outbox.Outbox):
     purpose = AttemptPurpose.MESSAGE
     noun = "message"
 
-    def subject(self, row):
-        return str(row.pk)
-
     def deliver(self, row, order, backend):
         doc = document(row, order)
         if row.channel == MessageChannel.INTERFACE and backend.supports_lab_messages:

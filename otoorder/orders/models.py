@@ -343,8 +343,28 @@ class OutboxRow(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    #: The row's entries in the attempt log (``Attempt.purpose``).
+    attempt_purpose = choices.AttemptPurpose.ORDER
+
     class Meta:
         abstract = True
+
+    @property
+    def attempt_subject(self):
+        """``Attempt.subject`` of the row (as ``outbox.Outbox.subject``)."""
+        return ""
+
+    @property
+    def last_error_text(self):
+        """The last error in the reader's language (from the attempt that logged it)."""
+        if not self.last_error:
+            return ""
+        attempt = (
+            Attempt.objects.filter(order_id=self.order_id, purpose=self.attempt_purpose, subject=self.attempt_subject)
+            .order_by("-number")
+            .first()
+        )
+        return attempt.error_text if attempt is not None and attempt.error == self.last_error else self.last_error
 
 
 class Dispatch(OutboxRow):
@@ -413,9 +433,15 @@ class Cancellation(OutboxRow):
         verbose_name = _("Stornierung")
         verbose_name_plural = _("Stornierungen")
 
+    attempt_purpose = choices.AttemptPurpose.CANCELLATION
+
     @property
     def idempotency_key(self):
         return f"{self.order_id}-storno-{self.sequence}"
+
+    @property
+    def attempt_subject(self):
+        return str(self.sequence)
 
 
 class OrderMessage(OutboxRow):
@@ -462,9 +488,15 @@ class OrderMessage(OutboxRow):
         verbose_name = _("Nachricht zur Bestellung")
         verbose_name_plural = _("Nachrichten zur Bestellung")
 
+    attempt_purpose = choices.AttemptPurpose.MESSAGE
+
     @property
     def idempotency_key(self):
         return str(self.id)
+
+    @property
+    def attempt_subject(self):
+        return str(self.pk)
 
 
 class Attempt(models.Model):

@@ -66,7 +66,7 @@ class Outbox(abc.ABC):
 
     def subject(self, row):
         """The attempt log's ``subject``: "" for the order, else the row's identity."""
-        return ""
+        return row.attempt_subject
 
     def idempotency_key(self, row):
         """The key every delivery of ``row`` carries (the model's ``idempotency_key``)."""

@@ -227,7 +227,7 @@ def place_order(*, transaction_obj, company, supplier=None, items, user=None, st
                     source=EventSource.STAFF,
                     actor=user,
                     code="order_placed",
-                    params={"backend": str(order.backend_label), "supplier": str(supplier)},
+                    params={"backend": order.backend, "supplier": str(supplier)},
                 )
                 transaction.on_commit(lambda: enqueue(order.dispatch.pk))
             break

@@ -16,10 +16,12 @@ from django.db import migrations
 from django.utils import timezone, translation
 
 from otoorder.backends.exceptions import ERRORS
+from otoorder.backends.registry import BACKENDS
 from otoorder.orders.choices import OrderStatus
 
 with translation.override("de"):
     STATUS_LABELS = {str(label): value for value, label in OrderStatus.choices}
+    BACKEND_LABELS = {str(label): key for key, (_path, label) in BACKENDS.items()}
 METHOD_LABELS = {"Druck": "print", "Fax": "fax", "E-Mail (PDF)": "email", "Telefon": "phone", "Schnittstelle": "interface"}
 SENT = {
     "ordered": "ordered", "confirmed": "confirmed", "awaiting_portal": "awaiting_portal",
@@ -180,7 +182,9 @@ def recognise(event):
     if message in simple:
         return simple[message], {}
     if match := _match(r"^Bestellung erstellt: über (?P<backend>.+) an (?P<supplier>.+)\.$", message):
-        return "order_placed", match.groupdict()
+        return "order_placed", {
+            "backend": BACKEND_LABELS.get(match["backend"], match["backend"]), "supplier": match["supplier"],
+        }
     if match := _match(r"^Bestellung per (?P<method>.+) an das Labor übermittelt \(bestätigt durch Mitarbeiter\)\.$", message):
         return "manual_order_confirmed", {"method": METHOD_LABELS.get(match["method"], match["method"])}
     if message.startswith("Wareneingang gebucht."):
