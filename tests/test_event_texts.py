@@ -4,18 +4,20 @@ the German sentences of older events to codes."""
 
 import importlib
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
-from django.utils import translation
+from django.utils import timezone, translation
 
-from otoorder.backends.exceptions import ERRORS, TransientError, render_error
-from otoorder.orders import event_texts, lab_messages, lifecycle, services
+from otoorder.backends.exceptions import ERRORS, PermanentError, TransientError, render_error
+from otoorder.orders import dispatch, event_texts, lab_messages, lifecycle, services
 from otoorder.orders.choices import AttemptOutcome, EventSource, OrderStatus
-from otoorder.orders.models import Attempt, EarmouldOrder, OrderEvent
+from otoorder.orders.models import Attempt, Dispatch, EarmouldOrder, OrderEvent
 from tests.factories import bte_item
 from tests.test_api import client_for
+from tests.test_dispatch import scripted  # noqa: F401 - fixture (a lab that answers from a script)
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 #: Words that give away a German sentence (none of them is an English word).
@@ -244,3 +246,40 @@ def test_the_migration_maps_older_german_events_to_codes(order_with_events):
         assert order.failure_text == (
             "The lab refused the credentials (HTTP 401). Please check the interface's credentials."
         )
+
+
+# --- through the worker -----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_worker_keeps_the_errors_code_for_the_attempt_the_events_and_the_failure(scripted, transaction_obj, dreve, alice):
+    scripted.script = [
+        TransientError(code="http_unreachable", detail="ConnectionError"),
+        PermanentError(code="http_credentials", params={"code": 401}),
+    ]
+    order = services.place_order(transaction_obj=transaction_obj, company=dreve, items=[bte_item("right")], user=alice)
+    assert dispatch.run(order.dispatch.pk) == OrderStatus.QUEUED
+    Dispatch.objects.filter(order=order).update(due_at=timezone.now() - timedelta(seconds=1))
+    assert dispatch.run(order.dispatch.pk) == OrderStatus.FAILED
+
+    order.refresh_from_db()
+    assert list(order.attempts.values_list("error_code", flat=True)) == ["http_unreachable", "http_credentials"]
+    assert not order.events.filter(data__code__isnull=True).exists()  # every event has a code
+    assert [event.data["code"] for event in order.events.all()] == [
+        "order_placed", "sending", "send_retry", "sending", "send_failed",
+    ]
+    assert order.failure_reason == (
+        "Das Labor hat die Zugangsdaten abgelehnt (HTTP 401). Bitte die Zugangsdaten der Schnittstelle prüfen."
+    )
+    with translation.override("en"):
+        assert order.failure_text == "The lab refused the credentials (HTTP 401). Please check the interface's credentials."
+        texts = [event.text for event in order.events.all()]
+        assert [attempt.error_text for attempt in order.attempts.all()] == [
+            "The lab cannot be reached (connection failed).",
+            "The lab refused the credentials (HTTP 401). Please check the interface's credentials.",
+        ]
+    assert texts[2] == "Attempt 1 failed (The lab cannot be reached (connection failed).); next attempt in " + (
+        f"{order.events.all()[2].data['params']['s']} s."
+    )
+    for text in texts:
+        assert not GERMAN.search(text.replace("Scripted lab", "")), text
