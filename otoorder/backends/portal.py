@@ -282,6 +282,8 @@ class PortalBackend(HttpBackend):
             external_reference=reference,
             tracking_number=tracking,
             message=cls.callback_message(status, reference, tracking, _optional_text(data, "message")),
+            # The portal's own words, shown as written with the event in the reader's language.
+            lab_text=_optional_text(data, "message")[:LAB_MESSAGE_CHARS],
             raw_response=raw,
             data={"properties": properties} if properties else {},
         )
