@@ -7,7 +7,8 @@ their own class: the interface definition is wrong, and no retry can fix that.
 
 An error of ours carries a ``code`` and its ``params`` (``ERRORS``): the attempt log and the
 order's events store them and render the sentence in the reader's language
-(``render_error``); ``message`` is the German sentence for the log. An error without a code
+(``render_error``); ``message`` is the sentence in the active language (German in the worker),
+for the log and for a page that shows the error at once (e.g. "Verbindung testen"). An error without a code
 carries the lab's own words (or a text from outside, e.g. a validation message), shown as is.
 """
 
@@ -113,7 +114,7 @@ class BackendError(Exception):
         self.code = code
         self.params = {key: value if isinstance(value, int | float) else str(value) for key, value in (params or {}).items()}
         if code:
-            message = render_error(code, self.params, fallback=message, language="de")
+            message = render_error(code, self.params, fallback=message)
         super().__init__(message)
         self.message = str(message)
         if permanent is not None:
