@@ -141,7 +141,8 @@ AXES_LOCKOUT_CALLABLE = "otoorder.login.lockout_response"
 # The lock is per user name, whatever address, agent or cookie a try comes with.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "transactions:customer_list"
+# The start page: the open-orders worklist.
+LOGIN_REDIRECT_URL = "orders:order_list"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "de"
@@ -272,6 +273,10 @@ OTOORDER_DISPATCH = {
 # --- Impressions and earmoulds -------------------------------------------------------------
 #: Largest scan file accepted (STL/PLY), in bytes.
 OTOORDER_SCAN_MAX_BYTES = env.int("OTOORDER_SCAN_MAX_BYTES", default=50 * 1024 * 1024)
+#: Scans attached to an e-mailed order (standard process), in MB (MiB) for all scans of one
+#: e-mail together. A scan beyond it is not attached: the PDF tells the lab that the branch
+#: sends it separately, and the order's history tells staff. 0 attaches none.
+OTOORDER_MAIL_SCAN_LIMIT_MB = env.float("OTOORDER_MAIL_SCAN_LIMIT_MB", default=10.0)
 #: The official openTRANS 2.1 schema (not shipped): egger ERP orders are validated against it
 #: before sending when set; by default the copy beside the checkout, if there (the tests need it).
 _OPENTRANS_XSD_BESIDE = BASE_DIR.parent / "shared" / "schemas" / "opentrans-2.1" / "opentrans_2_1.xsd"

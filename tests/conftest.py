@@ -18,6 +18,14 @@ from tests.labs.http_lab import http_lab  # noqa: F401 - fixture for every test 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """Passwords are not the subject of the suite: the production hasher (PBKDF2 with a
+    million rounds) costs about 0.2 s per user created and per login, most of the suite's time.
+    Tests of passwords themselves set their own hashers."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def chain(db):
     return f.ChainFactory(name="Hörwelt")

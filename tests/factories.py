@@ -190,3 +190,27 @@ def ric_item(side="left", **overrides):
         "receiver_length": 2,
         **overrides,
     }
+
+
+def bulk_orders(transaction_obj, supplier, count, *, sides=("right", "left"), prefix="WL", start=1, **fields):
+    """``count`` orders of one transaction in two queries (orders, then their ears) for lists
+    that must not grow with their rows; ``fields`` set on every order (status, eta, ...)."""
+    from otoorder.orders.models import EarmouldOrder, OrderItem
+
+    orders = EarmouldOrder.objects.bulk_create(
+        EarmouldOrder(
+            number=f"{prefix}-{start + n:06d}",
+            transaction=transaction_obj,
+            customer=transaction_obj.customer,
+            branch=transaction_obj.branch,
+            company=supplier.company,
+            supplier=supplier,
+            backend="standard",
+            **fields,
+        )
+        for n in range(count)
+    )
+    OrderItem.objects.bulk_create(
+        OrderItem(order=order, side=side, style="shell", material="acrylic") for order in orders for side in sides
+    )
+    return orders

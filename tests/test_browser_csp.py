@@ -43,7 +43,10 @@ def test_pages_work_without_violations(page, live_server, alice, customer, trans
         customer=customer, side="right", kind="scan", upload=SimpleUploadedFile("r.stl", scan_files.stl_binary())
     )
     log_in(page, live_server, "alice")
-    expect(page.locator("h1")).to_have_text("Kunden")
+    # The start page: the worklist with its search as you type (htmx).
+    expect(page.locator("h1")).to_have_text("Offene Bestellungen")
+    page.fill("#id_q", order.number[1:])
+    expect(page.locator("#order-table tbody tr")).to_have_count(1)
 
     # The 3D viewer: three.js through the nonce'd import map.
     page.goto(live_server.url + reverse("orders:impression_detail", args=[impression.pk]))

@@ -82,6 +82,9 @@ def test_order_page_follows_the_lab_without_reload(live_server, page, fast_live,
     assert_not_reloaded(page)
 
     # The goods-receipt form that arrived by itself works like one rendered with the page.
+    for side in ("right", "left"):
+        if page.locator(f"#receive_no_serial_{side}").count():
+            page.check(f"#receive_no_serial_{side}")
     page.click("#receive-order")
     expect(status).to_have_text("Wareneingang")
     order.refresh_from_db()

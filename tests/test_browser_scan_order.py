@@ -43,6 +43,7 @@ def test_binaural_order_with_scans_from_an_empty_customer(live_server, page, ali
 
     # A new customer through the UI.
     log_in(page, live_server, "alice")
+    page.get_by_role("link", name="Kunden", exact=True).click()  # from the start page, the worklist
     page.click("#new-customer")
     page.fill("#id_first_name", "Jonas")
     page.fill("#id_last_name", "Sommer")

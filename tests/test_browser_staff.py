@@ -34,6 +34,8 @@ def test_staff_orders_an_earmould(transactional_db, live_server, page, alice, cu
 
     # Log in as alice.
     log_in(page, live_server, "alice")
+    expect(page.locator("h1")).to_have_text("Offene Bestellungen")
+    page.get_by_role("link", name="Kunden", exact=True).click()
     expect(page.locator("h1")).to_have_text("Kunden")
 
     # Open the customer and start a transaction from the template with the predefined lab.

@@ -25,7 +25,7 @@ GERMAN = re.compile(
     r"\b(Bestellung|Labor|Labors|wurde|gesendet|übermittelt|Stornierung|Rückfrage|Versuch|erneut|bitte|"
     r"Wareneingang|Anhang|Seriennummern|geändert|Tag|Tage|Stunden|abgelehnt|bestätigt|angefragt|storniert|und|der|die|das)\b"
 )
-MIGRATION = importlib.import_module("otoorder.orders.migrations.0010_event_codes_from_messages")
+MIGRATION = importlib.import_module("otoorder.orders.migrations.0011_event_codes_from_messages")
 
 
 def dummy(template):
@@ -209,7 +209,7 @@ def test_the_migration_maps_older_german_events_to_codes(order_with_events):
         failure_reason="Das Labor hat die Zugangsdaten abgelehnt (HTTP 401). Bitte die Zugangsdaten der Schnittstelle prüfen."
     )
 
-    state = MigrationExecutor(connection).loader.project_state(("orders", "0010_event_codes_from_messages")).apps
+    state = MigrationExecutor(connection).loader.project_state(("orders", "0011_event_codes_from_messages")).apps
     MIGRATION.forwards(state, None)
 
     events = {event.pk: event for event in OrderEvent.objects.filter(pk__in=[event.pk for event in created])}

@@ -72,7 +72,7 @@ def test_receive_refuses_an_order_not_at_the_lab(dreve_txn, dreve_supplier, alic
 
 def test_fit_records_date_and_default_warranty(order, alice, settings):
     settings.OTOORDER_WARRANTY_MONTHS = 12
-    lifecycle.receive(order, user=alice)
+    lifecycle.receive(order, user=alice, without_serial=["right", "left"])
     fitted_on = timezone.localdate()
     order = lifecycle.fit(order, user=alice, fitted_on=fitted_on)
     assert order.status == OrderStatus.FITTED
@@ -83,7 +83,7 @@ def test_fit_records_date_and_default_warranty(order, alice, settings):
 
 def test_fit_warranty_configurable_per_call_and_by_setting(order, alice, settings):
     settings.OTOORDER_WARRANTY_MONTHS = 24
-    lifecycle.receive(order, user=alice)
+    lifecycle.receive(order, user=alice, without_serial=["right", "left"])
     order = lifecycle.fit(order, user=alice, warranty_months=6)
     assert order.warranty_until == lifecycle.add_months(timezone.localdate(), 6)
 
@@ -97,7 +97,7 @@ def test_add_months_keeps_the_end_of_month():
 def test_fit_refuses_before_receipt_and_future_dates(order, alice):
     with pytest.raises(InvalidTransition):
         lifecycle.fit(order, user=alice)
-    lifecycle.receive(order, user=alice)
+    lifecycle.receive(order, user=alice, without_serial=["right", "left"])
     with pytest.raises(ValidationError) as excinfo:
         lifecycle.fit(order, user=alice, fitted_on=timezone.localdate() + timedelta(days=1))
     assert "fitted_on" in excinfo.value.message_dict
@@ -117,7 +117,7 @@ def test_close_without_receipt_needs_a_reason(order, alice, path):
 
 
 def test_close_after_fitting_needs_no_reason(order, alice):
-    lifecycle.receive(order, user=alice)
+    lifecycle.receive(order, user=alice, without_serial=["right", "left"])
     lifecycle.fit(order, user=alice)
     order = lifecycle.close(order, user=alice)
     assert order.status == OrderStatus.CLOSED
@@ -164,7 +164,7 @@ def test_order_page_close_without_reason_keeps_the_page_with_the_message(client_
 
 
 def test_order_page_fit_in_the_future_keeps_input(client_alice, order, alice):
-    lifecycle.receive(order, user=alice)
+    lifecycle.receive(order, user=alice, without_serial=["right", "left"])
     future = (timezone.localdate() + timedelta(days=3)).isoformat()
     response = client_alice.post(
         reverse("orders:order_fit", kwargs={"pk": order.pk}), {"fitted_on": future, "warranty_months": "7"}

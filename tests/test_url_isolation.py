@@ -49,6 +49,8 @@ KINDS = {
     "transactions:customer_detail": {"pk": "customer"},
     "transactions:transaction_start": {"pk": "customer"},
     "transactions:customer_reorder": {"pk": "customer"},
+    "transactions:follow_up_order": {"pk": "customer"},
+    "transactions:follow_up_preview": {"pk": "customer"},
     "transactions:transaction_detail": {"pk": "transaction"},
     "transactions:order_service": {"pk": "transaction"},
     "transactions:order_service_preview": {"pk": "transaction"},
@@ -60,6 +62,7 @@ KINDS = {
     "orders:order_message": {"pk": "order"},
     "orders:order_question": {"pk": "order"},
     "orders:order_receive": {"pk": "order"},
+    "orders:order_serial": {"pk": "order"},
     "orders:order_fit": {"pk": "order"},
     "orders:order_close": {"pk": "order"},
     "orders:order_remake": {"pk": "order"},
@@ -103,6 +106,7 @@ KINDS = {
     "api:order-confirm": {"pk": "order"},
     "api:order-fit": {"pk": "order"},
     "api:order-receive": {"pk": "order"},
+    "api:order-serial": {"pk": "order"},
     "api:order-resend": {"pk": "order"},
     "notifications:open": {"pk": "notification"},
     "notifications:read": {"pk": "notification"},
@@ -172,8 +176,6 @@ def test_every_url_with_an_id_is_known(record_property):
 @pytest.fixture(autouse=True)
 def private_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "private"
-    # Six users per URL: a fast hasher keeps the walk short (passwords are not the subject).
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def member(role, chain, branch=None):

@@ -1,5 +1,5 @@
 """API of goods receipt, fitting and closing: ``POST /api/v1/orders/{id}/receive/``,
-``/fit/`` and ``/close/``.
+``/serial/`` (corrections after the receipt), ``/fit/`` and ``/close/``.
 
 Input serializers only shape the request; the rules are ``otoorder.orders.lifecycle``.
 The order is looked up through the viewset (scoped to the user's branches: another
@@ -9,17 +9,33 @@ branch's order answers 404). A refused transition answers 409, invalid input 400
 from rest_framework import serializers
 
 from otoorder.orders import lifecycle
+from otoorder.vocabulary import Side
 
 from . import serializers as s
 
 
 class ReceiveSerializer(serializers.Serializer):
-    """``{"serials": {"right": "R-123", "left": "L-456"}}``: the serial number per ear."""
+    """``{"serials": {"right": "R-123"}, "without_serial": ["left"]}``: every ear of the order
+    has its serial number or is named in ``without_serial``."""
 
     serials = serializers.DictField(
         child=serializers.CharField(allow_blank=True, max_length=50), required=False, default=dict
     )
+    without_serial = serializers.ListField(
+        child=serializers.ChoiceField(choices=Side.choices),
+        required=False,
+        default=list,
+        max_length=2,
+        help_text="Ears whose earmould carries no serial number (instead of a serial in `serials`).",
+    )
     received_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class SerialSerializer(serializers.Serializer):
+    """A serial number added or corrected after the goods receipt (empty: the ear has none)."""
+
+    side = serializers.ChoiceField(choices=Side.choices)
+    serial = serializers.CharField(allow_blank=True, max_length=50)
 
 
 class FitSerializer(serializers.Serializer):
@@ -42,8 +58,18 @@ def _valid(serializer_class, request):
 def receive(view, request):
     data = _valid(ReceiveSerializer, request)
     return lifecycle.receive(
-        view.get_object(), user=request.user, serials=data["serials"], received_at=data.get("received_at")
+        view.get_object(),
+        user=request.user,
+        serials=data["serials"],
+        without_serial=data["without_serial"],
+        received_at=data.get("received_at"),
     )
+
+
+def correct_serial(view, request):
+    order = view.get_object()  # another branch's order: 404 before the body is read
+    data = _valid(SerialSerializer, request)
+    return lifecycle.correct_serial(order, user=request.user, side=data["side"], serial=data["serial"])
 
 
 def fit(view, request):

@@ -10,15 +10,17 @@ import logging
 
 from django.db import transaction as db_transaction
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from branches.models import Branch, InterfaceDefinition
 from otoorder.backends import registry
-from otoorder.orders import lab_messages, queries, services
+from otoorder.orders import idempotency, lab_messages, queries, services
 from otoorder.orders.choices import OrderStatus
 from otoorder.orders.models import EarmouldOrder, OrderEvent
 from otoorder.transactions.models import Customer, Transaction, TransactionTemplate
@@ -35,11 +37,44 @@ ERROR = schema.ERROR
 ORDER_REFUSED = inline_serializer(
     "OrderRefused",
     fields={
-        "code": serializers.ChoiceField(choices=["no_company", "supplier_required"]),
+        "code": serializers.ChoiceField(choices=["no_company", "supplier_required", "idempotency_key_reused"]),
         "detail": serializers.CharField(),
         "candidates": s.SupplierCandidateSerializer(many=True, required=False),
+        "order": serializers.UUIDField(required=False),
     },
 )
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Optional; 1 to %d visible ASCII characters, chosen by the client (e.g. a UUID) once per order. "
+        "Sending the same key with the same body again answers the order the first request created "
+        "(200 instead of 201) and creates no second one; the same key with another body answers 422 "
+        "`idempotency_key_reused`. Keys belong to the user (and their API token) and the branch."
+    )
+    % idempotency.KEY_MAX,
+)
+
+
+def _idempotency_key(request):
+    """The request's ``Idempotency-Key`` (None without one); 400 when it is empty, too long or
+    not visible ASCII."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return None
+    if not 0 < len(key) <= idempotency.KEY_MAX or not all("!" <= char <= "~" for char in key):
+        raise exceptions.ValidationError(
+            {
+                IDEMPOTENCY_HEADER: [
+                    _("Der Idempotency-Key muss 1 bis %(max)d sichtbare ASCII-Zeichen lang sein (z. B. eine UUID).")
+                    % {"max": idempotency.KEY_MAX}
+                ]
+            }
+        )
+    return key
 
 
 class BranchViewSet(viewsets.ReadOnlyModelViewSet):
@@ -154,7 +189,16 @@ class TransactionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
     list=extend_schema(parameters=[s.OrderFilterSerializer], responses=s.OrderListSerializer(many=True)),
     create=extend_schema(
         request=s.OrderCreateSerializer,
-        responses={201: s.OrderSerializer, 400: ERROR, 404: ERROR, 422: ORDER_REFUSED},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: s.OrderSerializer,
+            200: OpenApiResponse(
+                s.OrderSerializer, description="The same `Idempotency-Key` and body again: the order created before."
+            ),
+            400: ERROR,
+            404: ERROR,
+            422: ORDER_REFUSED,
+        },
     ),
 )
 class OrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -168,8 +212,11 @@ class OrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
         if self.action == "list":
             return self._filtered(queryset)
-        return queryset.prefetch_related(
-            "items", "attempts", Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "id"))
+        return queryset.select_related("original_order").prefetch_related(
+            "items",
+            "attempts",
+            Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "id")),
+            Prefetch("follow_ups", queryset=EarmouldOrder.objects.order_by("created_at")),
         )
 
     def _filtered(self, queryset):
@@ -195,20 +242,47 @@ class OrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return s.OrderSerializer
 
     def create(self, request, *args, **kwargs):
+        key = _idempotency_key(request)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         transaction_obj = data["transaction"]
-        order = services.place_order(
-            transaction_obj=transaction_obj,
-            company=data["company"],
-            supplier=data["supplier"],
-            items=[dict(item) for item in data["items"]],
-            user=request.user,
-            step=transaction_obj.order_service_step,
-            header=serializer.header,
-        )
-        return Response(self._detail(order), status=status.HTTP_201_CREATED)
+
+        def place():
+            return services.place_order(
+                transaction_obj=transaction_obj,
+                company=data["company"],
+                supplier=data["supplier"],
+                items=[dict(item) for item in data["items"]],
+                user=request.user,
+                step=transaction_obj.order_service_step,
+                header=serializer.header,
+            )
+
+        if key is None:
+            return Response(self._detail(place()), status=status.HTTP_201_CREATED)
+        try:
+            order, created = idempotency.place_once(
+                scope=f"api:{request.user.pk}",
+                branch=transaction_obj.branch,
+                key=key,
+                digest=idempotency.body_hash(request.data),
+                place=place,
+            )
+        except idempotency.KeyReused as exc:
+            body = {
+                "code": "idempotency_key_reused",
+                "detail": _(
+                    "Dieser Idempotency-Key wurde schon für eine andere Bestellung (%(number)s) mit anderen Angaben "
+                    "verwendet: bitte für jede neue Bestellung einen neuen Schlüssel senden."
+                )
+                % {"number": exc.order.number},
+                "order": str(exc.order.pk),
+            }
+            return Response(body, status=422)
+        if not created:
+            logger.info("order %s: repeated submission with the same idempotency key", order.pk)
+        return Response(self._detail(order), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def _detail(self, order):
         self.action = "retrieve"
@@ -292,11 +366,20 @@ class OrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         request=lifecycle_api.ReceiveSerializer,
         responses={200: s.OrderSerializer, 400: ERROR, 409: ERROR},
-        summary="Wareneingang (Seriennummer je Ohr)",
+        summary="Wareneingang (Seriennummer je Ohr oder ohne Seriennummer)",
     )
     @action(detail=True, methods=["post"])
     def receive(self, request, pk=None):
         return Response(lifecycle_api.detail(self, lifecycle_api.receive(self, request)))
+
+    @extend_schema(
+        request=lifecycle_api.SerialSerializer,
+        responses={200: s.OrderSerializer, 400: ERROR, 409: ERROR},
+        summary="Seriennummer nach dem Wareneingang ergänzen oder korrigieren",
+    )
+    @action(detail=True, methods=["post"])
+    def serial(self, request, pk=None):
+        return Response(lifecycle_api.detail(self, lifecycle_api.correct_serial(self, request)))
 
     @extend_schema(
         request=lifecycle_api.FitSerializer,

@@ -25,8 +25,10 @@ def _with_code(item, field, text):
     return f"{text} [{code}]" if text and code else text
 
 
-def item_rows(item):
-    """The specification of one ear as (label, value) rows; empty values are left out."""
+def item_rows(item, scan_note=""):
+    """The specification of one ear as (label, value) rows; empty values are left out.
+
+    ``scan_note`` says how the ear's scan file reaches the lab (attached, or separately)."""
     vent = f"{item.vent_type_label} {item.vent_diameter_mm} mm" if item.vent_diameter_mm else item.vent_type_label
     material = item.material_label
     if item.shore_hardness:
@@ -57,14 +59,15 @@ def item_rows(item):
         (_("Rückholfaden"), _("ja") if item.extraction_cord else ""),
         (_("Gravur"), item.engraving),
         (_("Menge"), str(item.quantity)),
-        (_("Abdruck/Scan"), impression_text(item)),
+        (_("Abdruck/Scan"), impression_text(item, scan_note)),
         (_("Hinweis"), item.notes),
     ]
     return [(label, value) for label, value in rows if value]
 
 
-def impression_text(item):
-    """What the lab needs to find the ear's impression: the box label and parcel, or the file."""
+def impression_text(item, scan_note=""):
+    """What the lab needs to find the ear's impression: the box label and parcel, or the file
+    (and, in an e-mail, whether the file is attached)."""
     lines = [item.impression_kind_label, item.impression]
     if item.impression_reference:
         lines.append(_("Etikett: %(label)s") % {"label": item.impression_reference})
@@ -73,6 +76,8 @@ def impression_text(item):
     if item.scan_file_name:
         fmt = item.scan_format.replace("_", " ").upper() if item.scan_format else ""
         lines.append(_("Datei: %(name)s %(format)s") % {"name": item.scan_file_name, "format": fmt})
+        if scan_note:
+            lines.append(scan_note)
     if item.scan_sha256:
         # Split in halves: 64 hex digits in one piece are wider than the value column.
         lines.append(f"SHA-256: {item.scan_sha256[:32]} {item.scan_sha256[32:]}")
@@ -164,8 +169,10 @@ class _FormWriter:
         return lines
 
 
-def render_order_form(document):
-    """Return the order form of ``document`` as PDF bytes."""
+def render_order_form(document, scan_notes=None):
+    """Return the order form of ``document`` as PDF bytes; ``scan_notes`` maps a side to the
+    sentence that says how that ear's scan file reaches the lab."""
+    scan_notes = scan_notes or {}
     buffer = BytesIO()
     canvas = Canvas(buffer, pagesize=A4, pageCompression=0)
     canvas.setTitle(f"Otoplastik-Bestellung {document.order_number}")
@@ -175,7 +182,7 @@ def render_order_form(document):
     form.table(header_rows(document))
     for item in document.items:
         form.heading(_("Ohr: %(side)s") % {"side": item.side_label}, size=13, space_before=6 * mm)
-        form.table(item_rows(item))
+        form.table(item_rows(item, scan_notes.get(item.side, "")))
     if document.attachments:
         form.heading(_("Anhänge"), size=13, space_before=6 * mm)
         form.paragraph("\n".join(attachment.name for attachment in document.attachments))

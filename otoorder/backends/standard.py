@@ -2,7 +2,10 @@
 
 * e-mail: the PDF order form goes to the supplier's order address by SMTP (``EMAIL_URL``),
   the order number in the subject, the order's UUID in the Message-ID so that a lab's
-  mail system can recognise a re-delivery;
+  mail system can recognise a re-delivery; the scans of the ears' digital impressions are
+  attached under the name the PDF gives them, up to ``OTOORDER_MAIL_SCAN_LIMIT_MB`` for all
+  of them together; beyond it the PDF says that the branch sends the file separately and the
+  result tells staff so;
 * print, fax, phone: the PDF is produced and the order waits for staff to confirm that they
   printed, faxed or phoned it (``awaiting_manual``);
 * cancellation: e-mail suppliers get a "STORNO" e-mail with the cancellation PDF
@@ -24,7 +27,7 @@ from django.core.mail.backends.smtp import EmailBackend as SMTPEmailBackend
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .base import BaseBackend
+from .base import BaseBackend, scan_content
 from .exceptions import (
     ConfigurationError,
     DeliveryUncertain,
@@ -184,6 +187,8 @@ class StandardBackend(BaseBackend):
     )
     #: The e-mail carries the order's attachments after the order form.
     accepts_attachments = True
+    #: The e-mail carries the scans within ``OTOORDER_MAIL_SCAN_LIMIT_MB`` (``scan_files``).
+    accepts_scans = True
     supports_cancellation = True
     supports_lab_messages = True
 
@@ -195,10 +200,44 @@ class StandardBackend(BaseBackend):
         if method not in MANUAL_METHODS | {"email"}:
             raise ConfigurationError(code="supplier_by_interface", params={"name": document.supplier.name})
 
-    def build_payload(self, document):
-        pdf = render_order_form(document)
+    def _scans_by_delivery(self, document):
+        """``(attached, separate)``: the scans that fit into the e-mail together (ears in the
+        document's order), and those beyond ``OTOORDER_MAIL_SCAN_LIMIT_MB``."""
         if document.supplier_order_method in MANUAL_METHODS:
-            return {"pdf": pdf, "message": None}
+            return [], list(document.scans)  # paper, fax and phone carry no file
+        limit = int(settings.OTOORDER_MAIL_SCAN_LIMIT_MB * 1024 * 1024)
+        attached, separate, total = [], [], 0
+        for scan in document.scans:
+            size = scan.size or len(scan_content(scan))
+            if total + size <= limit:
+                attached.append(scan)
+                total += size
+            else:
+                separate.append(scan)
+        return attached, separate
+
+    def scan_files(self, document):
+        """``(name, bytes, content type)`` of the scans the e-mail carries, named as in the PDF."""
+        attached, _separate = self._scans_by_delivery(document)
+        return [(scan.filename, scan_content(scan), scan.content_type) for scan in attached]
+
+    def _scan_notes(self, attached, separate):
+        """Per ear, the PDF's sentence on how the scan file reaches the lab."""
+        notes = {scan.side: _("Als Anhang dieser E-Mail: %(name)s") % {"name": scan.filename} for scan in attached}
+        for scan in separate:
+            notes[scan.side] = _(
+                "Nicht in dieser Sendung (%(size)s MB): die Filiale sendet die Datei %(name)s separat; "
+                "bei Bedarf bitte dort anfordern (Bestellnummer angeben)."
+            ) % {"name": scan.filename, "size": _megabytes(scan.size)}
+        return notes
+
+    def build_payload(self, document):
+        attached, separate = self._scans_by_delivery(document)
+        files = [(scan.filename, scan_content(scan), scan.content_type) for scan in attached]
+        pdf = render_order_form(document, scan_notes=self._scan_notes(attached, separate))
+        separate_summary = [{"side": scan.side, "name": scan.filename, "size": scan.size} for scan in separate]
+        if document.supplier_order_method in MANUAL_METHODS:
+            return {"pdf": pdf, "message": None, "scans_separate": separate_summary}
         subject = _("Otoplastik-Bestellung %(number)s – Kd.-Nr. %(account)s") % {
             "number": document.order_number,
             "account": document.supplier_account or "-",
@@ -227,9 +266,11 @@ class StandardBackend(BaseBackend):
             },
         )
         message.attach(f"Bestellung-{document.order_number}.pdf", pdf, "application/pdf")
+        for name, content, content_type in files:
+            message.attach(name, content, content_type)
         for attachment in document.attachments:
             message.attach(attachment.name, attachment.content, attachment.content_type)
-        return {"pdf": pdf, "message": message}
+        return {"pdf": pdf, "message": message, "scans_separate": separate_summary}
 
     def transmit(self, payload, document):
         message = payload["message"]
@@ -276,18 +317,30 @@ class StandardBackend(BaseBackend):
 
     def parse_result(self, response, payload, document):
         summary = {"order_method": document.supplier_order_method, "pdf_bytes": len(payload["pdf"])}
+        separate = payload.get("scans_separate") or []
+        if separate:
+            summary["scans_separate"] = separate
+        # Staff must send what did not travel (the PDF tells the lab so).
+        follow_up = (
+            " "
+            + _("Bitte die Scan-Datei(en) %(names)s separat an das Labor senden (nicht in dieser Sendung).")
+            % {"names": ", ".join(f"{scan['name']} ({_megabytes(scan['size'])} MB)" for scan in separate)}
+            if separate
+            else ""
+        )
         if payload["message"] is None:
             return DispatchResult(
                 ResultStatus.AWAITING_MANUAL,
                 message=_("Bestellformular erstellt: bitte per %(method)s bestellen und danach bestätigen.")
-                % {"method": _method_label(document.supplier_order_method)},
+                % {"method": _method_label(document.supplier_order_method)}
+                + follow_up,
                 request_summary=summary,
             )
         message = payload["message"]
         summary.update({"to": message.to, "subject": message.subject})
         return DispatchResult(
             ResultStatus.ORDERED,
-            message=_("Bestellung per E-Mail an %(to)s gesendet.") % {"to": ", ".join(message.to)},
+            message=_("Bestellung per E-Mail an %(to)s gesendet.") % {"to": ", ".join(message.to)} + follow_up,
             request_summary=summary,
             raw_response=_("SMTP: Nachricht angenommen."),
         )
@@ -410,6 +463,11 @@ class StandardBackend(BaseBackend):
                 _("Der E-Mail-Server ist nicht erreichbar: %(error)s") % {"error": exc}
             ) from exc
         return _("Der E-Mail-Server ist erreichbar.")
+
+
+def _megabytes(size):
+    """A file size in MB with one decimal, German style ("12,3")."""
+    return f"{(size or 0) / (1024 * 1024):.1f}".replace(".", ",")
 
 
 def _method_label(method):

@@ -9,6 +9,8 @@ urlpatterns = [
     path("<uuid:pk>/", views.customer_detail, name="customer_detail"),
     path("<uuid:pk>/vorgang-starten/", views.transaction_start, name="transaction_start"),
     path("<uuid:pk>/nachbestellen/", views.customer_reorder, name="customer_reorder"),
+    path("<uuid:pk>/folgebestellung/", views.follow_up_order, name="follow_up_order"),
+    path("<uuid:pk>/folgebestellung/vorschau/", views.follow_up_preview, name="follow_up_preview"),
     path("vorgang/<uuid:pk>/", views.transaction_detail, name="transaction_detail"),
     path("vorgang/<uuid:pk>/bestellservice/", views.order_service, name="order_service"),
     path(

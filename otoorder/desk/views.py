@@ -5,11 +5,13 @@ customer, transaction or order of another branch answers 404, as if it did not e
 """
 
 import logging
+import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction as db_transaction
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,18 +23,20 @@ from django.views.decorators.http import require_GET, require_POST
 from branches.models import Branch
 from branches.resolver import READY, SUPPLIER_REQUIRED, order_candidates
 from otoorder.backends import registry
-from otoorder.orders import lifecycle, live
+from otoorder.orders import idempotency, lifecycle, live
 from otoorder.orders.impression_views import impressions_panel
 from otoorder.orders.models import EarmouldOrder, OrderItem
+from otoorder.orders.lifecycle_forms import REMAKE_REASON_KEY
 from otoorder.orders.order_forms import OrderServiceForms
 from otoorder.orders.services import (
+    SENT_STATUSES,
     NoCompany,
     SupplierRequired,
     default_date_required,
     place_order,
     resolve_for,
 )
-from otoorder.transactions.models import Customer, Transaction, TransactionTemplate
+from otoorder.transactions.models import Customer, StepType, Transaction, TransactionTemplate
 from otoorder.vocabulary import Side
 from suppliers.models import Company, Supplier
 
@@ -157,7 +161,9 @@ def transaction_detail(request, pk):
         ),
         pk=pk,
     )
-    return render(request, "transactions/transaction_detail.html", {"txn": txn})
+    # The order form's one-time token rides in the link, so that browser back to the form
+    # returns to the same token (``_url_token``).
+    return render(request, "transactions/transaction_detail.html", {"txn": txn, "order_form_token": uuid.uuid4()})
 
 
 def _order_service_step(txn):
@@ -210,76 +216,181 @@ def _prefill(request, txn):
     return lifecycle.reorder_initial(txn.customer, sides) if sides else None
 
 
-def _order_forms(txn, data=None, *, initial=None, ears=None):
+def _order_forms(customer, preview_url, data=None, *, initial=None, ears=None):
     supplier = initial.get("supplier") if initial else None
     return OrderServiceForms(
         data,
-        preview_url=_preview_url(txn),
+        preview_url=preview_url,
         initial=initial,
         ears=ears,
-        customer=txn.customer,
+        customer=customer,
         default_date=default_date_required(supplier) if supplier is not None else None,
     )
+
+
+def _prefilled_forms(customer, preview_url, prefill, token):
+    """A re-order or remake: the lab and every field of the earlier earmould."""
+    initial = {
+        "company": prefill["company"],
+        "supplier": prefill["supplier"],
+        **prefill["header"],
+        "submission_token": token,
+    }
+    return _order_forms(customer, preview_url, initial=initial, ears=prefill["ears"])
+
+
+#: Query parameter of the order form's one-time token (see ``_url_token``).
+TOKEN_PARAM = "token"
+
+
+def _url_token(request):
+    """The one-time token of the link that opened the order form, or a new one.
+
+    The links that open the form carry a token (the transaction page, re-order, remake): browser
+    back to the form loads the same address and so the same token, whose second submission then
+    shows the first order instead of placing another."""
+    try:
+        return uuid.UUID(request.GET.get(TOKEN_PARAM, ""))
+    except ValueError:
+        return uuid.uuid4()
+
+
+def _with_token(url):
+    return f"{url}{'&' if '?' in url else '?'}{TOKEN_PARAM}={uuid.uuid4()}"
+
+
+def _form_scope(request):
+    return f"form:{request.user.pk}"
+
+
+def _already_submitted(request, branch):
+    """The order placed before with the form's one-time token (browser back and submit again)."""
+    token = request.POST.get("submission_token", "")
+    return idempotency.submitted(scope=_form_scope(request), branch=branch, key=token) if token else None
+
+
+def _show_first_order(request, order):
+    messages.info(
+        request,
+        _("Dieses Formular wurde bereits abgeschickt: das ist die Bestellung %(number)s. Es wurde keine zweite erstellt.")
+        % {"number": order.number},
+    )
+    return redirect("orders:order_detail", pk=order.pk)
+
+
+def _submit(request, forms, *, branch, start):
+    """Place the order of valid ``forms`` at most once per form token; the redirect to the
+    order, or None when the service refused (its errors are on the forms).
+
+    ``start()`` returns the transaction and its Bestellservice step; it runs in the database
+    transaction of the order, so a follow-up's Vorgang exists only together with its order.
+    """
+    company, supplier = forms.selection()
+
+    def place():
+        txn, step = start()
+        return place_order(
+            transaction_obj=txn,
+            company=company,
+            supplier=supplier,
+            items=forms.items(),
+            user=request.user,
+            step=step,
+            header=forms.header.header(),
+        )
+
+    token = forms.header.cleaned_data.get("submission_token")
+    try:
+        if token is None:
+            with db_transaction.atomic():
+                order, created = place(), True
+        else:
+            order, created = idempotency.place_once(
+                scope=_form_scope(request), branch=branch, key=str(token), digest="", place=place, check_body=False
+            )
+    except NoCompany as exc:
+        forms.header.add_error("company", exc.message)
+    except SupplierRequired as exc:
+        forms.header.add_error("supplier", exc.message)
+    except ValidationError as exc:
+        forms.add_service_errors(exc)
+    else:
+        if not created:
+            return _show_first_order(request, order)
+        messages.success(
+            request,
+            _("Bestellung %(number)s wurde erstellt und wird an %(supplier)s gesendet.")
+            % {"number": order.number, "supplier": order.supplier},
+        )
+        return redirect("orders:order_detail", pk=order.pk)
+    return None
+
+
+def _render_order_form(request, txn, step, forms, *, preview_url, cancel_url, existing_orders=(), selection=None):
+    """The order form page; ``selection`` is the company and supplier as submitted (a service
+    error on the supplier field removes it from the form's cleaned data)."""
+    company, supplier = selection or forms.selection()
+    if not forms.header.is_bound and supplier is not None:
+        forms.limit_to_catalogue(supplier)
+    # Browser back to a form already submitted: say so before it is submitted again.
+    token = forms.header["submission_token"].value()
+    already = None
+    if not forms.header.is_bound and token:
+        already = idempotency.submitted(scope=_form_scope(request), branch=txn.branch, key=str(token))
+    context = {
+        "already_submitted": already,
+        "txn": txn,
+        "customer": txn.customer,
+        "step": step,
+        "forms": forms,
+        "preview_url": preview_url,
+        "cancel_url": cancel_url,
+        "existing_orders": existing_orders,
+        "supplier_errors": forms.header.errors.get("supplier"),
+        **resolution_preview(txn, company, supplier),
+    }
+    return render(request, "transactions/order_service.html", context)
 
 
 @login_required
 def order_service(request, pk):
     txn = get_object_or_404(_transactions(request.user), pk=pk)
     step = _order_service_step(txn)
+    preview_url = _preview_url(txn)
     if request.method == "POST":
-        forms = _order_forms(txn, request.POST)
+        first = _already_submitted(request, txn.branch)
+        if first is not None:
+            return _show_first_order(request, first)
+        forms = _order_forms(txn.customer, preview_url, request.POST)
         valid = forms.is_valid()
-        company, supplier = forms.selection()
+        selection = forms.selection()
         if valid:
-            try:
-                order = place_order(
-                    transaction_obj=txn,
-                    company=company,
-                    supplier=supplier,
-                    items=forms.items(),
-                    user=request.user,
-                    step=step,
-                    header=forms.header.header(),
-                )
-            except NoCompany as exc:
-                forms.header.add_error("company", exc.message)
-            except SupplierRequired as exc:
-                forms.header.add_error("supplier", exc.message)
-            except ValidationError as exc:
-                forms.add_service_errors(exc)
-            else:
-                messages.success(
-                    request,
-                    _("Bestellung %(number)s wurde erstellt und wird an %(supplier)s gesendet.")
-                    % {"number": order.number, "supplier": order.supplier},
-                )
-                return redirect("orders:order_detail", pk=order.pk)
+            done = _submit(request, forms, branch=txn.branch, start=lambda: (txn, step))
+            if done is not None:
+                return done
     else:
         prefill = _prefill(request, txn)
         if prefill is not None:
-            # A re-order or remake: the lab and every field of the earlier earmould.
-            initial = {"company": prefill["company"], "supplier": prefill["supplier"], **prefill["header"]}
-            forms = _order_forms(txn, initial=initial, ears=prefill["ears"])
+            forms = _prefilled_forms(txn.customer, preview_url, prefill, _url_token(request))
         else:
             # R6: the predefined lab, as long as it is still in use.
             initial = {
                 "company": _active_or_none(step.predefined_company),
                 "supplier": _active_or_none(step.predefined_supplier),
+                "submission_token": _url_token(request),
             }
-            forms = _order_forms(txn, initial=initial)
-        company, supplier = forms.selection()
-        if supplier is not None:
-            forms.limit_to_catalogue(supplier)
-    context = {
-        "txn": txn,
-        "step": step,
-        "forms": forms,
-        "preview_url": _preview_url(txn),
-        "existing_orders": txn.orders.order_by("-created_at"),
-        "supplier_errors": forms.header.errors.get("supplier"),
-        **resolution_preview(txn, company, supplier),
-    }
-    return render(request, "transactions/order_service.html", context)
+            forms = _order_forms(txn.customer, preview_url, initial=initial)
+        selection = None
+    return _render_order_form(
+        request,
+        txn,
+        step,
+        forms,
+        preview_url=preview_url,
+        cancel_url=reverse("transactions:transaction_detail", kwargs={"pk": txn.pk}),
+        existing_orders=txn.orders.order_by("-created_at"),
+        selection=selection,
+    )
 
 
 @login_required
@@ -288,9 +399,13 @@ def order_service_preview(request, pk):
     """The htmx partial: the resolution of the company (and supplier) currently selected."""
     txn = get_object_or_404(_transactions(request.user), pk=pk)
     _order_service_step(txn)
+    return _preview(request, txn, _preview_url(txn))
+
+
+def _preview(request, txn, preview_url):
     company = _selected(Company.objects.filter(is_active=True), request.GET.get("company"))
     supplier = _selected(Supplier.objects.filter(is_active=True), request.GET.get("supplier"))
-    context = {"txn": txn, "preview_url": _preview_url(txn), **resolution_preview(txn, company, supplier)}
+    context = {"txn": txn, "preview_url": preview_url, **resolution_preview(txn, company, supplier)}
     return render(request, "transactions/_resolution_preview.html", context)
 
 
@@ -312,8 +427,8 @@ def _selected(queryset, value):
 @login_required
 @require_POST
 def customer_reorder(request, pk):
-    """„Nachbestellen“: a new transaction, then the order form prefilled with the last
-    earmould of the chosen ear(s) (``side`` = right, left or both)."""
+    """„Nachbestellen“: the order form prefilled with the last earmould of the chosen ear(s)
+    (``side`` = right, left or both). Nothing is created before the order is submitted."""
     customer = get_object_or_404(_customers(request.user), pk=pk)
     side = request.POST.get("side")
     sides = [Side.RIGHT, Side.LEFT] if side == "both" else [side] if side in Side.values else []
@@ -321,11 +436,81 @@ def customer_reorder(request, pk):
     if not last:
         messages.error(request, _("Für dieses Ohr gibt es noch keine Otoplastik, die nachbestellt werden kann."))
         return redirect("transactions:customer_detail", pk=customer.pk)
-    newest = max(last.values(), key=lambda item: item.order.created_at).order
-    txn = lifecycle.start_follow_up(customer, user=request.user, based_on=newest)
-    if txn is None:
-        messages.error(request, _("Es gibt keine aktive Vorgangsvorlage mit Bestellservice: bitte die Filialverwaltung fragen."))
-        return redirect("transactions:customer_detail", pk=customer.pk)
-    logger.info("re-order of customer %s (%s) in transaction %s", customer.pk, ",".join(last), txn.pk)
     query = "&".join(f"reorder={s}" for s in last)
-    return redirect(f"{reverse('transactions:order_service', kwargs={'pk': txn.pk})}?{query}")
+    return redirect(_with_token(f"{reverse('transactions:follow_up_order', kwargs={'pk': customer.pk})}?{query}"))
+
+
+def _follow_up(request, customer):
+    """The order a re-order or remake follows and the form's prefill, from ``?remake=<order>``
+    or ``?reorder=right&reorder=left``; (None, None) when there is nothing to follow."""
+    if request.GET.get("remake"):
+        original = _selected(
+            customer.orders.select_related("company", "supplier", "transaction__template"), request.GET["remake"]
+        )
+        if original is None or original.status not in SENT_STATUSES:
+            return None, None
+        prefill = lifecycle.remake_initial(original)
+        reason = request.session.get(REMAKE_REASON_KEY % original.pk)
+        if reason:
+            prefill["header"]["reason"] = reason
+        return original, prefill
+    sides = [side for side in request.GET.getlist("reorder") if side in Side.values]
+    prefill = lifecycle.reorder_initial(customer, sides) if sides else None
+    if prefill is None:
+        return None, None
+    return prefill["based_on"], prefill
+
+
+@login_required
+def follow_up_order(request, pk):
+    """The order form of a re-order or remake. The Vorgang is started only when the order is
+    placed, in the same database transaction: "Abbrechen" leaves nothing behind."""
+    customer = get_object_or_404(_customers(request.user), pk=pk)
+    first = _already_submitted(request, customer.branch) if request.method == "POST" else None
+    if first is not None:
+        return _show_first_order(request, first)
+    based_on, prefill = _follow_up(request, customer)
+    template = lifecycle.order_template(based_on.transaction.template) if based_on is not None else None
+    back = (
+        reverse("orders:order_detail", kwargs={"pk": based_on.pk})
+        if request.GET.get("remake") and based_on is not None
+        else reverse("transactions:customer_detail", kwargs={"pk": customer.pk})
+    )
+    if prefill is None:
+        messages.error(request, _("Diese Nachbestellung oder Reklamation ist nicht (mehr) möglich."))
+        return redirect(back)
+    if template is None:
+        messages.error(request, _("Es gibt keine aktive Vorgangsvorlage mit Bestellservice: bitte die Filialverwaltung fragen."))
+        return redirect(back)
+    # The Vorgang as it will be started (not saved): the resolver needs only its branch.
+    draft = Transaction(customer=customer, branch=customer.branch, template=template, name=template.name)
+    step = template.steps.filter(step_type=StepType.ORDER_SERVICE).order_by("position").first()
+    preview_url = reverse("transactions:follow_up_preview", kwargs={"pk": customer.pk})
+    if request.method == "POST":
+        forms = _order_forms(customer, preview_url, request.POST)
+        valid = forms.is_valid()
+        selection = forms.selection()
+        if valid:
+
+            def start():
+                txn = Transaction.objects.start(customer=customer, template=template, user=request.user)
+                logger.info("follow-up of order %s placed in transaction %s", based_on.pk, txn.pk)
+                return txn, txn.order_service_step
+
+            done = _submit(request, forms, branch=customer.branch, start=start)
+            if done is not None:
+                request.session.pop(REMAKE_REASON_KEY % based_on.pk, None)
+                return done
+    else:
+        forms = _prefilled_forms(customer, preview_url, prefill, _url_token(request))
+        selection = None
+    return _render_order_form(request, draft, step, forms, preview_url=preview_url, cancel_url=back, selection=selection)
+
+
+@login_required
+@require_GET
+def follow_up_preview(request, pk):
+    """The resolution preview of the follow-up form (for the customer's branch)."""
+    customer = get_object_or_404(_customers(request.user), pk=pk)
+    draft = Transaction(customer=customer, branch=customer.branch)
+    return _preview(request, draft, reverse("transactions:follow_up_preview", kwargs={"pk": customer.pk}))

@@ -64,6 +64,72 @@ AWAITING_SHIPMENT = OPEN - {S.SHIPPED, S.FAILED, S.REJECTED_BY_LAB}
 #: Staff must act: failed, rejected, a question of the lab, a cancellation to report
 #: (overdue orders need attention too; that is a date, not a status).
 NEEDS_ATTENTION = {S.FAILED, S.REJECTED_BY_LAB, S.ON_HOLD, S.CANCEL_TO_REPORT}
+#: The staff's worklist (start page): the open orders and those received but not fitted yet
+#: (the earmould waits in the branch for the customer's fitting appointment).
+WORKLIST = OPEN | {S.RECEIVED}
+
+
+class StatusCategory(models.TextChoices):
+    """What a status means for the branch: every status badge takes its colour from its
+    category (``orders.templatetags.order_tags``), so one colour means one thing everywhere."""
+
+    ATTENTION = "attention", _("braucht Aufmerksamkeit")
+    ORDERING = "ordering", _("wird bestellt")
+    AT_LAB = "at_lab", _("beim Labor")
+    IN_TRANSIT = "in_transit", _("unterwegs")
+    TO_FIT = "to_fit", _("Anpassung offen")
+    DONE = "done", _("erledigt")
+    CANCELLED = "cancelled", _("storniert")
+
+
+C = StatusCategory
+#: Every status in exactly one category (a test holds it to the status machine):
+#: staff must act (``NEEDS_ATTENTION``); the order is on its way to the lab (queued, being
+#: sent, waiting for print/fax/phone or the portal); the lab has it (ordered, confirmed, in
+#: production, a cancellation the lab has to answer); the lab shipped it; it was received and
+#: waits for the fitting; it is fitted or closed; it was cancelled.
+STATUS_CATEGORY = {
+    S.FAILED: C.ATTENTION,
+    S.REJECTED_BY_LAB: C.ATTENTION,
+    S.ON_HOLD: C.ATTENTION,
+    S.CANCEL_TO_REPORT: C.ATTENTION,
+    S.DRAFT: C.ORDERING,
+    S.QUEUED: C.ORDERING,
+    S.SENDING: C.ORDERING,
+    S.AWAITING_MANUAL: C.ORDERING,
+    S.AWAITING_PORTAL: C.ORDERING,
+    S.ORDERED: C.AT_LAB,
+    S.CONFIRMED: C.AT_LAB,
+    S.IN_PRODUCTION: C.AT_LAB,
+    S.CANCEL_REQUESTED: C.AT_LAB,
+    S.SHIPPED: C.IN_TRANSIT,
+    S.RECEIVED: C.TO_FIT,
+    S.FITTED: C.DONE,
+    S.CLOSED: C.DONE,
+    S.CANCELLED: C.CANCELLED,
+}
+
+
+def statuses_of(category):
+    """The statuses of one ``StatusCategory``."""
+    return {status for status, of in STATUS_CATEGORY.items() if of == category}
+
+
+class WorklistCount(models.TextChoices):
+    """The counts at the top of the worklist, by what the branch has to do next.
+
+    ``attention``: ``NEEDS_ATTENTION`` or overdue (``schedule.overdue_q``); ``ordering``,
+    ``at_lab``, ``to_fit``: the statuses of their ``StatusCategory``; the shipped orders split
+    by their ETA: ``in_transit`` while it lies ahead (or is unknown), ``receipt_due`` from the
+    day the earmould is expected in the branch (the goods receipt is to be booked). An overdue
+    order is counted under attention and under its own status."""
+
+    ATTENTION = "attention", _("braucht Aufmerksamkeit")
+    ORDERING = "ordering", _("wird bestellt")
+    AT_LAB = "at_lab", _("beim Labor")
+    IN_TRANSIT = "in_transit", _("unterwegs")
+    RECEIPT_DUE = "receipt_due", _("Wareneingang offen")
+    TO_FIT = "to_fit", _("Anpassung offen")
 
 
 class OrderType(models.TextChoices):

@@ -20,7 +20,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.timesince import timesince
-from django.utils.translation import gettext as _, gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from otoorder.backends import registry
 from otoorder.backends.exceptions import render_error
@@ -32,75 +32,76 @@ from .choices import OrderStatus
 #: code -> sentence with ``%(name)s`` placeholders filled from the event's params.
 TEXTS = {
     # --- lifecycle, dispatch, lab updates, cancellation, lab messages ---
-    "status_changed": gettext_lazy("Status geändert: %(status)s."),
-    "order_placed": gettext_lazy("Bestellung erstellt: über %(backend)s an %(supplier)s."),
-    "resend_requested": gettext_lazy("Erneut senden angefordert."),
-    "manual_order_confirmed": gettext_lazy(
+    "status_changed": _("Status geändert: %(status)s."),
+    "order_placed": _("Bestellung erstellt: über %(backend)s an %(supplier)s."),
+    "resend_requested": _("Erneut senden angefordert."),
+    "manual_order_confirmed": _(
         "Bestellung per %(method)s an das Labor übermittelt (bestätigt durch Mitarbeiter)."
     ),
-    "goods_received": gettext_lazy("Wareneingang gebucht."),
-    "goods_received.serials": gettext_lazy("Wareneingang gebucht. Seriennummern: %(serials)s"),
-    "fitted": gettext_lazy("Angepasst am %(date)s, Gewährleistung bis %(until)s."),
-    "closed": gettext_lazy("Abgeschlossen."),
-    "attachment_added": gettext_lazy("Anhang hinzugefügt (%(type)s, %(size)s)."),
-    "sending": gettext_lazy("Wird an das Labor gesendet."),
-    "send_retry": gettext_lazy("Versuch %(n)s fehlgeschlagen (%(error)s); neuer Versuch in %(s)s s."),
-    "send_retry.ambiguous": gettext_lazy(
+    "goods_received": _("Wareneingang gebucht."),
+    "goods_received.serials": _("Wareneingang gebucht. Seriennummern: %(serials)s"),
+    "fitted": _("Angepasst am %(date)s, Gewährleistung bis %(until)s."),
+    "closed": _("Abgeschlossen."),
+    "attachment_added": _("Anhang hinzugefügt (%(type)s, %(size)s)."),
+    "sending": _("Wird an das Labor gesendet."),
+    "send_retry": _("Versuch %(n)s fehlgeschlagen (%(error)s); neuer Versuch in %(s)s s."),
+    "send_retry.ambiguous": _(
         "Versuch %(n)s ohne Antwort des Labors (%(error)s): möglicherweise bereits zugestellt; "
         "neuer Versuch unter demselben Schlüssel in %(s)s s."
     ),
-    "send_failed": gettext_lazy("%(error)s"),
-    "send_failed.gave_up": gettext_lazy("%(error)s – nach %(n)s Versuchen in %(duration)s aufgegeben."),
-    "send_interrupted": gettext_lazy(
+    "send_failed": _("%(error)s"),
+    "send_failed.gave_up": _("%(error)s – nach %(n)s Versuchen in %(duration)s aufgegeben."),
+    "send_interrupted": _(
         "Der Versand wurde unterbrochen (Worker nicht mehr erreichbar); wird erneut gesendet."
     ),
-    "late_answer": gettext_lazy("Verspätete Antwort eines Versandvorgangs."),
-    "sent.ordered": gettext_lazy("An das Labor gesendet."),
-    "sent.confirmed": gettext_lazy("Vom Labor bestätigt."),
-    "sent.awaiting_portal": gettext_lazy("Portal-Übergabe bereit: Bestellung im Portal abschließen."),
-    "sent.awaiting_manual": gettext_lazy(
+    "late_answer": _("Verspätete Antwort eines Versandvorgangs."),
+    "sent.ordered": _("An das Labor gesendet."),
+    "sent.confirmed": _("Vom Labor bestätigt."),
+    "sent.awaiting_portal": _("Portal-Übergabe bereit: Bestellung im Portal abschließen."),
+    "sent.awaiting_manual": _(
         "Bestellformular erstellt: bitte drucken/faxen/telefonisch bestellen und bestätigen."
     ),
-    "sent.rejected": gettext_lazy("Vom Labor abgelehnt."),
-    "sent": gettext_lazy("Antwort des Labors auf die Bestellung."),
-    "lab_status": gettext_lazy("Statusmeldung des Labors: %(external_status)s"),
-    "lab_resumed": gettext_lazy("Das Labor setzt die Bestellung fort."),
-    "lab_resumed.manual_answer": gettext_lazy("Rückfrage beantwortet: das Labor setzt die Bestellung fort."),
-    "lab_question": gettext_lazy("Rückfrage des Labors: „%(text)s“"),
-    "lab_question.empty": gettext_lazy("Rückfrage des Labors (ohne Text)."),
-    "lab_answer_sent": gettext_lazy("Antwort an das Labor übermittelt."),
-    "lab_answer_sent.manual": gettext_lazy("Antwort an das Labor erfasst (telefonisch/persönlich gegeben)."),
-    "lab_answer_failed": gettext_lazy(
+    "sent.rejected": _("Vom Labor abgelehnt."),
+    "sent": _("Antwort des Labors auf die Bestellung."),
+    "lab_status": _("Statusmeldung des Labors: %(external_status)s"),
+    "lab_resumed": _("Das Labor setzt die Bestellung fort."),
+    "lab_resumed.manual_answer": _("Rückfrage beantwortet: das Labor setzt die Bestellung fort."),
+    "lab_question": _("Rückfrage des Labors: „%(text)s“"),
+    "lab_question.empty": _("Rückfrage des Labors (ohne Text)."),
+    "lab_answer_sent": _("Antwort an das Labor übermittelt."),
+    "lab_answer_sent.manual": _("Antwort an das Labor erfasst (telefonisch/persönlich gegeben)."),
+    "lab_answer_failed": _(
         "Die Antwort an das Labor konnte nicht zugestellt werden (%(error)s): bitte das Labor anrufen."
     ),
-    "cancel_requested": gettext_lazy("Stornierung beim Labor angefragt."),
-    "cancel_requested.parked": gettext_lazy(
+    "cancel_requested": _("Stornierung beim Labor angefragt."),
+    "cancel_requested.parked": _(
         "Stornierung vorgemerkt: die Bestellung wird gerade gesendet. Erreicht sie das Labor nicht, "
         "wird sie sofort storniert, sonst wird die Stornierung beim Labor angefragt."
     ),
-    "cancel_requested.retry": gettext_lazy(
+    "cancel_requested.retry": _(
         "Stornierung: Versuch %(n)s fehlgeschlagen (%(error)s); neuer Versuch in %(s)s s."
     ),
-    "cancel_requested.retry_ambiguous": gettext_lazy(
+    "cancel_requested.retry_ambiguous": _(
         "Stornierung: Versuch %(n)s ohne Antwort des Labors (%(error)s): möglicherweise bereits zugestellt; "
         "neuer Versuch unter demselben Schlüssel in %(s)s s."
     ),
-    "cancel_accepted": gettext_lazy("Das Labor hat die Stornierung angenommen."),
-    "cancel_accepted.immediate": gettext_lazy("Storniert (noch nicht beim Labor)."),
-    "cancel_accepted.by_lab": gettext_lazy("Das Labor hat die Bestellung storniert."),
-    "cancel_refused": gettext_lazy("Das Labor hat die Stornierung abgelehnt."),
-    "cancel_to_report": gettext_lazy(
+    "cancel_accepted": _("Das Labor hat die Stornierung angenommen."),
+    "cancel_accepted.immediate": _("Storniert (noch nicht beim Labor)."),
+    "cancel_accepted.by_lab": _("Das Labor hat die Bestellung storniert."),
+    "cancel_refused": _("Das Labor hat die Stornierung abgelehnt."),
+    "cancel_to_report": _(
         "Die Schnittstelle übermittelt keine Stornierung: bitte die Stornierung beim Labor melden "
         "und hier erfassen."
     ),
-    "cancel_to_report.gave_up": gettext_lazy(
+    "cancel_to_report.gave_up": _(
         "Die Stornierung konnte nicht übermittelt werden (%(error)s): bitte beim Labor melden."
     ),
-    "cancel_reported": gettext_lazy("Stornierung beim Labor gemeldet: an %(to)s am %(at)s."),
-    "cancel_reported.interface": gettext_lazy("Stornierung an das Labor übermittelt; die Antwort des Labors folgt."),
-    "demo_data": gettext_lazy("Demodaten: Bestellung beim Labor."),
+    "cancel_reported": _("Stornierung beim Labor gemeldet: an %(to)s am %(at)s."),
+    "cancel_reported.interface": _("Stornierung an das Labor übermittelt; die Antwort des Labors folgt."),
+    "demo_data": _("Demodaten: Bestellung beim Labor."),
     # --- parcels and impressions ---
     # --- goods receipt, steps and remakes ---
+    "serial_corrected": _("Seriennummer %(side)s geändert: „%(old)s“ → „%(new)s“."),
 }
 
 
@@ -139,6 +140,14 @@ def _duration(value):
         return str(value)
 
 
+def _side(value):
+    return Side(value).label if value in Side.values else str(value)
+
+
+def _or_dash(value):
+    return value if value not in (None, "") else "–"
+
+
 def _error(value):
     if isinstance(value, dict):
         return render_error(value.get("code", ""), value.get("params"), fallback=value.get("text", ""))
@@ -170,6 +179,9 @@ FORMATS = {
     "delivery_date": _date,
     "at": _datetime,
     "serials": _serials,
+    "side": _side,
+    "old": _or_dash,
+    "new": _or_dash,
     "duration": _duration,
     "error": _error,
     "method": _method,
@@ -180,14 +192,14 @@ FORMATS = {
 #: Params that add a sentence after the code's own (in this order).
 SUFFIXES = (
     ("reason", None),
-    ("lab_text", gettext_lazy("„%(lab_text)s“")),
-    ("reference", gettext_lazy("Auftragsnummer des Labors: %(reference)s.")),
-    ("tracking", gettext_lazy("Sendungsnummer: %(tracking)s.")),
-    ("delivery_date", gettext_lazy("Liefertermin: %(delivery_date)s.")),
-    ("kept_status", gettext_lazy("(Der Status bleibt „%(kept_status)s“.)")),
+    ("lab_text", _("„%(lab_text)s“")),
+    ("reference", _("Auftragsnummer des Labors: %(reference)s.")),
+    ("tracking", _("Sendungsnummer: %(tracking)s.")),
+    ("delivery_date", _("Liefertermin: %(delivery_date)s.")),
+    ("kept_status", _("(Der Status bleibt „%(kept_status)s“.)")),
     (
         "attachments_not_sent",
-        gettext_lazy("Anhänge übermittelt die Schnittstelle nicht: %(attachments_not_sent)s – bitte dem Labor gesondert senden."),
+        _("Anhänge übermittelt die Schnittstelle nicht: %(attachments_not_sent)s – bitte dem Labor gesondert senden."),
     ),
 )
 

@@ -1,42 +1,71 @@
 """Forms of the order pages."""
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from branches.models import Branch
 from suppliers.models import Supplier
 
-from .choices import OrderStatus
-from .queries import MAX_QUERY_LENGTH, OPEN_FILTER
+from .choices import OrderStatus, WorklistCount
+from .queries import ALL_FILTER, DEFAULT_SORT, MAX_QUERY_LENGTH, OPEN_FILTER, SORTS
 
 
 class OrderFilterForm(forms.Form):
-    """The staff order list's filters (the same as the API's, ``queries.filter_orders``)."""
+    """The worklist's filters (``queries.filter_orders``, shared with the API), its sorting and,
+    for people who see more than one branch, the branch ("alle Filialen" when empty).
 
+    Every field is optional and bounded; an invalid field is left out (and explained), the
+    valid ones still apply. No select acts on its own: the selects apply with the submit
+    button, the checkboxes on change (an arrow key in a select never reloads the page)."""
+
+    branch = forms.ModelChoiceField(
+        label=_("Filiale"),
+        required=False,
+        queryset=Branch.objects.none(),
+        empty_label=_("alle Filialen"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
     q = forms.CharField(
         label=_("Suche"),
         required=False,
         max_length=MAX_QUERY_LENGTH,
+        help_text=_("Bestell-, Labor-, Sendungsnummer, Kundenname oder -nummer. Ein gescanntes Etikett öffnet die Bestellung."),
         widget=forms.TextInput(
             attrs={
                 "class": "form-control",
                 "type": "search",
-                "placeholder": _("Bestell-, Labor-, Sendungsnummer, Kunde"),
+                "autocomplete": "off",
+                "aria-describedby": "id_q_helptext",
             }
         ),
     )
-    status = forms.ChoiceField(
+    status = forms.MultipleChoiceField(
         label=_("Status"),
         required=False,
-        choices=[("", _("alle Status")), (OPEN_FILTER, _("alle offenen"))] + OrderStatus.choices,
-        widget=forms.Select(attrs={"data-autosubmit": True, "class": "form-select"}),
+        choices=[(OPEN_FILTER, _("alle offenen")), (ALL_FILTER, _("alle, auch erledigte"))] + OrderStatus.choices,
+        widget=forms.CheckboxSelectMultiple(attrs={"data-autosubmit": True, "class": "form-check-input"}),
+    )
+    count = forms.ChoiceField(
+        label=_("Bereich"),
+        required=False,
+        choices=[("", _("alle"))] + WorklistCount.choices,
+        widget=forms.HiddenInput,
     )
     supplier = forms.ModelChoiceField(
-        label=_("Lieferant"),
+        label=_("Labor"),
         required=False,
         queryset=Supplier.objects.none(),
-        empty_label=_("alle Lieferanten"),
-        widget=forms.Select(attrs={"data-autosubmit": True, "class": "form-select"}),
+        empty_label=_("alle Labore"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    prescriber = forms.ModelChoiceField(
+        label=_("Verantwortlicher Akustiker"),
+        required=False,
+        queryset=get_user_model().objects.none(),
+        empty_label=_("alle"),
+        widget=forms.Select(attrs={"class": "form-select"}),
     )
     overdue = forms.BooleanField(
         label=_("nur überfällige"),
@@ -48,30 +77,49 @@ class OrderFilterForm(forms.Form):
         required=False,
         widget=forms.CheckboxInput(attrs={"data-autosubmit": True, "class": "form-check-input"}),
     )
+    sort = forms.ChoiceField(
+        label=_("Sortierung"),
+        required=False,
+        choices=[(key, key) for name in SORTS for key in (name, f"-{name}")],
+        widget=forms.HiddenInput,
+    )
 
-    def __init__(self, *args, orders=None, **kwargs):
+    def __init__(self, *args, orders=None, branches=None, people=None, **kwargs):
         super().__init__(*args, **kwargs)
         # The suppliers of the user's orders and the active ones: one query for the choices.
         used = orders.values("supplier") if orders is not None else []
         self.fields["supplier"].queryset = (
             Supplier.objects.filter(Q(is_active=True) | Q(pk__in=used)).select_related("company").order_by("company__name", "name")
         )
+        if branches is not None:
+            self.fields["branch"].queryset = branches
+        if people is not None:
+            self.fields["prescriber"].queryset = people.order_by("last_name", "first_name", "username")
+        self.fields["prescriber"].label_from_instance = lambda user: user.get_full_name() or user.username
 
     def clean_q(self):
         return " ".join(self.cleaned_data["q"].split())
 
     def filters(self):
-        """The valid filters as keyword arguments of ``queries.filter_orders`` (none when invalid)."""
-        if not self.is_valid():
-            return {}
+        """The valid filters as keyword arguments of ``queries.filter_orders``: an invalid
+        field is left out, the others apply. No status chosen: the open ones."""
+        self.is_valid()
         data = self.cleaned_data
         return {
-            "status": data["status"],
-            "supplier": data["supplier"],
-            "q": data["q"],
-            "overdue": True if data["overdue"] else None,
-            "needs_attention": True if data["needs_attention"] else None,
+            "statuses": data.get("status") or [OPEN_FILTER],
+            "count": data.get("count", ""),
+            "supplier": data.get("supplier"),
+            "prescriber": data.get("prescriber"),
+            "branch": data.get("branch"),
+            "q": data.get("q", ""),
+            "overdue": True if data.get("overdue") else None,
+            "needs_attention": True if data.get("needs_attention") else None,
         }
+
+    def sort_key(self):
+        """The valid sort key (``queries.SORTS``), else newest first."""
+        self.is_valid()
+        return self.cleaned_data.get("sort") or DEFAULT_SORT
 
 
 class CancelForm(forms.Form):
@@ -130,7 +178,7 @@ class MessageForm(forms.Form):
     """Staff's answer to the lab's question, or a question the lab asked by phone."""
 
     text = forms.CharField(
-        label=_("Text"),
+        label=_("Ihre Antwort"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
     )
@@ -148,4 +196,9 @@ class QuestionForm(MessageForm):
         choices=[("manual", _("per Telefon")), ("email", _("per E-Mail"))],
         initial="manual",
         widget=forms.Select(attrs={"id": "id_question_channel"}),
+    )
+    text = forms.CharField(
+        label=_("Die Rückfrage des Labors"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
     )

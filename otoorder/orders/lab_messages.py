@@ -32,6 +32,7 @@ from otoorder.backends.result import MessageResult
 
 from . import outbox
 from .choices import (
+    AT_LAB,
     CANCELLING,
     AttemptOutcome,
     AttemptPurpose,
@@ -128,8 +129,12 @@ def open_question(order):
 
 
 def can_answer(order):
-    """Staff may write to the lab while the order is on hold or once the lab asked a question."""
-    return order.status == OrderStatus.ON_HOLD or order.messages.filter(direction=MessageDirection.FROM_LAB).exists()
+    """Staff may write to the lab while the order is on hold, or after a question of the lab
+    while the lab still has the order (once shipped, received or closed there is nothing the
+    lab could still change)."""
+    if order.status == OrderStatus.ON_HOLD:
+        return True
+    return order.status in AT_LAB and order.messages.filter(direction=MessageDirection.FROM_LAB).exists()
 
 
 def answer_channel(order, question):

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from otoorder.transactions.models import StepType, Transaction, TransactionTemplate
+from otoorder.transactions.models import StepType, TransactionTemplate
 from otoorder.vocabulary import ImpressionKind, Side
 
 from . import event_texts, schedule
@@ -173,14 +173,42 @@ def _locked(order):
     return EarmouldOrder.objects.select_for_update().get(pk=order.pk)
 
 
-def receive(order, *, user, serials=None, received_at=None):
+def _serial_errors(items, serials, without_serial):
+    errors = {}
+    for side, serial in serials.items():
+        if side not in items:
+            errors[f"serial_{side}"] = _("Diese Bestellung enthält kein %(side)s Ohr: bitte keine Seriennummer dafür angeben.") % {
+                "side": _("linkes") if side == Side.LEFT else _("rechtes")
+            }
+        elif len(serial) > SERIAL_MAX:
+            errors[f"serial_{side}"] = _("Die Seriennummer darf höchstens %(max)d Zeichen lang sein.") % {"max": SERIAL_MAX}
+    for side in without_serial:
+        if side not in items:
+            errors[f"no_serial_{side}"] = _("Diese Bestellung enthält dieses Ohr nicht.")
+        elif serials.get(side):
+            errors[f"no_serial_{side}"] = _(
+                "Bitte entweder die Seriennummer angeben oder „ohne Seriennummer“ ankreuzen, nicht beides."
+            )
+    for side in items:
+        if not serials.get(side) and side not in without_serial and f"serial_{side}" not in errors:
+            errors[f"serial_{side}"] = (
+                _("Bitte die Seriennummer rechts angeben oder „ohne Seriennummer“ ankreuzen.")
+                if side == Side.RIGHT
+                else _("Bitte die Seriennummer links angeben oder „ohne Seriennummer“ ankreuzen.")
+            )
+    return errors
+
+
+def receive(order, *, user, serials=None, without_serial=(), received_at=None):
     """Wareneingang: record the serial number per ear and move the order to ``received``.
 
-    ``serials`` maps a side (``right``/``left``) to the serial number on that earmould; an
-    ear without a serial (many soft moulds carry none) stays empty. A side the order does
-    not contain is refused.
+    ``serials`` maps a side (``right``/``left``) to the serial number on that earmould. Every
+    ear of the order needs its serial or is named in ``without_serial`` (many soft moulds carry
+    none): an ear left out is refused, so a receipt is never silently without serials. A side
+    the order does not contain is refused.
     """
     serials = {side: (serial or "").strip() for side, serial in (serials or {}).items()}
+    without_serial = set(without_serial or ())
     with transaction.atomic():
         order = _locked(order)
         if not can_receive(order):
@@ -189,14 +217,7 @@ def receive(order, *, user, serials=None, received_at=None):
                   "Bestellungen möglich; diese ist „%(status)s“.") % {"status": order.get_status_display()}
             )
         items = {item.side: item for item in order.items.all()}
-        errors = {}
-        for side, serial in serials.items():
-            if side not in items:
-                errors[f"serial_{side}"] = _("Diese Bestellung enthält kein %(side)s Ohr: bitte keine Seriennummer dafür angeben.") % {
-                    "side": _("linkes") if side == Side.LEFT else _("rechtes")
-                }
-            elif len(serial) > SERIAL_MAX:
-                errors[f"serial_{side}"] = _("Die Seriennummer darf höchstens %(max)d Zeichen lang sein.") % {"max": SERIAL_MAX}
+        errors = _serial_errors(items, serials, without_serial)
         if errors:
             raise ValidationError(errors)
         for side, serial in serials.items():
@@ -211,10 +232,45 @@ def receive(order, *, user, serials=None, received_at=None):
             actor=user,
             code="goods_received",
             params={"variant": "serials", "serials": recorded} if recorded else {},
-            data={"serials": recorded},
+            data={"serials": recorded, **({"without_serial": sorted(without_serial)} if without_serial else {})},
             save_fields=["received_at"],
         )
     logger.info("order %s received by user %s", order.pk, getattr(user, "pk", None))
+    return order
+
+
+def can_correct_serial(order):
+    """Serial numbers can be added or corrected once the goods receipt is booked."""
+    return order.received_at is not None and order.status != OrderStatus.CANCELLED
+
+
+def correct_serial(order, *, user, side, serial):
+    """Add or correct the serial number of one ear after the goods receipt (empty = the ear
+    carries none); an event keeps the old and the new number."""
+    serial = (serial or "").strip()
+    with transaction.atomic():
+        order = _locked(order)
+        if not can_correct_serial(order):
+            raise InvalidTransition(_("Seriennummern lassen sich erst nach dem Wareneingang ergänzen oder korrigieren."))
+        item = order.items.filter(side=side).first()
+        if item is None:
+            raise ValidationError({"side": _("Diese Bestellung enthält dieses Ohr nicht: bitte das bestellte Ohr wählen.")})
+        if len(serial) > SERIAL_MAX:
+            raise ValidationError({"serial": _("Die Seriennummer darf höchstens %(max)d Zeichen lang sein.") % {"max": SERIAL_MAX}})
+        old = item.serial_number
+        if old == serial:
+            raise ValidationError({"serial": _("Diese Seriennummer ist bereits eingetragen.")})
+        item.serial_number = serial
+        item.save(update_fields=["serial_number"])
+        params = {"side": side, "old": old, "new": serial}
+        record_event(
+            order,
+            code="serial_corrected",
+            params=params,
+            source=EventSource.STAFF,
+            actor=user,
+        )
+    logger.info("order %s: serial of the %s ear corrected by user %s", order.pk, side, getattr(user, "pk", None))
     return order
 
 
@@ -355,6 +411,7 @@ def reorder_initial(customer, sides):
     return {
         "company": newest.company,
         "supplier": newest.supplier,
+        "based_on": newest,
         "header": {"order_type": OrderType.REORDER_FROM_SCAN if from_scan else OrderType.NEW},
         "ears": {side: item_initial(item) for side, item in items.items()},
     }
@@ -377,11 +434,3 @@ def order_template(preferred=None):
     if preferred is not None and templates.filter(pk=preferred.pk).exists():
         return preferred
     return templates.order_by("name").first()
-
-
-def start_follow_up(customer, *, user, based_on=None):
-    """Start the transaction in which a re-order or remake is placed; None without a template."""
-    template = order_template(based_on.transaction.template if based_on is not None else None)
-    if template is None:
-        return None
-    return Transaction.objects.start(customer=customer, template=template, user=user)

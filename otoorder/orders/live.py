@@ -161,7 +161,7 @@ def context(request, state, *, params=None):
         config = settings.OTOORDER_LIVE
         interval = config["IN_FLIGHT_INTERVAL"] if state.in_flight else config["INTERVAL"]
         live = {
-            "url": f"{request.path}?{urlencode(query)}",
+            "url": f"{request.path}?{urlencode(query, doseq=True)}",
             "interval": _interval_ms(interval),
             "hidden_interval": str(int(config["HIDDEN_INTERVAL"] * 1000)),
             "in_flight": state.in_flight,

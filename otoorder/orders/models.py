@@ -575,3 +575,28 @@ class OrderAttachment(models.Model):
         ordering = ["created_at"]
         verbose_name = _("Anhang")
         verbose_name_plural = _("Anhänge")
+
+
+class OrderSubmission(models.Model):
+    """A one-time key under which an order was submitted: the order form's token or the API's
+    ``Idempotency-Key`` header. A second submission with the same key finds the first order
+    instead of placing another; the unique constraint settles two submissions at once."""
+
+    #: Who submitted: ``user:<id>``, ``token:<id>`` (an API token) or ``form:<user id>``.
+    scope = models.CharField(_("Absender"), max_length=80)
+    branch = models.ForeignKey(Branch, verbose_name=_("Filiale"), on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(_("Schlüssel"), max_length=255)
+    #: SHA-256 of the submitted body (the API compares it; the form's token does not).
+    body_sha256 = models.CharField(max_length=64)
+    #: Set in the same database transaction as the key (empty only while that one runs).
+    order = models.OneToOneField(
+        EarmouldOrder, verbose_name=_("Bestellung"), null=True, on_delete=models.CASCADE, related_name="submission"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "branch", "key"], name="order_submission_key_once")
+        ]
+        verbose_name = _("Bestellübermittlung")
+        verbose_name_plural = _("Bestellübermittlungen")

@@ -4,6 +4,8 @@ The lab rules are not repeated here: each ear is checked with ``check_item`` (th
 of those rules) and the order itself is validated again by ``place_order``.
 """
 
+import uuid
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Layout, Row
 from django import forms
@@ -70,9 +72,18 @@ class OrderHeaderForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    #: The form's one-time token: a second submission of the same form (browser back, a
+    #: double click) shows the order of the first instead of placing another.
+    submission_token = forms.UUIDField(
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": _("Das Formular ist beschädigt: bitte die Seite neu laden.")},
+    )
 
     def __init__(self, *args, preview_url, previous_orders=(), default_date=None, branch=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("submission_token", uuid.uuid4())
         if branch is not None:
             # Staff of the branch and the chain's admins; empty = whoever places the order.
             self.fields["prescriber"].queryset = (

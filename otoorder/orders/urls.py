@@ -13,6 +13,7 @@ urlpatterns = [
     path("<uuid:pk>/nachricht/", views.order_message, name="order_message"),
     path("<uuid:pk>/rueckfrage/", views.order_question, name="order_question"),
     path("<uuid:pk>/wareneingang/", views.order_receive, name="order_receive"),
+    path("<uuid:pk>/seriennummer/", views.order_serial, name="order_serial"),
     path("<uuid:pk>/anpassung/", views.order_fit, name="order_fit"),
     path("<uuid:pk>/abschliessen/", views.order_close, name="order_close"),
     path("<uuid:pk>/reklamation/", views.order_remake, name="order_remake"),

@@ -5,11 +5,14 @@ order services and turn their refusals into messages.
 """
 
 import logging
+import uuid
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,14 +20,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from branches.models import Branch
 from otoorder.backends.pdf import render_order_form
 
 from . import cancellation, handoff, lab_messages, lifecycle, live, queries, services
-from .choices import CANCELLING
+from .choices import CANCELLING, STATUS_CATEGORY, OrderStatus, StatusCategory, WorklistCount
 from .documents import build_document
 from .forms import CancelForm, CancelReportForm, MessageForm, OrderFilterForm, QuestionForm
-from .lifecycle_forms import CloseForm, FitForm, ReceiveForm
-from .models import EarmouldOrder
+from .lifecycle_forms import REMAKE_REASON_KEY, CloseForm, FitForm, ReceiveForm, RemakeForm, SerialCorrectionForm
+from .models import EarmouldOrder, OrderItem
+from .queries import ALL_FILTER, OPEN_FILTER
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +44,64 @@ def _get_order(request, pk):
     return get_object_or_404(_orders(request.user), pk=pk)
 
 
+#: The worklist's sortable columns in the order of the table (``queries.SORTS``).
+SORT_COLUMNS = ("number", "customer", "supplier", "status", "date_required", "eta", "days_late")
+
+
+def _sort_links(request, current):
+    """Per sortable column: the link that sorts by it (ascending first, again: descending)
+    and its ``aria-sort`` when the table is sorted by it. The filters stay, the page resets."""
+    kept = request.GET.copy()
+    for name in ("page", "sort", live.PARAM):
+        kept.pop(name, None)
+    links = {}
+    for key in SORT_COLUMNS:
+        kept["sort"] = f"-{key}" if current == key else key
+        aria = {key: "ascending", f"-{key}": "descending"}.get(current, "")
+        links[key] = {"href": f"?{kept.urlencode()}", "aria_sort": aria}
+    return links
+
+
+def _count_links(request, form):
+    """The worklist's counts link to the table narrowed to them, in the chosen branch."""
+    branch = form.cleaned_data.get("branch")
+    base = {"branch": branch.pk} if branch else {}
+    current = form.cleaned_data.get("count", "")
+    return [
+        {"key": key, "label": label, "href": "?" + urlencode({**base, "count": key}), "current": key == current}
+        for key, label in WorklistCount.choices
+    ]
+
+
+def _scanned_order(request, visible, form):
+    """A search submitted as a whole (Enter, as a hand scanner sends a label's QR code) that
+    is exactly one visible order's number opens that order."""
+    text = form.cleaned_data.get("q", "")
+    if not text or request.headers.get("HX-Request") or live.seen_version(request) is not None:
+        return None
+    matches = list(visible.filter(number__iexact=text).values_list("pk", flat=True)[:2])
+    return matches[0] if len(matches) == 1 else None
+
+
 @login_required
 @require_GET
 def order_list(request):
+    """The staff's start page: the worklist of open orders with its counts, filters, search
+    as you type (htmx: the results region alone), sorting and pages; it follows itself (``live``)."""
     visible = _orders(request.user)
-    form = OrderFilterForm(request.GET, orders=visible)
-    orders = queries.annotate_list(queries.filter_orders(visible, **form.filters())).order_by("-created_at")
+    branches = Branch.objects.visible_to(request.user).order_by("name")
+    form = OrderFilterForm(request.GET, orders=visible, branches=branches, people=branches.people())
+    filters = form.filters()
+    scanned = _scanned_order(request, visible, form)
+    if scanned is not None:
+        return redirect("orders:order_detail", pk=scanned)
+    sort = form.sort_key()
+    orders = queries.sort_orders(
+        queries.annotate_list(queries.filter_orders(visible, **filters)).prefetch_related(
+            Prefetch("items", queryset=OrderItem.objects.only("order_id", "side"))
+        ),
+        sort,
+    )
     # Live status: the page's rows are read first (one query); a check that finds them as
     # the page shows them ends here with 304.
     state = live.list_state(orders, live.page_number(request.GET.get("page")))
@@ -56,14 +113,35 @@ def order_list(request):
     kept = request.GET.copy()
     kept.pop("page", None)
     kept.pop(live.PARAM, None)
-    params = {name: request.GET[name] for name in form.fields if name in request.GET}
+    params = {name: request.GET.getlist(name) for name in form.fields if name in request.GET}
+    branch = filters["branch"]
+    counted = visible.filter(branch=branch) if branch is not None else visible
+    branch_list = list(branches)
     context = {
         "filter_form": form,
         "page": page,
         "filter_query": kept.urlencode(),
+        "counts": [{**link, "n": n} for link, n in zip(_count_links(request, form), queries.worklist_counts(counted).values())],
+        "sort_links": _sort_links(request, sort),
+        "show_branches": len(branch_list) > 1,
+        "status_groups": _status_groups(form),
         **live.context(request, state, params={**params, "page": page.number}),
     }
-    return live.respond(render(request, "orders/order_list.html", context))
+    # The results region alone for a status check and for the search as you type.
+    partial = live.seen_version(request) is not None or request.headers.get("HX-Request")
+    context["live_page"] = False
+    template = "orders/_worklist_region.html" if partial else "orders/order_list.html"
+    return live.respond(render(request, template, context))
+
+
+def _status_groups(form):
+    """The status checkboxes grouped by their category (``choices.STATUS_CATEGORY``), after
+    "alle offenen" and "alle, auch erledigte"."""
+    boxes = {box.data["value"]: box for box in form["status"]}
+    groups = [("", [boxes[OPEN_FILTER], boxes[ALL_FILTER]])]
+    for category, label in StatusCategory.choices:
+        groups.append((label, [boxes[status] for status in OrderStatus.values if STATUS_CATEGORY[status] == category]))
+    return groups
 
 
 SIDE_TITLES = {"right": gettext_lazy("Rechtes Ohr"), "left": gettext_lazy("Linkes Ohr")}
@@ -84,6 +162,8 @@ def _panel_context(order):
     return {
         "order": order,
         "lab_property_groups": lab_property_groups(order),
+        # Remakes and modifications of this order (the other direction of ``original_order``).
+        "follow_ups": order.follow_ups.order_by("created_at").only("pk", "number", "order_type", "status"),
         "events": order.events.select_related("actor"),
         "attempts": order.attempts.all(),
     }
@@ -125,9 +205,12 @@ def _lifecycle_context(order, items, **bound):
         "can_close": lifecycle.can_close(order),
         "needs_close_reason": lifecycle.needs_close_reason(order),
         "can_remake": order.status in services.SENT_STATUSES,
+        "can_correct_serial": lifecycle.can_correct_serial(order),
         "receive_form": bound.get("receive_form") or ReceiveForm(sides=[item.side for item in items]),
+        "serial_form": bound.get("serial_form") or SerialCorrectionForm(sides=[item.side for item in items]),
         "fit_form": bound.get("fit_form") or FitForm(),
         "close_form": bound.get("close_form") or CloseForm(),
+        "remake_form": bound.get("remake_form") or RemakeForm(),
     }
 
 
@@ -183,8 +266,26 @@ def order_receive(request, pk):
         order,
         "receive_form",
         form,
-        lambda f: lifecycle.receive(order, user=request.user, serials=f.serials()),
+        lambda f: lifecycle.receive(order, user=request.user, serials=f.serials(), without_serial=f.without_serial()),
         _("Wareneingang für %(number)s gebucht."),
+    )
+
+
+@login_required
+@require_POST
+def order_serial(request, pk):
+    """A serial number added or corrected after the goods receipt."""
+    order = _get_order(request, pk)
+    form = SerialCorrectionForm(request.POST, sides=list(order.items.values_list("side", flat=True)))
+    return _lifecycle_action(
+        request,
+        order,
+        "serial_form",
+        form,
+        lambda f: lifecycle.correct_serial(
+            order, user=request.user, side=f.cleaned_data["side"], serial=f.cleaned_data["serial"]
+        ),
+        _("Seriennummer von %(number)s gespeichert."),
     )
 
 
@@ -221,17 +322,21 @@ def order_close(request, pk):
 @login_required
 @require_POST
 def order_remake(request, pk):
-    """„Reklamation“: a new transaction and the order form as a remake linked to this order."""
+    """„Reklamation“: the order form as a remake linked to this order, with the reason typed
+    beside the button. Nothing is created until that form is submitted."""
     order = _get_order(request, pk)
     if order.status not in services.SENT_STATUSES:
         messages.error(request, _("Eine Reklamation ist erst möglich, wenn die Bestellung beim Labor ist."))
         return redirect("orders:order_detail", pk=order.pk)
-    txn = lifecycle.start_follow_up(order.customer, user=request.user, based_on=order)
-    if txn is None:
-        messages.error(request, _("Es gibt keine aktive Vorgangsvorlage mit Bestellservice: bitte die Filialverwaltung fragen."))
-        return redirect("orders:order_detail", pk=order.pk)
-    logger.info("remake of order %s started in transaction %s by user %s", order.pk, txn.pk, request.user.pk)
-    return redirect(f"{reverse('transactions:order_service', kwargs={'pk': txn.pk})}?remake={order.pk}")
+    form = RemakeForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, order, status=400, remake_form=form)
+    # The reason waits in the session, not in the URL (it may describe the customer's ear).
+    request.session[REMAKE_REASON_KEY % order.pk] = form.cleaned_data["reason"]
+    logger.info("remake of order %s opened by user %s", order.pk, request.user.pk)
+    url = reverse("transactions:follow_up_order", kwargs={"pk": order.customer_id})
+    # The order form's one-time token in the address: browser back returns to the same one.
+    return redirect(f"{url}?remake={order.pk}&token={uuid.uuid4()}")
 
 
 def _run_action(request, action, success_message):

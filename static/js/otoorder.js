@@ -63,7 +63,10 @@ document.addEventListener("visibilitychange", () => {
 
 document.addEventListener("htmx:beforeSwap", (event) => {
   const region = event.detail.target;
-  if (!isLiveRegion(region) || !event.detail.shouldSwap) {
+  // Only the region's own status check: a page may also swap its region on purpose (the
+  // worklist's search as you type).
+  const checkedByRegion = event.detail.requestConfig && event.detail.requestConfig.elt === region;
+  if (!isLiveRegion(region) || !checkedByRegion || !event.detail.shouldSwap) {
     return;
   }
   const answeredBy = new URL(event.detail.xhr.responseURL || window.location.href);
@@ -109,3 +112,27 @@ function selectChanged(select) {
   const initial = options.findIndex((option) => option.defaultSelected);
   return select.selectedIndex !== (initial === -1 ? 0 : initial);
 }
+
+// A status check that brings the region anew keeps the keyboard's place: the link that had
+// the focus (a worklist row, a sort header) has it again in the new region.
+let liveFocusHref = null;
+
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const region = event.detail.target;
+  const focused = document.activeElement;
+  liveFocusHref = isLiveRegion(region) && event.detail.shouldSwap && focused instanceof HTMLAnchorElement && region.contains(focused)
+    ? focused.getAttribute("href")
+    : null;
+});
+
+document.addEventListener("htmx:afterSettle", () => {
+  const region = document.getElementById("live-region");
+  if (liveFocusHref === null || !region) {
+    return;
+  }
+  const link = Array.from(region.querySelectorAll("a[href]")).find((a) => a.getAttribute("href") === liveFocusHref);
+  liveFocusHref = null;
+  if (link) {
+    link.focus();
+  }
+});

@@ -320,10 +320,25 @@ class OrderListSerializer(serializers.ModelSerializer):
         return order.messages.filter(direction=choices.MessageDirection.FROM_LAB, read_at__isnull=True).count()
 
 
+class FollowUpSerializer(serializers.ModelSerializer):
+    """An order placed as a remake (Nachfertigung) or modification of this one."""
+
+    class Meta:
+        model = EarmouldOrder
+        fields = ["id", "number", "order_type", "status"]
+        read_only_fields = fields
+
+
 class OrderSerializer(OrderListSerializer):
     items = OrderItemSerializer(many=True, read_only=True)
     original_order = serializers.UUIDField(source="original_order_id", read_only=True, allow_null=True)
     original_order_number = serializers.SerializerMethodField()
+    follow_ups = FollowUpSerializer(
+        many=True,
+        read_only=True,
+        help_text="Remakes (Nachfertigungen) and modifications placed for this order, oldest first; "
+        "each names this order as its `original_order`.",
+    )
     prescriber = serializers.IntegerField(source="prescriber_id", read_only=True, allow_null=True)
     events = OrderEventSerializer(many=True, read_only=True)
     attempts = AttemptSerializer(many=True, read_only=True)
@@ -335,6 +350,7 @@ class OrderSerializer(OrderListSerializer):
             "notes",
             "original_order",
             "original_order_number",
+            "follow_ups",
             "reason",
             "prescriber",
             "received_at",

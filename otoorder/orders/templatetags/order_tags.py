@@ -1,49 +1,69 @@
-"""Template helpers of the order pages: one colour per status, the same everywhere; the order's
+"""Template helpers of the order pages: one colour per category of status, the same everywhere; the order's
 schedule (ETA, overdue, at risk) and its tracking link."""
 
 from django import template
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from otoorder.orders import schedule
-from otoorder.orders.choices import OrderStatus
-from otoorder.vocabulary import Carrier
+from otoorder.orders.choices import STATUS_CATEGORY, OrderStatus, StatusCategory, WorklistCount
+from otoorder.vocabulary import Carrier, Side
 
 register = template.Library()
 
-S = OrderStatus
-BADGE_CLASSES = {
-    S.DRAFT: "text-bg-secondary",
-    S.QUEUED: "text-bg-info",
-    S.SENDING: "text-bg-info",
-    S.AWAITING_MANUAL: "text-bg-warning",
-    S.AWAITING_PORTAL: "text-bg-warning",
-    S.ORDERED: "text-bg-primary",
-    S.CONFIRMED: "text-bg-primary",
-    S.IN_PRODUCTION: "text-bg-primary",
-    S.SHIPPED: "text-bg-primary",
-    S.RECEIVED: "text-bg-success",
-    S.FITTED: "text-bg-success",
-    S.CLOSED: "text-bg-success",
-    S.FAILED: "text-bg-danger",
-    S.REJECTED_BY_LAB: "text-bg-danger",
-    S.CANCELLED: "text-bg-dark",
-    S.CANCEL_REQUESTED: "text-bg-warning",
-    S.CANCEL_TO_REPORT: "text-bg-warning",
-    S.ON_HOLD: "text-bg-warning",
+C = StatusCategory
+#: One colour per category of status (``choices.STATUS_CATEGORY``), the same on every page:
+#: Bootstrap's contextual backgrounds with their contrasting text (WCAG AA), and the status's
+#: name always written in the badge, so colour is never the only signal.
+CATEGORY_CLASSES = {
+    C.ATTENTION: "text-bg-danger",
+    C.ORDERING: "text-bg-warning",
+    C.AT_LAB: "text-bg-primary",
+    C.IN_TRANSIT: "text-bg-info",
+    C.TO_FIT: "text-bg-success",
+    C.DONE: "text-bg-secondary",
+    C.CANCELLED: "text-bg-dark",
 }
+#: The worklist's counts take the colour of the statuses they count (received: in transit).
+COUNT_CLASSES = {
+    **{count: CATEGORY_CLASSES[C(count)] for count in WorklistCount.values if count in C.values},
+    WorklistCount.RECEIPT_DUE: CATEGORY_CLASSES[C.IN_TRANSIT],
+}
+
+
+def badge_class(status):
+    """The badge class of an order status (its category's colour)."""
+    category = STATUS_CATEGORY.get(status)
+    return CATEGORY_CLASSES[category] if category else "text-bg-secondary"
 
 
 @register.simple_tag
 def status_badge(status, element_id=""):
-    """A Bootstrap badge with the German label of an order status."""
+    """A Bootstrap badge with the label of an order status in its category's colour."""
+    category = STATUS_CATEGORY.get(status, "")
     return format_html(
-        '<span class="badge status-badge {}"{} data-status="{}">{}</span>',
-        BADGE_CLASSES.get(status, "text-bg-secondary"),
+        '<span class="badge status-badge {}"{} data-status="{}" data-category="{}">{}</span>',
+        badge_class(status),
         format_html(' id="{}"', element_id) if element_id else "",
         status,
+        category,
         OrderStatus(status).label if status in OrderStatus.values else status,
+    )
+
+
+@register.simple_tag
+def count_class(count):
+    """The badge class of one of the worklist's counts."""
+    return COUNT_CLASSES.get(count, "text-bg-secondary")
+
+
+@register.simple_tag
+def order_ears(order):
+    """The order's ears, right first, as words in the ear colours (from prefetched items)."""
+    sides = sorted({item.side for item in order.items.all()}, key=lambda side: side != Side.RIGHT)
+    return format_html_join(
+        ", ", '<span class="ear-label ear-label-{}">{}</span>', ((side, Side(side).label) for side in sides)
     )
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0008_eta_for_sent_orders'),
+        ('orders', '0009_order_submission_keys'),
     ]
 
     operations = [

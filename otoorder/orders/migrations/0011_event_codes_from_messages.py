@@ -249,6 +249,6 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("orders", "0009_error_codes")]
+    dependencies = [("orders", "0010_error_codes")]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
