@@ -76,6 +76,9 @@ def test_params_are_put_into_words_of_the_reader():
             "Fitted on 03/01/2026, warranty until 03/01/2028."
         )
         assert "“Nur in Blau”" in event_texts.render("cancel_refused", {"lab_text": "Nur in Blau"})
+        assert event_texts.render("sent", {"variant": "ordered", "scans_separate": "left.stl (0,6 MB)"}) == (
+            "Sent to the lab. Please send the scan file(s) left.stl (0,6 MB) to the lab separately (not in this delivery)."
+        )
         assert event_texts.render("status_changed", {"status": "confirmed"}) == "Status changed: confirmed by the lab."
     with translation.override("de"):
         assert event_texts.render("fitted", {"date": "2026-03-01", "until": "2028-03-01"}) == (

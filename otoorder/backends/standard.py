@@ -321,13 +321,15 @@ class StandardBackend(BaseBackend):
         if separate:
             summary["scans_separate"] = separate
         # Staff must send what did not travel (the PDF tells the lab so).
+        names = ", ".join(f"{scan['name']} ({_megabytes(scan['size'])} MB)" for scan in separate)
         follow_up = (
-            " "
-            + _("Bitte die Scan-Datei(en) %(names)s separat an das Labor senden (nicht in dieser Sendung).")
-            % {"names": ", ".join(f"{scan['name']} ({_megabytes(scan['size'])} MB)" for scan in separate)}
+            " " + _("Bitte die Scan-Datei(en) %(names)s separat an das Labor senden (nicht in dieser Sendung).")
+            % {"names": names}
             if separate
             else ""
         )
+        # The order's event says it in the reader's language (``event_texts``: ``scans_separate``).
+        data = {"scans_separate": names} if separate else {}
         if payload["message"] is None:
             return DispatchResult(
                 ResultStatus.AWAITING_MANUAL,
@@ -335,6 +337,7 @@ class StandardBackend(BaseBackend):
                 % {"method": _method_label(document.supplier_order_method)}
                 + follow_up,
                 request_summary=summary,
+                data=data,
             )
         message = payload["message"]
         summary.update({"to": message.to, "subject": message.subject})
@@ -343,6 +346,7 @@ class StandardBackend(BaseBackend):
             message=_("Bestellung per E-Mail an %(to)s gesendet.") % {"to": ", ".join(message.to)} + follow_up,
             request_summary=summary,
             raw_response=_("SMTP: Nachricht angenommen."),
+            data=data,
         )
 
     # --- cancellation and answers to lab questions ----------------------------------------

@@ -39,15 +39,16 @@ RESULT_TO_STATUS = {
 
 def result_params(result):
     """The event params of a lab's answer to the order (code ``sent``): which answer, the
-    lab's number, the lab's own words of a refusal, the attachments it did not carry. The
+    lab's number, the lab's own words of a refusal, the attachments and scans it did not carry. The
     backend's German summary stays in the event's data (``backend_message``), not shown."""
     params = {"variant": result.status.value}
     if result.external_reference:
         params["reference"] = result.external_reference
     if result.lab_text:
         params["lab_text"] = result.lab_text
-    if result.data.get("attachments_not_sent"):
-        params["attachments_not_sent"] = result.data["attachments_not_sent"]
+    for name in ("attachments_not_sent", "scans_separate"):
+        if result.data.get(name):
+            params[name] = result.data[name]
     return params
 
 

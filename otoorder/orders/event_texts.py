@@ -201,6 +201,10 @@ SUFFIXES = (
         "attachments_not_sent",
         _("Anhänge übermittelt die Schnittstelle nicht: %(attachments_not_sent)s – bitte dem Labor gesondert senden."),
     ),
+    (
+        "scans_separate",
+        _("Bitte die Scan-Datei(en) %(scans_separate)s separat an das Labor senden (nicht in dieser Sendung)."),
+    ),
 )
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
