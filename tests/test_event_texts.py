@@ -105,7 +105,8 @@ def order_with_events(transaction_obj, dreve, dreve_supplier, alice):
         transaction_obj=transaction_obj, company=dreve, supplier=dreve_supplier, items=[bte_item("right")], user=alice
     )
     lifecycle.set_status(order, OrderStatus.SENDING, source=EventSource.WORKER, code="sending")
-    error = TransientError(code="http_unreachable", detail="ConnectionError")
+    with translation.override("de"):  # as the worker writes it
+        error = TransientError(code="http_unreachable", detail="ConnectionError")
     Attempt.objects.create(
         order=order, number=1, started_at=order.created_at, outcome=AttemptOutcome.TRANSIENT_ERROR,
         error=error.message, error_code=error.code, error_params=error.params,
