@@ -346,7 +346,7 @@ class StandardBackend(BaseBackend):
             message=_("Bestellung per E-Mail an %(to)s gesendet.") % {"to": ", ".join(message.to)} + follow_up,
             request_summary=summary,
             raw_response=_("SMTP: Nachricht angenommen."),
-            data=data,
+            data={**data, "email_to": ", ".join(message.to)},
         )
 
     # --- cancellation and answers to lab questions ----------------------------------------

@@ -42,6 +42,8 @@ def result_params(result):
     lab's number, the lab's own words of a refusal, the attachments and scans it did not carry. The
     backend's German summary stays in the event's data (``backend_message``), not shown."""
     params = {"variant": result.status.value}
+    if result.status == ResultStatus.ORDERED and result.data.get("email_to"):
+        params.update(variant="email", to=result.data["email_to"])
     if result.external_reference:
         params["reference"] = result.external_reference
     if result.lab_text:

@@ -56,6 +56,7 @@ TEXTS = {
     ),
     "late_answer": _("Verspätete Antwort eines Versandvorgangs."),
     "sent.ordered": _("An das Labor gesendet."),
+    "sent.email": _("Bestellung per E-Mail an %(to)s gesendet."),
     "sent.confirmed": _("Vom Labor bestätigt."),
     "sent.awaiting_portal": _("Portal-Übergabe bereit: Bestellung im Portal abschließen."),
     "sent.awaiting_manual": _(

@@ -205,11 +205,14 @@ def recognise(event):
     if to == "failed" and came_from in ("sending", "queued") and source == "worker" and message:
         return "send_failed", _failure(message)
     if source == "worker" and came_from == "sending" and to in SENT:
+        # The lab's answer: the sentence of its status (the backend's summary is kept aside).
         params = {"variant": SENT[to]}
         if data.get("external_reference"):
             params["reference"] = data["external_reference"]
         if rejected := _match(r"^Das Labor hat die Bestellung abgelehnt: (?P<text>.*)$", message):
             params["lab_text"] = rejected["text"]
+        if email := _match(r"^Bestellung per E-Mail an (?P<to>.+?) gesendet\.", message):
+            params.update(variant="email", to=email["to"])
         return "sent", params
     if match := _match(r"^Statusmeldung des Labors: (?P<status>.*?)(?: \(Der Status bleibt „(?P<kept>.+)“\.\))?$", message):
         params = {"external_status": match["status"]}
