@@ -523,7 +523,7 @@ class TestOrders:
         lifecycle.set_status(order, OrderStatus.FAILED, source=EventSource.WORKER, message="Adresse unbekannt")
         body = client_for(alice).get(f"/api/v1/orders/{order.pk}/").json()
         assert [e["to_status"] for e in body["events"]] == ["queued", "sending", "failed"]
-        assert set(body["events"][0]) == {"time", "from_status", "to_status", "source", "message"}
+        assert set(body["events"][0]) == {"time", "from_status", "to_status", "source", "code", "message"}
         assert body["attempts"] == [
             {
                 "purpose": "order",
@@ -532,6 +532,7 @@ class TestOrders:
                 "duration_ms": 120,
                 "outcome": "permanent_error",
                 "error": "Adresse unbekannt",
+                "error_code": "",
                 "permanent": True,
             }
         ]
@@ -568,7 +569,7 @@ class TestOrders:
         response = client_for(alice).post(f"/api/v1/orders/{order.pk}/cancel/", {"reason": "Kunde verzichtet"}, format="json")
         assert response.status_code == 200
         assert response.json()["status"] == "cancelled"
-        assert response.json()["events"][-1]["message"] == "Kunde verzichtet"
+        assert response.json()["events"][-1]["message"] == "Storniert (noch nicht beim Labor). Kunde verzichtet"
 
     def test_cancel_while_sending_is_parked_then_shipped_is_409(self, alice, transaction_obj, dreve, dreve_supplier):
         """Being sent: 202, the cancellation follows when the send ends (tests/test_cancellation.py);

@@ -139,7 +139,7 @@ def test_orderresponse_confirms_the_order_with_egger_number(client, egger, order
     event = order.events.last()
     assert (event.source, event.from_status, event.to_status) == ("lab", "ordered", "confirmed")
     # The delivery date reads as a German date inside the German sentence.
-    assert SUPPLIER_ORDER_ID in event.message and "27.06.2018" in event.message
+    assert SUPPLIER_ORDER_ID in event.text and "27.06.2018" in event.text
     receipt = CallbackReceipt.objects.get()
     assert receipt.interface_definition == egger and len(receipt.signature) == 64
 

@@ -119,8 +119,13 @@ def make_due(model, **filters):
     model.objects.filter(**filters).update(due_at=timezone.now() - timedelta(seconds=1))
 
 
+#: The codes of the cancellation and question code (every event carries a code).
+CANCEL_CODES = {"cancel_requested", "cancel_accepted", "cancel_refused", "cancel_to_report", "cancel_reported",
+                "lab_question", "lab_answer_sent", "lab_resumed", "lab_answer_failed"}
+
+
 def codes(order):
-    return [event.data.get("code") for event in order.events.all() if event.data.get("code")]
+    return [event.data["code"] for event in order.events.all() if event.data.get("code") in CANCEL_CODES]
 
 
 def the_cancellation(order):
@@ -138,9 +143,9 @@ def test_queued_order_is_cancelled_at_once_and_never_sent(lab, order, alice):
     # A worker that holds the Celery message meanwhile: its claim fails, nothing is sent.
     assert dispatch.run(order.dispatch.pk) is None
     assert lab.received == []
-    assert order.events.last().message == "Kunde verzichtet"
+    assert order.events.last().message == "Storniert (noch nicht beim Labor). Kunde verzichtet"
     assert codes(order) == ["cancel_accepted"]
-    assert order.events.last().data["params"] == {"immediate": True}
+    assert order.events.last().data["params"] == {"immediate": True, "variant": "immediate", "reason": "Kunde verzichtet"}
 
 
 def test_order_cancelled_between_retries_is_never_sent_again(lab, order, alice):

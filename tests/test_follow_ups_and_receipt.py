@@ -189,7 +189,12 @@ def test_receipt_with_one_serial_and_one_ear_explicitly_without(client_alice, pr
     previous.refresh_from_db()
     assert previous.status == OrderStatus.RECEIVED
     assert dict(previous.items.values_list("side", "serial_number")) == {"right": "R-77", "left": ""}
-    assert previous.events.last().data == {"serials": {"right": "R-77"}, "without_serial": ["left"]}
+    assert previous.events.last().data == {
+        "serials": {"right": "R-77"},
+        "without_serial": ["left"],
+        "code": "goods_received",
+        "params": {"variant": "serials", "serials": {"right": "R-77"}},
+    }
     page = client_alice.get(order_url(previous)).content.decode()
     assert 'id="serial-left">ohne Seriennummer<' in page
 

@@ -26,7 +26,10 @@ def test_update_moves_the_order_and_keeps_the_lab_fields(ordered):
     ordered.refresh_from_db()
     assert (ordered.status, ordered.external_reference, ordered.tracking_number) == ("shipped", "D-77", "DHL-1")
     event = ordered.events.last()
-    assert (event.source, event.from_status, event.to_status, event.message) == ("lab", "ordered", "shipped", "Versandt.")
+    assert (event.source, event.from_status, event.to_status) == ("lab", "ordered", "shipped")
+    # The event renders from its code; the backend's German summary is kept beside it.
+    assert (event.data["code"], event.data["backend_message"]) == ("lab_status", "Versandt.")
+    assert event.text == "Statusmeldung des Labors: versandt Auftragsnummer des Labors: D-77. Sendungsnummer: DHL-1."
 
 
 def test_duplicate_update_changes_nothing(ordered):

@@ -39,7 +39,11 @@ def test_receive_records_serials_per_ear_from_every_lab_status(order, alice, pat
     assert (event.to_status, event.actor, event.data) == (
         OrderStatus.RECEIVED,
         alice,
-        {"serials": {"right": "R-1001", "left": "L-1002"}},
+        {
+            "serials": {"right": "R-1001", "left": "L-1002"},
+            "code": "goods_received",
+            "params": {"variant": "serials", "serials": {"right": "R-1001", "left": "L-1002"}},
+        },
     )
 
 
@@ -109,7 +113,7 @@ def test_close_without_receipt_needs_a_reason(order, alice, path):
     assert order.status == OrderStatus.CLOSED
     assert order.close_reason == "Kunde verzichtet"
     assert order.closed_at is not None
-    assert order.events.last().data == {"without_receipt": True}
+    assert order.events.last().data == {"without_receipt": True, "code": "closed", "params": {"reason": "Kunde verzichtet"}}
 
 
 def test_close_after_fitting_needs_no_reason(order, alice):

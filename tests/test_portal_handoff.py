@@ -67,7 +67,9 @@ def test_order_through_a_portal_definition_awaits_the_portal(awaiting, portal_de
     assert attempt.outcome == "awaiting_portal"
     assert attempt.request_summary["portal"] == PORTAL and attempt.request_summary["sides"] == ["right", "left"]
     assert awaiting.customer.last_name not in str(attempt.request_summary)
-    assert "Im Portal fortsetzen" in awaiting.events.last().message
+    event = awaiting.events.last()
+    assert (event.data["code"], event.data["params"]["variant"]) == ("sent", "awaiting_portal")
+    assert "Im Portal fortsetzen" in event.data["backend_message"]  # the backend's summary, kept aside
 
 
 # --- the hand-off view ---------------------------------------------------------------------

@@ -512,7 +512,7 @@ def test_cancel_order(client_alice, transaction_obj, dreve, dreve_supplier, alic
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED
     assert order.dispatch.state == "cancelled"
-    assert order.events.last().message == "Kunde verzogen"
+    assert order.events.last().text == "Storniert (noch nicht beim Labor). Kunde verzogen"
     page = client_alice.get(reverse("orders:order_detail", kwargs={"pk": order.pk})).text
     assert 'id="cancel-order"' not in page and 'id="resend-order"' not in page
 

@@ -114,8 +114,7 @@ class BaseBackend:
             opts, secrets = self.validate_options(options or {})
         except ValidationError as exc:
             raise ConfigurationError(
-                _("Die Schnittstelle „%(label)s“ ist nicht richtig eingerichtet: %(errors)s")
-                % {"label": self.label, "errors": self._format_errors(exc)}
+                code="misconfigured", params={"label": self.label, "errors": self._format_errors(exc)}
             ) from exc
         self.config = {**opts, **secrets}
         self.timeout = timeout
@@ -163,10 +162,15 @@ class BaseBackend:
         """Say in the result what an interface without attachments did not carry."""
         if not document.attachments or self.accepts_attachments:
             return result
+        names = ", ".join(attachment.name for attachment in document.attachments)
         notice = _(
             "Anhänge übermittelt die Schnittstelle „%(label)s“ nicht: %(names)s – bitte dem Labor gesondert senden."
-        ) % {"label": self.label, "names": ", ".join(attachment.name for attachment in document.attachments)}
-        return replace(result, message=f"{result.message} {notice}".strip())
+        ) % {"label": self.label, "names": names}
+        return replace(
+            result,
+            message=f"{result.message} {notice}".strip(),
+            data={**result.data, "attachments_not_sent": names},
+        )
 
     def validate(self, document):
         """Refuse an order this backend cannot carry (raise ``OrderRejected``).
@@ -175,7 +179,7 @@ class BaseBackend:
         ``refused_item_fields``; a backend that overrides this calls ``super().validate``.
         """
         if not document.items:
-            raise OrderRejected(_("Die Bestellung enthält keine Position."))
+            raise OrderRejected(code="no_items")
         defaults = ItemDocument(side="", side_label="")
         for item in document.items:
             refused = [
@@ -183,8 +187,8 @@ class BaseBackend:
             ]
             if refused:
                 raise OrderRejected(
-                    _("Die Schnittstelle „%(label)s“ kann diese Angaben nicht übermitteln (%(side)s): %(fields)s.")
-                    % {"label": self.label, "side": item.side_label or item.side, "fields": ", ".join(refused)}
+                    code="fields_refused",
+                    params={"label": self.label, "side": item.side_label or item.side, "fields": ", ".join(refused)},
                 )
 
     def build_payload(self, document):
@@ -249,9 +253,7 @@ def scan_content(scan):
         return scan.content
     except OSError:
         logger.error("scan file %s is missing from storage", scan.path)
-        raise OrderRejected(
-            _("Die Scan-Datei %(name)s fehlt im Speicher; bitte den Scan erneut hochladen.") % {"name": scan.filename}
-        ) from None
+        raise OrderRejected(code="scan_missing", params={"name": scan.filename}) from None
 
 
 def _elapsed_ms(started):

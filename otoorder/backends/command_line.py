@@ -194,7 +194,7 @@ class CommandLineBackend(BaseBackend):
             uuid.UUID(document.order_id)
         except ValueError:
             # The order file is named after it; anything but a UUID could name another path.
-            raise OrderRejected(_("Die Bestellung hat keine gültige Kennung (UUID).")) from None
+            raise OrderRejected(code="invalid_order_id") from None
 
     def build_payload(self, document):
         return json.dumps(document.as_dict(), ensure_ascii=False, indent=2).encode("utf-8")
@@ -237,7 +237,7 @@ class CommandLineBackend(BaseBackend):
         try:
             uuid.UUID(request.order.order_id)
         except ValueError:
-            raise OrderRejected(_("Die Bestellung hat keine gültige Kennung (UUID).")) from None
+            raise OrderRejected(code="invalid_order_id") from None
         payload = self.build_payload(request.order)
         arguments = self.config.get("cancel_arguments") or DEFAULT_CANCEL_ARGUMENTS
         response = self._run(

@@ -293,9 +293,7 @@ def load_schema(path):
     try:
         return etree.XMLSchema(etree.parse(str(path)))
     except (OSError, etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
-        raise ConfigurationError(
-            _("Das openTRANS-Schema unter %(path)s kann nicht geladen werden.") % {"path": path}, detail=str(exc)
-        ) from exc
+        raise ConfigurationError(code="opentrans_schema_missing", params={"path": path}, detail=str(exc)) from exc
 
 
 def schema_errors(xml, path):
@@ -314,9 +312,8 @@ def validate_if_configured(xml):
     errors = schema_errors(xml, path)
     if errors:
         raise OrderRejected(
-            _("Das openTRANS-Dokument entspricht nicht dem Schema: %(error)s") % {"error": errors[0]}
-            if b"ORDERCHANGE" in xml[:400]
-            else _("Die Bestellung entspricht nicht dem openTRANS-Schema: %(error)s") % {"error": errors[0]},
+            code="opentrans_change_invalid" if b"ORDERCHANGE" in xml[:400] else "opentrans_order_invalid",
+            params={"error": errors[0]},
             detail="\n".join(errors),
         )
     return True

@@ -300,7 +300,7 @@ class OtofakturOtoportBackend(BaseBackend):
         super().validate(document)
         if not _UUID.match(document.order_id):
             # The file name is the order's UUID; anything else could name a path.
-            raise OrderRejected(_("Die Bestellung hat keine gültige Kennung (UUID)."))
+            raise OrderRejected(code="invalid_order_id")
 
     def scan_files(self, document):
         """``(name, bytes, content type)`` of each scan: ``<order uuid>.<side>.<ext>`` beside the order."""
@@ -370,7 +370,7 @@ class OtofakturOtoportBackend(BaseBackend):
         Named by the cancellation's idempotency key: a repeat replaces the file, never adds one.
         """
         if not _UUID.match(request.order.order_id) or not _CANCELLATION_KEY.match(request.idempotency_key):
-            raise OrderRejected(_("Die Stornierung hat keine gültige Kennung."))
+            raise OrderRejected(code="invalid_cancellation_id")
         name = f"{request.idempotency_key.lower()}{CANCEL_SUFFIX}"
         summary, raw = self._put(name, build_cancellation_xml(request))
         return CancelResult(
@@ -385,7 +385,7 @@ class OtofakturOtoportBackend(BaseBackend):
         """Write ``<message id>.message.xml`` (staff's answer to a question) into the outbox."""
         message_id = str(message.message_id)
         if not _UUID.match(message_id) or not _UUID.match(message.order.order_id):
-            raise OrderRejected(_("Die Nachricht hat keine gültige Kennung (UUID)."))
+            raise OrderRejected(code="invalid_message_id")
         name = f"{message_id.lower()}{MESSAGE_SUFFIX}"
         summary, raw = self._put(name, build_message_xml(message))
         return MessageResult(
@@ -406,7 +406,7 @@ class OtofakturOtoportBackend(BaseBackend):
         for option in ("outbox_dir", "inbox_dir"):
             path = files.folder(self.config[option], create=True)
             if not os.access(path, os.W_OK | os.X_OK):
-                raise ConfigurationError(_("In den Ordner %(path)s kann nicht geschrieben werden.") % {"path": path})
+                raise ConfigurationError(code="folder_not_writable", params={"path": path})
         return _("Ausgangs- und Eingangsordner sind vorhanden und beschreibbar.")
 
     # --- answers ------------------------------------------------------------------------

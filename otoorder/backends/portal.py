@@ -239,7 +239,7 @@ class PortalBackend(HttpBackend):
         """The signed, expiring address that opens this order in the portal."""
         secret = self.config.get("shared_secret")
         if not secret:
-            raise ConfigurationError(_("Für das Portal ist kein gemeinsames Geheimnis hinterlegt."))
+            raise ConfigurationError(code="portal_without_secret")
         expires = int(time.time() if now is None else now) + int(ttl)
         canonical = canonical_query(
             handoff_params(document, return_url=return_url, callback_url=callback_url, expires=expires)
@@ -282,6 +282,8 @@ class PortalBackend(HttpBackend):
             external_reference=reference,
             tracking_number=tracking,
             message=cls.callback_message(status, reference, tracking, _optional_text(data, "message")),
+            # The portal's own words, shown as written with the event in the reader's language.
+            lab_text=_optional_text(data, "message")[:LAB_MESSAGE_CHARS],
             raw_response=raw,
             data={"properties": properties} if properties else {},
         )

@@ -58,7 +58,7 @@ def get_backend_class(key):
     try:
         path, registered_label = BACKENDS[key]
     except KeyError:
-        raise ConfigurationError(f"Unbekannte Schnittstelle „{key}“.") from None
+        raise ConfigurationError(code="unknown_backend", params={"key": key}) from None
     backend_class = import_string(path)
     check_backend_class(backend_class, key, registered_label)
     return backend_class

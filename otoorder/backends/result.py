@@ -22,7 +22,10 @@ class DispatchResult:
     status: ResultStatus
     external_reference: str = ""
     external_status: str = ""
+    #: German, for the log; the order's event renders from ``status`` (and ``lab_text``).
     message: str = ""
+    #: The lab's own words with its answer (e.g. why it refused), kept as written.
+    lab_text: str = ""
     #: What was sent, without personal data (sizes, ids, addresses of the lab).
     request_summary: dict = field(default_factory=dict)
     #: The lab's answer as received, kept in the attempt log.

@@ -151,11 +151,8 @@ class _ConnectionCache:
 
 def _uncertain(message, exc):
     return DeliveryUncertain(
-        _(
-            "Die Verbindung zum E-Mail-Server brach nach dem Senden der Bestellung ab, bevor er sie "
-            "bestätigte (%(kind)s)."
-        )
-        % {"kind": type(exc).__name__},
+        code="smtp_uncertain",
+        params={"kind": type(exc).__name__},
         idempotency_key=message.extra_headers.get("Message-ID", ""),
         detail=str(exc),
     )
@@ -199,14 +196,9 @@ class StandardBackend(BaseBackend):
         super().validate(document)
         method = document.supplier_order_method
         if method == "email" and not document.supplier.email:
-            raise OrderRejected(
-                _("Der Lieferant „%(name)s“ hat keine Bestell-E-Mail-Adresse.") % {"name": document.supplier.name}
-            )
+            raise OrderRejected(code="supplier_without_email", params={"name": document.supplier.name})
         if method not in MANUAL_METHODS | {"email"}:
-            raise ConfigurationError(
-                _("Der Lieferant „%(name)s“ bestellt per Schnittstelle; der Standard-Bestellprozess kann ihn nicht bedienen.")
-                % {"name": document.supplier.name}
-            )
+            raise ConfigurationError(code="supplier_by_interface", params={"name": document.supplier.name})
 
     def _scans_by_delivery(self, document):
         """``(attached, separate)``: the scans that fit into the e-mail together (ears in the
@@ -293,31 +285,34 @@ class StandardBackend(BaseBackend):
         except DeliveryUncertain:
             raise
         except smtplib.SMTPAuthenticationError as exc:
-            raise ConfigurationError(_("Der E-Mail-Server hat die Anmeldung abgelehnt."), detail=str(exc)) from exc
+            raise ConfigurationError(code="smtp_auth", detail=str(exc)) from exc
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _msg in exc.recipients.values()]
             if any(code >= 500 for code in codes):
                 raise PermanentError(
-                    _("Der E-Mail-Server hat die Empfängeradresse %(to)s abgelehnt.") % {"to": ", ".join(exc.recipients)},
+                    code="smtp_recipient_refused",
+                    params={"to": ", ".join(exc.recipients)},
                     detail=str(exc.recipients),
                 ) from exc
-            raise TransientError(_("Der E-Mail-Server nimmt die Nachricht gerade nicht an."), detail=str(exc)) from exc
+            raise TransientError(code="smtp_busy", detail=str(exc)) from exc
         except smtplib.SMTPResponseException as exc:
             if exc.smtp_code >= 500:
                 raise PermanentError(
-                    _("Der E-Mail-Server hat %(what)s abgelehnt (%(code)s).") % {"what": what, "code": exc.smtp_code},
+                    code="smtp_refused",
+                    params={"what": what, "code": exc.smtp_code},
                     detail=str(exc.smtp_error),
                 ) from exc
             raise TransientError(
-                _("Der E-Mail-Server ist vorübergehend nicht bereit (%(code)s).") % {"code": exc.smtp_code},
+                code="smtp_not_ready",
+                params={"code": exc.smtp_code},
                 detail=str(exc.smtp_error),
             ) from exc
         except (smtplib.SMTPException, OSError, socket.timeout) as exc:
             raise TransientError(
-                _("Der E-Mail-Server ist nicht erreichbar (%(kind)s).") % {"kind": type(exc).__name__}, detail=str(exc)
+                code="smtp_unreachable", params={"kind": type(exc).__name__}, detail=str(exc)
             ) from exc
         if not sent:
-            raise TransientError(_("Die E-Mail wurde nicht versendet."))
+            raise TransientError(code="smtp_not_sent")
         return sent
 
     def parse_result(self, response, payload, document):
@@ -326,13 +321,15 @@ class StandardBackend(BaseBackend):
         if separate:
             summary["scans_separate"] = separate
         # Staff must send what did not travel (the PDF tells the lab so).
+        names = ", ".join(f"{scan['name']} ({_megabytes(scan['size'])} MB)" for scan in separate)
         follow_up = (
-            " "
-            + _("Bitte die Scan-Datei(en) %(names)s separat an das Labor senden (nicht in dieser Sendung).")
-            % {"names": ", ".join(f"{scan['name']} ({_megabytes(scan['size'])} MB)" for scan in separate)}
+            " " + _("Bitte die Scan-Datei(en) %(names)s separat an das Labor senden (nicht in dieser Sendung).")
+            % {"names": names}
             if separate
             else ""
         )
+        # The order's event says it in the reader's language (``event_texts``: ``scans_separate``).
+        data = {"scans_separate": names} if separate else {}
         if payload["message"] is None:
             return DispatchResult(
                 ResultStatus.AWAITING_MANUAL,
@@ -340,6 +337,7 @@ class StandardBackend(BaseBackend):
                 % {"method": _method_label(document.supplier_order_method)}
                 + follow_up,
                 request_summary=summary,
+                data=data,
             )
         message = payload["message"]
         summary.update({"to": message.to, "subject": message.subject})
@@ -348,6 +346,7 @@ class StandardBackend(BaseBackend):
             message=_("Bestellung per E-Mail an %(to)s gesendet.") % {"to": ", ".join(message.to)} + follow_up,
             request_summary=summary,
             raw_response=_("SMTP: Nachricht angenommen."),
+            data={**data, "email_to": ", ".join(message.to)},
         )
 
     # --- cancellation and answers to lab questions ----------------------------------------
@@ -424,10 +423,7 @@ class StandardBackend(BaseBackend):
         """The e-mail with staff's answer to the lab's question (quoted)."""
         document = message.order
         if not document.supplier.email:
-            raise OrderRejected(
-                _("Der Lieferant „%(name)s“ hat keine E-Mail-Adresse: bitte die Antwort telefonisch oder per Fax geben.")
-                % {"name": document.supplier.name}
-            )
+            raise OrderRejected(code="supplier_without_email_answer", params={"name": document.supplier.name})
         subject = _("Rückfrage zur Otoplastik-Bestellung %(number)s – Antwort") % {"number": document.order_number}
         if message.lab_reference:
             subject += " " + _("(Ihre Auftragsnummer %(ref)s)") % {"ref": message.lab_reference}

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from . import choices
+from . import choices, event_texts
 from .choices import EventSource
 from .models import OrderAttachment, OrderEvent
 
@@ -111,15 +111,15 @@ def add_attachment(order, upload, *, user):
         locked = type(order).objects.select_for_update().only("status").get(pk=order.pk)
         _refuse_if_sent(locked)
         attachment.file.save(f"{pk}.{extension}", ContentFile(content), save=False)
+        params = {"type": extension.upper(), "size": len(content)}
         try:
             attachment.save()
             OrderEvent.objects.create(
                 order=order,
                 source=EventSource.STAFF,
-                message=_("Anhang hinzugefügt (%(type)s, %(size)s).")
-                % {"type": extension.upper(), "size": filesizeformat(len(content))},
+                message=event_texts.german("attachment_added", params),
                 actor=user,
-                data={"attachment": str(pk), "sha256": attachment.sha256},
+                data={"attachment": str(pk), "sha256": attachment.sha256, "code": "attachment_added", "params": params},
             )
         except Exception:
             attachment.file.delete(save=False)

@@ -141,12 +141,10 @@ def _new(order, *, user, reason, previous_status, **fields):
 def _cancel_now(order, *, user, reason, source, params=None):
     """Not at a lab: cancelled, and the order's outbox row with it (one transaction)."""
     Dispatch.objects.filter(order=order).exclude(state=DispatchState.DONE).update(state=DispatchState.CANCELLED)
-    message = reason or _("Storniert (noch nicht beim Labor).")
     _event(
         order,
         code="cancel_accepted",
-        params={"immediate": True, **(params or {})},
-        message=message,
+        params={"immediate": True, "variant": "immediate", **(params or {}), **({"reason": reason} if reason else {})},
         source=source,
         actor=user,
         to_status=OrderStatus.CANCELLED,
@@ -159,11 +157,7 @@ def _park(order, *, user, reason):
     _event(
         order,
         code="cancel_requested",
-        params={"sequence": cancellation.sequence, "parked": True},
-        message=_(
-            "Stornierung vorgemerkt: die Bestellung wird gerade gesendet. Erreicht sie das Labor nicht, "
-            "wird sie sofort storniert, sonst wird die Stornierung beim Labor angefragt."
-        ),
+        params={"sequence": cancellation.sequence, "parked": True, "variant": "parked"},
         source=EventSource.STAFF,
         actor=user,
     )
@@ -171,15 +165,13 @@ def _park(order, *, user, reason):
 
 def _ask_lab(order, cancellation, *, actor=None, source=EventSource.STAFF):
     """At a lab: through the interface (outbox) or, where it cannot, by staff."""
-    reason = f" {cancellation.reason}" if cancellation.reason else ""
-    params = {"sequence": cancellation.sequence}
+    params = {"sequence": cancellation.sequence, **({"reason": cancellation.reason} if cancellation.reason else {})}
     if supports_cancellation(order):
         Cancellation.objects.filter(pk=cancellation.pk).update(state=DispatchState.QUEUED, due_at=timezone.now())
         _event(
             order,
             code="cancel_requested",
             params=params,
-            message=_("Stornierung beim Labor angefragt.") + reason,
             source=source,
             actor=actor,
             to_status=OrderStatus.CANCEL_REQUESTED,
@@ -193,11 +185,6 @@ def _ask_lab(order, cancellation, *, actor=None, source=EventSource.STAFF):
             order,
             code="cancel_to_report",
             params=params,
-            message=_(
-                "Die Schnittstelle übermittelt keine Stornierung: bitte die Stornierung beim Labor melden "
-                "und hier erfassen."
-            )
-            + reason,
             source=source,
             actor=actor,
             to_status=OrderStatus.CANCEL_TO_REPORT,
@@ -239,12 +226,10 @@ def accept(order, cancellation, *, lab_text="", source, actor=None, data=None):
     Cancellation.objects.filter(pk=cancellation.pk).update(
         outcome=CancellationOutcome.ACCEPTED, lab_answer=lab_text[:LAB_ANSWER_MAX], answered_at=timezone.now()
     )
-    message = _("Das Labor hat die Stornierung angenommen.") + (f" „{lab_text}“" if lab_text else "")
     _event(
         order,
         code="cancel_accepted",
         params={"sequence": cancellation.sequence, "lab_text": lab_text},
-        message=message,
         source=source,
         actor=actor,
         data=data,
@@ -259,12 +244,10 @@ def refuse(order, cancellation, *, lab_text="", source, actor=None, data=None):
     )
     back = cancellation.previous_status
     target = back if order.status in CANCELLING and back in TRANSITIONS.get(order.status, ()) else None
-    message = _("Das Labor hat die Stornierung abgelehnt.") + (f" „{lab_text}“" if lab_text else "")
     _event(
         order,
         code="cancel_refused",
         params={"sequence": cancellation.sequence, "lab_text": lab_text, "back_to": back},
-        message=message,
         source=source,
         actor=actor,
         data=data,
@@ -272,14 +255,14 @@ def refuse(order, cancellation, *, lab_text="", source, actor=None, data=None):
     )
 
 
-def to_report(order, cancellation, *, message, source=EventSource.WORKER):
-    """The interface cannot carry it (or gave up): staff report it to the lab."""
+def to_report(order, cancellation, *, params=None, source=EventSource.WORKER):
+    """The interface cannot carry it (or gave up, ``params`` with the error): staff report it
+    to the lab."""
     Cancellation.objects.filter(pk=cancellation.pk).update(manual=True)
     _event(
         order,
         code="cancel_to_report",
-        params={"sequence": cancellation.sequence},
-        message=message,
+        params={"sequence": cancellation.sequence, **(params or {})},
         source=source,
         to_status=OrderStatus.CANCEL_TO_REPORT if order.status == OrderStatus.CANCEL_REQUESTED else None,
     )
@@ -301,8 +284,7 @@ def apply_answer(order, update, *, source, data):
             _event(
                 order,
                 code="cancel_accepted",
-                params={"by_lab": True, "lab_text": update.lab_text},
-                message=_("Das Labor hat die Bestellung storniert.") + (f" „{update.lab_text}“" if update.lab_text else ""),
+                params={"by_lab": True, "variant": "by_lab", "lab_text": update.lab_text},
                 source=source,
                 data=data,
                 to_status=OrderStatus.CANCELLED,
@@ -356,9 +338,7 @@ def report(order, *, user, reported_to, reported_at=None, outcome=CancellationOu
         _event(
             order,
             code="cancel_reported",
-            params={"sequence": cancellation.sequence, "channel": "manual"},
-            message=_("Stornierung beim Labor gemeldet: an %(to)s am %(at)s.")
-            % {"to": reported_to, "at": timezone.localtime(reported_at).strftime("%d.%m.%Y %H:%M")},
+            params={"sequence": cancellation.sequence, "channel": "manual", "to": reported_to, "at": reported_at.isoformat()},
             source=EventSource.STAFF,
             actor=user,
         )
@@ -397,9 +377,6 @@ class CancellationOutbox(outbox.Outbox):
     purpose = AttemptPurpose.CANCELLATION
     noun = "cancellation"
 
-    def subject(self, row):
-        return str(row.sequence)
-
     def deliver(self, row, order, backend):
         if not backend.supports_cancellation:
             return CancelResult(CancelStatus.MANUAL)
@@ -425,37 +402,31 @@ class CancellationOutbox(outbox.Outbox):
                 _event(
                     order,
                     code="cancel_reported",
-                    params={"sequence": row.sequence, "channel": "interface"},
-                    message=result.message or _("Stornierung an das Labor übermittelt; die Antwort des Labors folgt."),
+                    params={"sequence": row.sequence, "channel": "interface", "variant": "interface"},
                     source=EventSource.WORKER,
+                    data={"backend_message": result.message},
                 )
             else:
-                to_report(
-                    order,
-                    row,
-                    message=result.message
-                    or _("Die Schnittstelle übermittelt keine Stornierung: bitte beim Labor melden und hier erfassen."),
-                )
+                to_report(order, row)
         return result.status.value
 
     def retrying(self, row, order, error, countdown):
         _event(
             order,
             code="cancel_requested",
-            params={"sequence": row.sequence, "retry_in": int(countdown)},
-            message=_("Stornierung: ") + outbox.retry_message(row, error, countdown),
+            params={
+                "sequence": row.sequence,
+                "retry_in": int(countdown),
+                **outbox.retry_params(row, error, countdown),
+                "variant": "retry_ambiguous" if error.ambiguous else "retry",
+            },
             source=EventSource.WORKER,
         )
         transaction.on_commit(lambda: enqueue(row.pk, countdown=countdown))
         return "retry"
 
     def given_up(self, row, order, error, reason):
-        to_report(
-            order,
-            row,
-            message=_("Die Stornierung konnte nicht übermittelt werden (%(reason)s): bitte beim Labor melden.")
-            % {"reason": reason},
-        )
+        to_report(order, row, params={**reason, "variant": "gave_up"})
         return "to_report"
 
 

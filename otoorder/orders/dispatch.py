@@ -16,15 +16,14 @@ import logging
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _, gettext_lazy
 
 from otoorder.backends.result import ResultStatus
 
-from . import cancellation, outbox
+from . import cancellation, event_texts, outbox
 from .choices import AttemptPurpose, DispatchState, EventSource, OrderStatus
 from .documents import build_document
-from .lifecycle import set_status
-from .models import Dispatch, OrderEvent
+from .lifecycle import record_event, set_status
+from .models import Dispatch
 from .outbox import backoff_seconds, policy, retry_delay  # noqa: F401 - the dispatch API of tests and callers
 
 logger = logging.getLogger(__name__)
@@ -36,15 +35,24 @@ RESULT_TO_STATUS = {
     ResultStatus.AWAITING_MANUAL: OrderStatus.AWAITING_MANUAL,
     ResultStatus.REJECTED: OrderStatus.REJECTED_BY_LAB,
 }
-RESULT_MESSAGES = {
-    ResultStatus.ORDERED: gettext_lazy("An das Labor gesendet."),
-    ResultStatus.CONFIRMED: gettext_lazy("Vom Labor bestätigt."),
-    ResultStatus.AWAITING_PORTAL: gettext_lazy("Portal-Übergabe bereit: Bestellung im Portal abschließen."),
-    ResultStatus.AWAITING_MANUAL: gettext_lazy(
-        "Bestellformular erstellt: bitte drucken/faxen/telefonisch bestellen und bestätigen."
-    ),
-    ResultStatus.REJECTED: gettext_lazy("Vom Labor abgelehnt."),
-}
+
+
+def result_params(result):
+    """The event params of a lab's answer to the order (code ``sent``): which answer, the
+    lab's number, the lab's own words of a refusal, the attachments and scans it did not carry. The
+    backend's German summary stays in the event's data (``backend_message``), not shown."""
+    params = {"variant": result.status.value}
+    if result.status == ResultStatus.ORDERED and result.data.get("email_to"):
+        params.update(variant="email", to=result.data["email_to"])
+    if result.external_reference:
+        params["reference"] = result.external_reference
+    if result.lab_text:
+        params["lab_text"] = result.lab_text
+    for name in ("attachments_not_sent", "scans_separate"):
+        if result.data.get(name):
+            params[name] = result.data[name]
+    return params
+
 
 #: The Celery task that runs ``run`` (``tasks.dispatch_order``). It is published by name, so
 #: this module does not import the task module, which imports it.
@@ -61,7 +69,7 @@ class OrderOutbox(outbox.Outbox):
 
     def claimed(self, row, order):
         if order.status == OrderStatus.QUEUED:
-            _transition(order, OrderStatus.SENDING, message="")
+            _transition(order, OrderStatus.SENDING, code="sending")
 
     def deliver(self, row, order, backend):
         return backend.send(build_document(order))
@@ -70,11 +78,11 @@ class OrderOutbox(outbox.Outbox):
         return _succeed(row, token, order, result, started_at, duration_ms)
 
     def retrying(self, row, order, error, countdown):
-        message = outbox.retry_message(row, error, countdown)
+        params = outbox.retry_params(row, error, countdown)
         if order.status == OrderStatus.QUEUED:  # taken back by the sweeper meanwhile
-            OrderEvent.objects.create(order=order, source=EventSource.WORKER, message=message)
+            record_event(order, code="send_retry", params=params, source=EventSource.WORKER)
         elif order.status == OrderStatus.SENDING:
-            _transition(order, OrderStatus.QUEUED, message=message)
+            _transition(order, OrderStatus.QUEUED, code="send_retry", params=params)
         if not error.ambiguous and cancellation.cancel_parked(order, sent=False):
             # Cancelled while this attempt ran, and the lab did not get the order.
             Dispatch.objects.filter(pk=row.pk).update(state=DispatchState.CANCELLED)
@@ -83,20 +91,19 @@ class OrderOutbox(outbox.Outbox):
         return OrderStatus.QUEUED
 
     def given_up(self, row, order, error, reason):
-        order.failure_reason = reason
+        order.failure_reason = event_texts.german("send_failed", reason)
+        order.failure_params = reason
         if order.status in (OrderStatus.SENDING, OrderStatus.QUEUED):
-            _transition(order, OrderStatus.FAILED, message=reason, save_fields=["failure_reason"])
+            _transition(
+                order, OrderStatus.FAILED, code="send_failed", params=reason, save_fields=["failure_reason", "failure_params"]
+            )
         if cancellation.cancel_parked(order, sent=False):
             return OrderStatus.CANCELLED
         return OrderStatus.FAILED
 
     def taken_back(self, row, order):
         if order.status == OrderStatus.SENDING:
-            _transition(
-                order,
-                OrderStatus.QUEUED,
-                message=_("Der Versand wurde unterbrochen (Worker nicht mehr erreichbar); wird erneut gesendet."),
-            )
+            _transition(order, OrderStatus.QUEUED, code="send_interrupted")
 
 
 ORDERS = OrderOutbox()
@@ -152,26 +159,28 @@ def _succeed(dispatch, token, order, result, started_at, duration_ms):
             fields.append("ordered_at")
         if order.status == OrderStatus.QUEUED:
             # The sweeper had taken the row back from this presumed-dead worker meanwhile.
-            _transition(order, OrderStatus.SENDING, message=_("Verspätete Antwort eines Versandvorgangs."))
+            _transition(order, OrderStatus.SENDING, code="late_answer")
         if order.status == new_status:
             order.save(update_fields=[*fields, "updated_at"])
         elif order.status == OrderStatus.SENDING:
             _transition(
                 order,
                 new_status,
-                message=result.message or str(RESULT_MESSAGES[result.status]),
-                data={"external_reference": result.external_reference, **result.data},
+                code="sent",
+                params=result_params(result),
+                data={"external_reference": result.external_reference, "backend_message": result.message, **result.data},
                 save_fields=fields,
             )
         else:
             # A late answer for an order that moved on meanwhile (e.g. cancelled): keep the lab's
             # words and number, change nothing else.
             order.save(update_fields=[*fields, "updated_at"])
-            OrderEvent.objects.create(
-                order=order,
+            record_event(
+                order,
+                code="sent",
+                params=result_params(result),
                 source=EventSource.WORKER,
-                message=result.message or str(RESULT_MESSAGES[result.status]),
-                data={"external_reference": result.external_reference},
+                data={"external_reference": result.external_reference, "backend_message": result.message},
             )
         # Cancelled while it was being sent: the lab has it now, so ask the lab (or, when the
         # lab refused it or staff still have to order by hand, cancel at once).
@@ -182,6 +191,8 @@ def _succeed(dispatch, token, order, result, started_at, duration_ms):
     return new_status
 
 
-def _transition(order, new_status, *, message, data=None, save_fields=()):
+def _transition(order, new_status, *, code, params=None, data=None, save_fields=()):
     """A worker's status change; callers hold the transaction (and the order's lock)."""
-    return set_status(order, new_status, source=EventSource.WORKER, message=message, data=data, save_fields=save_fields)
+    return set_status(
+        order, new_status, source=EventSource.WORKER, code=code, params=params, data=data, save_fields=save_fields
+    )

@@ -45,7 +45,7 @@ from .choices import (
 from .documents import build_document
 from .lifecycle import TRANSITIONS, InvalidTransition
 from .lifecycle import record_event as _event
-from .models import OrderEvent, OrderMessage
+from .models import OrderMessage
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def record_question(order, *, text, lab_message_id="", key="", channel=MessageCh
     the order's lock. Returns the message, or None when the key was recorded before."""
     if key and OrderMessage.objects.filter(order=order, external_key=key[:64]).exists():
         return None
-    text = (text or "").strip()[:LAB_TEXT_MAX] or _("(Rückfrage ohne Text)")
+    text = (text or "").strip()[:LAB_TEXT_MAX]
     message = OrderMessage.objects.create(
         order=order,
         direction=MessageDirection.FROM_LAB,
@@ -93,8 +93,7 @@ def record_question(order, *, text, lab_message_id="", key="", channel=MessageCh
     _event(
         order,
         code="lab_question",
-        params={"message": str(message.pk), "channel": channel},
-        message=_("Rückfrage des Labors: „%(text)s“") % {"text": text},
+        params={"message": str(message.pk), "channel": channel, **({"text": text} if text else {"variant": "empty"})},
         source=source,
         actor=actor,
         data=data,
@@ -174,8 +173,7 @@ def answer(order, *, user, text):
             _event(
                 order,
                 code="lab_answer_sent",
-                params={"message": str(message.pk), "channel": channel},
-                message=_("Antwort an das Labor erfasst (telefonisch/persönlich gegeben)."),
+                params={"message": str(message.pk), "channel": channel, "variant": "manual"},
                 source=EventSource.STAFF,
                 actor=user,
             )
@@ -199,8 +197,7 @@ def _resume_after_manual_answer(order, user):
         _event(
             order,
             code="lab_resumed",
-            params={"after": "manual_answer"},
-            message=_("Rückfrage beantwortet: das Labor setzt die Bestellung fort."),
+            params={"after": "manual_answer", "variant": "manual_answer", "status": target},
             source=EventSource.STAFF,
             actor=user,
             to_status=target,
@@ -269,7 +266,8 @@ def send_email(doc):
         message.send(fail_silently=False)
     except Exception as exc:  # noqa: BLE001 - SMTP and socket errors: retried
         raise TransientError(
-            _("Die E-Mail an das Labor konnte nicht gesendet werden (%(kind)s).") % {"kind": type(exc).__name__},
+            code="lab_email_failed",
+            params={"kind": type(exc).__name__},
             detail=str(exc)[:500],
         ) from exc
     return MessageResult(
@@ -283,9 +281,6 @@ class MessageOutbox(outbox.Outbox):
     task = MESSAGE_TASK
     purpose = AttemptPurpose.MESSAGE
     noun = "message"
-
-    def subject(self, row):
-        return str(row.pk)
 
     def deliver(self, row, order, backend):
         doc = document(row, order)
@@ -307,8 +302,8 @@ class MessageOutbox(outbox.Outbox):
                 order,
                 code="lab_answer_sent",
                 params={"message": str(row.pk), "channel": row.channel},
-                message=result.message or _("Antwort an das Labor übermittelt."),
                 source=EventSource.WORKER,
+                data={"backend_message": result.message},
             )
         return "delivered"
 
@@ -318,15 +313,8 @@ class MessageOutbox(outbox.Outbox):
         return "retry"
 
     def given_up(self, row, order, error, reason):
-        OrderMessage.objects.filter(pk=row.pk).update(last_error=reason)
-        order.save(update_fields=["updated_at"])
-        OrderEvent.objects.create(
-            order=order,
-            source=EventSource.WORKER,
-            message=_("Die Antwort an das Labor konnte nicht zugestellt werden (%(reason)s): bitte das Labor anrufen.")
-            % {"reason": reason},
-            data={"params": {"message": str(row.pk)}},
-        )
+        OrderMessage.objects.filter(pk=row.pk).update(last_error=error.message)
+        _event(order, code="lab_answer_failed", params={**reason, "message": str(row.pk)}, source=EventSource.WORKER)
         return "failed"
 
 

@@ -13,9 +13,7 @@ import json
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
-
-from . import cancellation, lab_messages, parcels
+from . import cancellation, event_texts, lab_messages, parcels
 from .choices import CANCELLING, EventSource, OrderStatus
 from .lifecycle import TRANSITIONS, set_status
 from .models import EarmouldOrder, OrderEvent
@@ -78,24 +76,40 @@ def apply_status_update(order, update, *, source=EventSource.LAB, key=""):
                 data=data,
             ) is not None
         target = update.status
-        message = update.message or _("Statusmeldung des Labors: %(status)s") % {"status": update.external_status or "-"}
+        # The event renders from its code; the backend's German summary stays in the data.
+        code, params = "lab_status", {"external_status": update.external_status or "–"}
+        if update.external_reference:
+            params["reference"] = update.external_reference
+        if update.tracking_number:
+            params["tracking"] = update.tracking_number
+        if update.lab_text:
+            params["lab_text"] = update.lab_text
+        if update.data.get("delivery_date"):
+            params["delivery_date"] = str(update.data["delivery_date"])
+        if update.message:
+            data = {**data, "backend_message": update.message}
         if order.status in CANCELLING and target:
             # The cancellation's answer decides; a refusal returns to the lab's latest status.
             cancellation.remember_lab_status(order, target)
             if target != order.status:
-                message += " " + _("(Der Status bleibt „%(status)s“.)") % {"status": order.get_status_display()}
+                params["kept_status"] = order.status
             target = order.status
         elif order.status == OrderStatus.ON_HOLD and target and target in TRANSITIONS[OrderStatus.ON_HOLD]:
-            data = {**data, "code": "lab_resumed", "params": {"status": target}}
+            code, params = "lab_resumed", {"status": target}
         if target and target != order.status and target in TRANSITIONS.get(order.status, ()):
             if target in (OrderStatus.ORDERED, OrderStatus.CONFIRMED) and not order.ordered_at:
                 order.ordered_at = timezone.now()
                 fields.append("ordered_at")
-            set_status(order, target, source=source, message=message, data=data, save_fields=fields)
+            set_status(order, target, source=source, code=code, params=params, data=data, save_fields=fields)
         else:
             if fields:
                 order.save(update_fields=[*fields, "updated_at"])
             if target and target != order.status:
-                message += " " + _("(Der Status bleibt „%(status)s“.)") % {"status": order.get_status_display()}
-            OrderEvent.objects.create(order=order, source=source, message=message, data=data)
+                params["kept_status"] = order.status
+            OrderEvent.objects.create(
+                order=order,
+                source=source,
+                message=event_texts.german(code, params),
+                data={**data, "code": code, "params": params},
+            )
     return True

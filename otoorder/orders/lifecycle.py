@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from otoorder.transactions.models import Step, StepType, Transaction, TransactionTemplate
 from otoorder.vocabulary import ImpressionKind, Side
 
-from . import schedule
+from . import event_texts, schedule
 from .choices import EventSource, OrderStatus, OrderType
 from .models import EarmouldOrder, OrderEvent, OrderItem
 from .validation import ITEM_FIELDS
@@ -84,12 +84,18 @@ class InvalidTransition(OrderError):
     code = "invalid_status"
 
 
-def set_status(order, new_status, *, source, actor=None, message="", data=None, save_fields=()):
+def set_status(order, new_status, *, source, actor=None, code=None, params=None, message="", data=None, save_fields=()):
     """Move ``order`` to ``new_status`` and append the event (the lifecycle is data).
 
-    The dates a status implies are set on the way (``schedule.stamp``): the ETA when the order
-    reaches the lab, ``shipped_at`` when it is shipped.
+    The event carries ``code`` and ``params`` (``event_texts``; given as arguments or in
+    ``data``; a plain change is ``status_changed``); ``message`` defaults to the German
+    sentence. The dates a status
+    implies are set on the way (``schedule.stamp``): the ETA when the order reaches the lab,
+    ``shipped_at`` when it is shipped.
     """
+    data = dict(data or {})
+    data["code"] = code or data.get("code") or "status_changed"
+    data["params"] = params if params is not None else data.get("params") or {}
     old = order.status
     if new_status not in TRANSITIONS.get(old, set()):
         raise InvalidTransition(
@@ -100,14 +106,16 @@ def set_status(order, new_status, *, source, actor=None, message="", data=None, 
     stamped = schedule.stamp(order, new_status)
     order.save(update_fields=list(dict.fromkeys(["status", "updated_at", *save_fields, *stamped])))
     tick_steps(order, new_status)
+    if data["code"] == "status_changed":
+        data["params"] = {"status": new_status, **data["params"]}
     return OrderEvent.objects.create(
         order=order,
         from_status=old,
         to_status=new_status,
         source=source,
         actor=actor if actor and actor.is_authenticated else None,
-        message=message,
-        data=data or {},
+        message=message or event_texts.german(data["code"], data["params"]),
+        data=data,
     )
 
 
@@ -133,16 +141,24 @@ def tick_steps(order, status):
     )
 
 
-def record_event(order, *, code, params=None, message, source, actor=None, to_status=None, data=None, save_fields=()):
-    """An event with ``data["code"]`` and ``data["params"]`` (cancellations, lab questions):
-    a status change when ``to_status`` differs and the lifecycle allows it, else an entry in
-    the history. Either way the order's ``updated_at`` moves (the live status watches it)."""
-    data = {**(data or {}), "code": code, "params": params or {}}
+def record_event(order, *, code, params=None, message="", source, actor=None, to_status=None, data=None, save_fields=()):
+    """An event with ``data["code"]`` and ``data["params"]`` (``event_texts``): a status
+    change when ``to_status`` differs and the lifecycle allows it, else an entry in the
+    history. Either way the order's ``updated_at`` moves (the live status watches it).
+    ``message`` (the German sentence, kept for the migration period) defaults to the code's."""
     if to_status is not None and to_status != order.status and to_status in TRANSITIONS.get(order.status, ()):
-        return set_status(order, to_status, source=source, actor=actor, message=message, data=data, save_fields=save_fields)
+        return set_status(
+            order, to_status, source=source, actor=actor, code=code, params=params, message=message, data=data,
+            save_fields=save_fields,
+        )
+    data = {**(data or {}), "code": code, "params": params or {}}
     order.save(update_fields=["updated_at", *save_fields])
     return OrderEvent.objects.create(
-        order=order, source=source, actor=actor if actor and actor.is_authenticated else None, message=message, data=data
+        order=order,
+        source=source,
+        actor=actor if actor and actor.is_authenticated else None,
+        message=message or event_texts.german(code, data["params"]),
+        data=data,
     )
 
 
@@ -237,9 +253,8 @@ def receive(order, *, user, serials=None, without_serial=(), received_at=None):
             OrderStatus.RECEIVED,
             source=EventSource.STAFF,
             actor=user,
-            message=_("Wareneingang gebucht.")
-            + (" " + _("Seriennummern: %(serials)s") % {"serials": ", ".join(f"{_side_label(s)} {n}" for s, n in recorded.items())}
-               if recorded else ""),
+            code="goods_received",
+            params={"variant": "serials", "serials": recorded} if recorded else {},
             data={"serials": recorded, **({"without_serial": sorted(without_serial)} if without_serial else {})},
             save_fields=["received_at"],
         )
@@ -275,17 +290,11 @@ def correct_serial(order, *, user, side, serial):
             order,
             code="serial_corrected",
             params=params,
-            message=_("Seriennummer %(side)s geändert: „%(old)s“ → „%(new)s“.")
-            % {"side": _side_label(side), "old": old or "–", "new": serial or "–"},
             source=EventSource.STAFF,
             actor=user,
         )
     logger.info("order %s: serial of the %s ear corrected by user %s", order.pk, side, getattr(user, "pk", None))
     return order
-
-
-def _side_label(side):
-    return Side(side).label if side in Side.values else side
 
 
 def add_months(start, months):
@@ -330,8 +339,8 @@ def fit(order, *, user, fitted_on=None, warranty_months=None):
             OrderStatus.FITTED,
             source=EventSource.STAFF,
             actor=user,
-            message=_("Angepasst am %(date)s, Gewährleistung bis %(until)s.")
-            % {"date": fitted_on.strftime("%d.%m.%Y"), "until": order.warranty_until.strftime("%d.%m.%Y")},
+            code="fitted",
+            params={"date": fitted_on.isoformat(), "until": order.warranty_until.isoformat()},
             data={"fitted_on": fitted_on.isoformat(), "warranty_until": order.warranty_until.isoformat()},
             save_fields=["fitted_on", "warranty_until"],
         )
@@ -360,7 +369,8 @@ def close(order, *, user, reason=""):
             OrderStatus.CLOSED,
             source=EventSource.STAFF,
             actor=user,
-            message=_("Abgeschlossen.") + (f" {reason}" if reason else ""),
+            code="closed",
+            params={"reason": reason} if reason else {},
             data={"without_receipt": order.received_at is None},
             save_fields=["closed_at", "close_reason"],
         )

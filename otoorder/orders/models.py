@@ -12,10 +12,11 @@ from branches.access import VisibleQuerySet
 from branches.models import Branch, InterfaceDefinition
 from otoorder import vocabulary
 from otoorder.backends import registry
+from otoorder.backends.exceptions import render_error
 from otoorder.transactions.models import Customer, Step, Transaction
 from suppliers.models import Company, Supplier
 
-from . import choices
+from . import choices, event_texts
 from .choices import OrderStatus
 from .tracking import tracking_url
 
@@ -85,6 +86,9 @@ class EarmouldOrder(models.Model):
     #: The earmould properties the lab confirmed ("Bestelldaten"), per ear.
     lab_properties = models.JSONField(_("Bestelldaten des Labors"), default=dict, blank=True)
     failure_reason = models.TextField(_("Fehlergrund"), blank=True)
+    #: The failure as params of the event code ``send_failed`` (rendered for the reader;
+    #: ``failure_reason`` is its German text).
+    failure_params = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -138,6 +142,13 @@ class EarmouldOrder(models.Model):
     @property
     def can_confirm_manually(self):
         return self.status == OrderStatus.AWAITING_MANUAL
+
+    @property
+    def failure_text(self):
+        """Why sending failed, in the reader's language (``failure_reason`` without params)."""
+        if self.failure_params:
+            return event_texts.render("send_failed", self.failure_params, fallback=self.failure_reason)
+        return self.failure_reason
 
     @property
     def backend_label(self):
@@ -302,6 +313,11 @@ class OrderEvent(models.Model):
     def delete(self, *args, **kwargs):
         raise ValidationError("Order events are append-only.")
 
+    @property
+    def text(self):
+        """The event in the reader's language (``event_texts``); ``message`` only without a code."""
+        return event_texts.event_text(self)
+
 
 class OutboxRow(models.Model):
     """What a worker must carry to a lab, claimed atomically (``orders.outbox``).
@@ -331,8 +347,28 @@ class OutboxRow(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    #: The row's entries in the attempt log (``Attempt.purpose``).
+    attempt_purpose = choices.AttemptPurpose.ORDER
+
     class Meta:
         abstract = True
+
+    @property
+    def attempt_subject(self):
+        """``Attempt.subject`` of the row (as ``outbox.Outbox.subject``)."""
+        return ""
+
+    @property
+    def last_error_text(self):
+        """The last error in the reader's language (from the attempt that logged it)."""
+        if not self.last_error:
+            return ""
+        attempt = (
+            Attempt.objects.filter(order_id=self.order_id, purpose=self.attempt_purpose, subject=self.attempt_subject)
+            .order_by("-number")
+            .first()
+        )
+        return attempt.error_text if attempt is not None and attempt.error == self.last_error else self.last_error
 
 
 class Dispatch(OutboxRow):
@@ -401,9 +437,15 @@ class Cancellation(OutboxRow):
         verbose_name = _("Stornierung")
         verbose_name_plural = _("Stornierungen")
 
+    attempt_purpose = choices.AttemptPurpose.CANCELLATION
+
     @property
     def idempotency_key(self):
         return f"{self.order_id}-storno-{self.sequence}"
+
+    @property
+    def attempt_subject(self):
+        return str(self.sequence)
 
 
 class OrderMessage(OutboxRow):
@@ -450,9 +492,15 @@ class OrderMessage(OutboxRow):
         verbose_name = _("Nachricht zur Bestellung")
         verbose_name_plural = _("Nachrichten zur Bestellung")
 
+    attempt_purpose = choices.AttemptPurpose.MESSAGE
+
     @property
     def idempotency_key(self):
         return str(self.id)
+
+    @property
+    def attempt_subject(self):
+        return str(self.pk)
 
 
 class Attempt(models.Model):
@@ -470,7 +518,11 @@ class Attempt(models.Model):
     duration_ms = models.PositiveIntegerField(default=0)
     outcome = models.CharField(max_length=30, choices=choices.AttemptOutcome.choices)
     permanent = models.BooleanField(default=False)
+    #: The error as German text (or the lab's own words, which have no code).
     error = models.TextField(blank=True)
+    #: The error's code and params (``backends.exceptions.ERRORS``), rendered for the reader.
+    error_code = models.CharField(max_length=60, blank=True, default="")
+    error_params = models.JSONField(default=dict, blank=True)
     request_summary = models.JSONField(default=dict, blank=True)
     response = models.TextField(blank=True)
     worker = models.CharField(max_length=200, blank=True)
@@ -482,6 +534,11 @@ class Attempt(models.Model):
         ]
         verbose_name = _("Sendeversuch")
         verbose_name_plural = _("Sendeversuche")
+
+    @property
+    def error_text(self):
+        """The error in the reader's language; the stored text without a known code."""
+        return render_error(self.error_code, self.error_params, fallback=self.error)
 
 
 class CallbackReceipt(models.Model):

@@ -35,11 +35,9 @@ from django.db import transaction
 from django.db.models import DateTimeField, F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.timesince import timesince
-from django.utils.translation import gettext as _
 
 from otoorder.backends import registry
-from otoorder.backends.exceptions import BackendError
+from otoorder.backends.exceptions import BackendError, render_error
 
 from .choices import AttemptOutcome, DispatchState
 from .models import Attempt, EarmouldOrder
@@ -68,7 +66,7 @@ class Outbox(abc.ABC):
 
     def subject(self, row):
         """The attempt log's ``subject``: "" for the order, else the row's identity."""
-        return ""
+        return row.attempt_subject
 
     def idempotency_key(self, row):
         """The key every delivery of ``row`` carries (the model's ``idempotency_key``)."""
@@ -195,14 +193,14 @@ def run(outbox, row_id):
         # A backend that breaks the protocol: a programming error, not the definition's fault.
         logger.exception("programming error in backend %s (%s %s)", order.backend, outbox.noun, row_id)
         error = BackendError(
-            _("Programmfehler in der Schnittstelle (%(kind)s); bitte den Betreiber informieren.")
-            % {"kind": type(exc).__name__},
+            code="programming_error",
+            params={"kind": type(exc).__name__},
             permanent=True,
             detail=f"{type(exc).__name__}: {exc}",
         )
     except Exception as exc:  # noqa: BLE001 - an unexpected bug must not lose the row
         logger.exception("unexpected error sending %s %s", outbox.noun, row_id)
-        error = BackendError(_("Unerwarteter Fehler beim Senden (%(kind)s).") % {"kind": type(exc).__name__})
+        error = BackendError(code="unexpected", params={"kind": type(exc).__name__})
     duration_ms = int((time.monotonic() - started) * 1000)
     if result is not None:
         return outbox.succeeded(row, token, order, result, started_at, duration_ms)
@@ -230,12 +228,14 @@ def attempt_key(outbox, row, order):
 
 
 def record_attempt(
-    outbox, row, order, started_at, duration_ms, outcome, *, permanent=False, error="", summary=None, response=""
+    outbox, row, order, started_at, duration_ms, outcome, *, permanent=False, error=None, summary=None, response=""
 ):
     """Append to the attempt log, numbered per order, purpose and subject (by the claim).
 
     If the sweeper took the row back from this presumed-dead worker meanwhile, it logged the
     attempt as ``ambiguous``; the worker's answer replaces that guess with what happened.
+    ``error`` is the ``BackendError``: its code and params are kept to be rendered in the
+    reader's language, its text (German, or the lab's words) beside them.
     """
     Attempt.objects.update_or_create(
         **attempt_key(outbox, row, order),
@@ -244,7 +244,9 @@ def record_attempt(
             "duration_ms": duration_ms,
             "outcome": outcome,
             "permanent": permanent,
-            "error": error,
+            "error": error.message if error is not None else "",
+            "error_code": error.code if error is not None else "",
+            "error_params": error.params if error is not None else {},
             "request_summary": summary or {},
             "response": (response or "")[:20000],
             "worker": socket.gethostname(),
@@ -273,7 +275,7 @@ def fail(outbox, row, token, order, error, started_at, duration_ms):
             duration_ms,
             outcome,
             permanent=error.permanent,
-            error=error.message,
+            error=error,
             summary=summary,
             response=str(error.response or error.detail or ""),
         )
@@ -289,14 +291,7 @@ def fail(outbox, row, token, order, error, started_at, duration_ms):
             answer = outbox.retrying(row, order, error, countdown)
         else:
             release(outbox, row, token, state=DispatchState.FAILED, last_error=error.message)
-            reason = error.message
-            if not error.permanent:
-                now = timezone.now()
-                reason = _("%(reason)s – nach %(n)s Versuchen in %(duration)s aufgegeben.") % {
-                    "reason": error.message,
-                    "n": row.attempt_count,
-                    "duration": timesince(now - policy()["RETRY_HORIZON"], now),
-                }
+            reason = failure(row, error)
             answer = outbox.given_up(row, order, error, reason)
     logger.info(
         "%s %s of order %s attempt %s failed (permanent=%s)",
@@ -305,18 +300,25 @@ def fail(outbox, row, token, order, error, started_at, duration_ms):
     return answer
 
 
-def retry_message(row, error, countdown):
-    """What staff read after a transient failure (the event of the order or of the row)."""
-    if error.ambiguous:
-        return _(
-            "Versuch %(n)s ohne Antwort des Labors (%(reason)s): möglicherweise bereits zugestellt; "
-            "neuer Versuch unter demselben Schlüssel in %(s)s s."
-        ) % {"n": row.attempt_count, "reason": error.message, "s": int(countdown)}
-    return _("Versuch %(n)s fehlgeschlagen (%(reason)s); neuer Versuch in %(s)s s.") % {
+def failure(row, error):
+    """Why a row was given up, as event params: the error, and after retries how many and
+    how long (``event_texts``: ``send_failed``)."""
+    if error.permanent:
+        return {"error": error.as_data()}
+    return {
+        "variant": "gave_up",
+        "error": error.as_data(),
         "n": row.attempt_count,
-        "reason": error.message,
-        "s": int(countdown),
+        "duration": int(policy()["RETRY_HORIZON"].total_seconds()),
     }
+
+
+def retry_params(row, error, countdown):
+    """What staff read after a transient failure, as event params (``send_retry``)."""
+    params = {"n": row.attempt_count, "error": error.as_data(), "s": int(countdown)}
+    if error.ambiguous:
+        params["variant"] = "ambiguous"
+    return params
 
 
 def sweep(outbox, now=None):
@@ -346,9 +348,8 @@ def sweep(outbox, now=None):
                     "started_at": row.claimed_at,
                     "duration_ms": int((now - row.claimed_at).total_seconds() * 1000),
                     "outcome": AttemptOutcome.AMBIGUOUS,
-                    "error": _(
-                        "Der Versand wurde unterbrochen (Worker nicht mehr erreichbar), bevor das Labor antwortete."
-                    ),
+                    "error": render_error("interrupted", language="de"),
+                    "error_code": "interrupted",
                     "request_summary": {"idempotency_key": outbox.idempotency_key(row)},
                     "worker": socket.gethostname(),
                 },

@@ -226,8 +226,8 @@ def place_order(*, transaction_obj, company, supplier=None, items, user=None, st
                     OrderStatus.QUEUED,
                     source=EventSource.STAFF,
                     actor=user,
-                    message=_("Bestellung erstellt: über %(backend)s an %(supplier)s.")
-                    % {"backend": order.backend_label, "supplier": supplier},
+                    code="order_placed",
+                    params={"backend": order.backend, "supplier": str(supplier)},
                 )
                 transaction.on_commit(lambda: enqueue(order.dispatch.pk))
             break
@@ -248,7 +248,8 @@ def resend(order, *, user):
         if order.interface_definition_id:
             order.backend = order.interface_definition.backend
         order.failure_reason = ""
-        order.save(update_fields=["backend", "failure_reason", "updated_at"])
+        order.failure_params = {}
+        order.save(update_fields=["backend", "failure_reason", "failure_params", "updated_at"])
         Dispatch.objects.update_or_create(
             order=order,
             defaults={
@@ -261,7 +262,7 @@ def resend(order, *, user):
                 "last_error": "",
             },
         )
-        set_status(order, OrderStatus.QUEUED, source=EventSource.STAFF, actor=user, message=_("Erneut senden angefordert."))
+        set_status(order, OrderStatus.QUEUED, source=EventSource.STAFF, actor=user, code="resend_requested")
         transaction.on_commit(lambda: enqueue(order.dispatch.pk))
     return order
 
@@ -283,19 +284,18 @@ def confirm_manual_order(order, *, user, lab_reference=""):
             raise InvalidTransition(_("Diese Bestellung wartet nicht auf eine manuelle Bestätigung."))
         order.ordered_at = timezone.now()
         fields = ["ordered_at"]
-        message = _("Bestellung per %(method)s an das Labor übermittelt (bestätigt durch Mitarbeiter).") % {
-            "method": order.supplier.get_order_method_display()
-        }
+        params = {"method": order.supplier.order_method}
         if lab_reference:
             order.external_reference = lab_reference
             fields.append("external_reference")
-            message += " " + _("Auftragsnummer des Labors: %(reference)s.") % {"reference": lab_reference}
+            params["reference"] = lab_reference
         set_status(
             order,
             OrderStatus.ORDERED,
             source=EventSource.STAFF,
             actor=user,
-            message=message,
+            code="manual_order_confirmed",
+            params=params,
             data={"lab_reference": lab_reference} if lab_reference else None,
             save_fields=fields,
         )

@@ -53,9 +53,13 @@ def cancel(api, order_id, reason="Kunde verzichtet"):
     return response.json()
 
 
+#: The codes of the cancellation and question code (every event has a code).
+CANCEL_AND_QUESTION = ("cancel_", "lab_question", "lab_answer", "lab_resumed")
+
+
 def codes(order_id):
     order = EarmouldOrder.objects.get(pk=order_id)
-    return [event.data["code"] for event in order.events.all() if event.data.get("code")]
+    return [event.data["code"] for event in order.events.all() if event.data["code"].startswith(CANCEL_AND_QUESTION)]
 
 
 # --- HTTP lab (Dreve SmartOrder) --------------------------------------------------------------

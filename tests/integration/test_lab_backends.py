@@ -484,7 +484,11 @@ def test_dreve_progress_comes_back_by_the_workers_status_poll(
     detail = wait_for_order(staff_api, created["id"], "shipped")
     (poll,) = lab_peer.requests_to(status_path, "GET")
     assert poll.header("Authorization") == DREVE.authorization(GOOD_SECRET)
-    assert detail["events"][-1]["message"] == "Vom Labor versandt, Sendungsnummer 00340434161234567890."
+    event = detail["events"][-1]
+    assert (event["code"], event["message"]) == (
+        "lab_status",
+        "Statusmeldung des Labors: shipped Auftragsnummer des Labors: SO-2026-0042. Sendungsnummer: 00340434161234567890.",
+    )
     assert EarmouldOrder.objects.get(pk=created["id"]).tracking_number == "00340434161234567890"
 
 

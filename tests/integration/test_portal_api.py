@@ -93,7 +93,7 @@ def test_portal_order_waits_then_the_signed_callback_confirms_it(portal_order, s
     assert statuses(detail) == ["queued", "sending", "awaiting_portal"]
     assert outcomes(detail) == ["awaiting_portal"]
     assert detail["external_reference"] == "" and detail["lab_properties"] in ({}, None)
-    assert "Im Portal fortsetzen" in detail["events"][-1]["message"]
+    assert detail["events"][-1]["message"] == "Portal-Übergabe bereit: Bestellung im Portal abschließen."
 
     reference = PORTALS[backend][2]
     report = {"order_number": reference, "properties": PROPERTIES, "message": "Im Portal bestellt."}

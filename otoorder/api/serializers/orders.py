@@ -207,16 +207,28 @@ class OrderItemSerializer(serializers.ModelSerializer):
 
 class OrderEventSerializer(serializers.ModelSerializer):
     time = serializers.DateTimeField(source="created_at", read_only=True)
+    code = serializers.SerializerMethodField(help_text=gettext_lazy("Code des Ereignisses (leer bei alten Ereignissen)."))
+    message = serializers.CharField(
+        source="text", read_only=True, help_text=gettext_lazy("Das Ereignis in der Sprache von Accept-Language.")
+    )
 
     class Meta:
         model = OrderEvent
-        fields = ["time", "from_status", "to_status", "source", "message"]
+        fields = ["time", "from_status", "to_status", "source", "code", "message"]
+
+    def get_code(self, event) -> str:
+        data = event.data if isinstance(event.data, dict) else {}
+        return str(data.get("code") or "")
 
 
 class AttemptSerializer(serializers.ModelSerializer):
+    error = serializers.CharField(
+        source="error_text", read_only=True, help_text=gettext_lazy("Der Fehler in der Sprache von Accept-Language.")
+    )
+
     class Meta:
         model = Attempt
-        fields = ["purpose", "number", "started_at", "duration_ms", "outcome", "error", "permanent"]
+        fields = ["purpose", "number", "started_at", "duration_ms", "outcome", "error", "error_code", "permanent"]
 
 
 class OrderListSerializer(serializers.ModelSerializer):
@@ -245,6 +257,9 @@ class OrderListSerializer(serializers.ModelSerializer):
     ))
     tracking_url = serializers.CharField(read_only=True, help_text=gettext_lazy(
         "Sendungsverfolgung beim Versanddienstleister; leer ohne Sendungsnummer oder Versanddienstleister."
+    ))
+    failure_reason = serializers.CharField(source="failure_text", read_only=True, help_text=gettext_lazy(
+        "Warum der Versand fehlschlug, in der Sprache von Accept-Language."
     ))
 
     class Meta:

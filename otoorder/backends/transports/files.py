@@ -63,11 +63,9 @@ def folder(path, *, create=False):
         try:
             os.makedirs(real, mode=0o750, exist_ok=True)
         except OSError as exc:
-            raise TransientError(
-                _("Der Ordner %(path)s kann nicht angelegt werden: %(error)s") % {"path": path, "error": exc.strerror},
-            ) from exc
+            raise TransientError(code="folder_create_failed", params={"path": path, "error": exc.strerror}) from exc
     elif not os.path.isdir(real):
-        raise ConfigurationError(_("Den Ordner %(path)s gibt es nicht.") % {"path": path})
+        raise ConfigurationError(code="folder_missing", params={"path": path})
     return real
 
 
@@ -95,9 +93,7 @@ def atomic_write(directory, name, data):
             raise
         _fsync_directory(directory)
     except OSError as exc:
-        raise TransientError(
-            _("Die Datei %(name)s konnte nicht geschrieben werden: %(error)s") % {"name": name, "error": exc.strerror},
-        ) from exc
+        raise TransientError(code="file_write_failed", params={"name": name, "error": exc.strerror}) from exc
     return target
 
 

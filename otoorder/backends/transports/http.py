@@ -171,34 +171,24 @@ class HttpBackend(BaseBackend):
                 **kwargs,
             )
         except requests.Timeout as exc:
-            message = _("Das Labor hat nicht rechtzeitig geantwortet (Zeitüberschreitung nach %(s)s s).") % {
-                "s": _seconds(self.timeout)
-            }
+            timeout = {"code": "http_timeout", "params": {"s": _seconds(self.timeout)}, "detail": type(exc).__name__}
             if idempotency_key and not isinstance(exc, requests.ConnectTimeout):
-                raise DeliveryUncertain(message, idempotency_key=idempotency_key, detail=type(exc).__name__) from exc
-            raise TransientError(message, detail=type(exc).__name__) from exc
+                raise DeliveryUncertain(idempotency_key=idempotency_key, **timeout) from exc
+            raise TransientError(**timeout) from exc
         except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
-            raise ConfigurationError(
-                _("Die Adresse der Schnittstelle ist ungültig."), detail=type(exc).__name__
-            ) from exc
+            raise ConfigurationError(code="http_invalid_url", detail=type(exc).__name__) from exc
         except requests.exceptions.SSLError as exc:
-            raise TransientError(
-                _("Die sichere Verbindung (TLS) zum Labor ist fehlgeschlagen."), detail=type(exc).__name__
-            ) from exc
+            raise TransientError(code="http_tls", detail=type(exc).__name__) from exc
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             if idempotency_key and _may_have_arrived(exc):
                 raise DeliveryUncertain(
-                    _("Die Verbindung zum Labor brach ab, bevor es antwortete."),
+                    code="http_connection_lost",
                     idempotency_key=idempotency_key,
                     detail=type(exc).__name__,
                 ) from exc
-            raise TransientError(
-                _("Das Labor ist nicht erreichbar (Verbindung fehlgeschlagen)."), detail=type(exc).__name__
-            ) from exc
+            raise TransientError(code="http_unreachable", detail=type(exc).__name__) from exc
         except requests.RequestException as exc:
-            raise TransientError(
-                _("Das Labor ist nicht erreichbar (Verbindung fehlgeschlagen)."), detail=type(exc).__name__
-            ) from exc
+            raise TransientError(code="http_unreachable", detail=type(exc).__name__) from exc
         logger.info("%s %s -> HTTP %s (%s)", method, url, response.status_code, self.key)
         if response.status_code not in answered:
             self.raise_for_status(response)
@@ -211,30 +201,15 @@ class HttpBackend(BaseBackend):
         raw = response_text(response)
         common = {"response": raw, "status_code": code}
         if code >= 500 or code == 429:
-            raise TransientError(
-                _("Das Labor meldet eine vorübergehende Störung (HTTP %(code)s).") % {"code": code}, **common
-            )
+            raise TransientError(code="http_server_error", params={"code": code}, **common)
         if code in (401, 403):
-            raise ConfigurationError(
-                _("Das Labor hat die Zugangsdaten abgelehnt (HTTP %(code)s). Bitte die Zugangsdaten der Schnittstelle prüfen.")
-                % {"code": code},
-                **common,
-            )
+            raise ConfigurationError(code="http_credentials", params={"code": code}, **common)
         if 300 <= code < 400:
-            raise ConfigurationError(
-                _("Das Labor leitet die Anfrage um (HTTP %(code)s). Bitte die Adresse der Schnittstelle prüfen.")
-                % {"code": code},
-                **common,
-            )
+            raise ConfigurationError(code="http_redirect", params={"code": code}, **common)
         message = self.lab_message(response)[:LAB_MESSAGE_CHARS]
         if message:
-            text = _("Das Labor hat die Anfrage abgelehnt (HTTP %(code)s): %(message)s") % {
-                "code": code,
-                "message": message,
-            }
-        else:
-            text = _("Das Labor hat die Anfrage abgelehnt (HTTP %(code)s).") % {"code": code}
-        raise PermanentError(text, **common)
+            raise PermanentError(code="http_refused", params={"code": code, "text": message}, **common)
+        raise PermanentError(code="http_refused.plain", params={"code": code}, **common)
 
     # --- the pipeline step ----------------------------------------------------------------
 
@@ -262,8 +237,8 @@ class HttpBackend(BaseBackend):
     def unreadable_answer(self, response, reason=""):
         """A 2xx the lab's format does not allow: fail visibly (likely a wrong endpoint URL)."""
         return PermanentError(
-            _("Das Labor hat unerwartet geantwortet (HTTP %(code)s); die Antwort ist nicht lesbar. Bitte die Adresse der Schnittstelle prüfen.")
-            % {"code": response.status_code},
+            code="http_unreadable",
+            params={"code": response.status_code},
             detail=reason,
             response=response_text(response),
             status_code=response.status_code,
@@ -298,6 +273,7 @@ class HttpBackend(BaseBackend):
             external_reference=reference,
             external_status=lab_status,
             message=message,
+            lab_text=lab_message[:LAB_MESSAGE_CHARS] if status == ResultStatus.REJECTED else "",
             request_summary=self.request_summary(payload, document, response),
             raw_response=response_text(response),
             data=data or {},

@@ -182,27 +182,17 @@ class SftpSession:
             yield
         except paramiko.BadHostKeyException as exc:
             raise ConfigurationError(
-                _(
-                    "Der SFTP-Server %(address)s weist sich mit einem anderen Schlüssel aus als dem "
-                    "eingetragenen. Aus Sicherheitsgründen wird keine Verbindung aufgebaut; bitte den "
-                    "Serverschlüssel beim Labor erfragen und prüfen."
-                )
-                % {"address": self.address},
+                code="sftp_host_key",
+                params={"address": self.address},
                 detail=f"offered {exc.key.get_name()} {exc.key.fingerprint}",
             ) from exc
         except paramiko.AuthenticationException as exc:
-            raise ConfigurationError(
-                _("Der SFTP-Server %(address)s hat die Anmeldung abgelehnt: Benutzername oder Passwort sind falsch.")
-                % {"address": self.address}
-            ) from exc
+            raise ConfigurationError(code="sftp_auth", params={"address": self.address}) from exc
         except (TimeoutError, socket.timeout) as exc:
-            raise TransientError(
-                _("Der SFTP-Server %(address)s antwortet nicht (Zeitüberschreitung).") % {"address": self.address}
-            ) from exc
+            raise TransientError(code="sftp_timeout", params={"address": self.address}) from exc
         except (paramiko.SSHException, EOFError, OSError) as exc:
             raise TransientError(
-                _("Der SFTP-Server %(address)s ist nicht erreichbar: %(error)s")
-                % {"address": self.address, "error": _describe(exc)}
+                code="sftp_unreachable", params={"address": self.address, "error": _describe(exc)}
             ) from exc
 
     @contextlib.contextmanager
@@ -213,22 +203,18 @@ class SftpSession:
         except OSError as exc:
             if exc.errno == errno.ENOENT:
                 raise ConfigurationError(
-                    _("Den Ordner %(path)s gibt es auf dem SFTP-Server %(address)s nicht.")
-                    % {"path": folder, "address": self.address}
+                    code="sftp_folder_missing", params={"path": folder, "address": self.address}
                 ) from exc
             if exc.errno in _DENIED:
                 raise ConfigurationError(
-                    _("Keine Berechtigung für den Ordner %(path)s auf dem SFTP-Server %(address)s.")
-                    % {"path": folder, "address": self.address}
+                    code="sftp_folder_denied", params={"path": folder, "address": self.address}
                 ) from exc
             raise TransientError(
-                _("Fehler im Ordner %(path)s auf dem SFTP-Server %(address)s: %(error)s")
-                % {"path": folder, "address": self.address, "error": _describe(exc)}
+                code="sftp_folder_error", params={"path": folder, "address": self.address, "error": _describe(exc)}
             ) from exc
         except (paramiko.SSHException, EOFError) as exc:
             raise TransientError(
-                _("Die Verbindung zum SFTP-Server %(address)s ist abgebrochen: %(error)s")
-                % {"address": self.address, "error": _describe(exc)}
+                code="sftp_connection_lost", params={"address": self.address, "error": _describe(exc)}
             ) from exc
 
     # --- operations -----------------------------------------------------------------------
@@ -294,9 +280,7 @@ class SftpSession:
     def _require_folder(self, folder):
         attributes = self.sftp.stat(folder)
         if attributes.st_mode is not None and not stat.S_ISDIR(attributes.st_mode):
-            raise ConfigurationError(
-                _("%(path)s auf dem SFTP-Server %(address)s ist kein Ordner.") % {"path": folder, "address": self.address}
-            )
+            raise ConfigurationError(code="sftp_not_a_folder", params={"path": folder, "address": self.address})
 
     def _replace(self, source, target):
         try:

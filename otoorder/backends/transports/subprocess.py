@@ -105,16 +105,13 @@ def run(executable, arguments, *, timeout, cwd):
         )
     except OSError as exc:
         raise ConfigurationError(
-            _("Das Programm %(path)s konnte nicht gestartet werden: %(error)s")
-            % {"path": executable, "error": exc.strerror or exc}
+            code="program_start_failed", params={"path": executable, "error": exc.strerror or exc}
         ) from exc
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(process)
-        raise PermanentError(
-            _("Zeitlimit von %(seconds)s s überschritten; das Programm wurde beendet.") % {"seconds": timeout},
-        ) from None
+        raise PermanentError(code="program_timeout", params={"seconds": timeout}) from None
     return Completed(process.returncode, _decode(stdout), _decode(stderr))
 
 

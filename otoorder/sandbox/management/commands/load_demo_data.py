@@ -297,6 +297,7 @@ class Command(BaseCommand):
             to_status=status,
             source=EventSource.SYSTEM,
             message="Demodaten: Bestellung beim Labor.",
+            data={"code": "demo_data", "params": {}},
         )
         return order
 
