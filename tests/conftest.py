@@ -26,6 +26,18 @@ def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts and ends in the default language: a request with
+    ``Accept-Language: en`` leaves English active in the test's thread otherwise."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def chain(db):
     return f.ChainFactory(name="Hörwelt")

@@ -25,6 +25,8 @@ def test_order_in_the_browser_is_sent_and_the_page_shows_bestellt(
     start_worker(email_url=smtp_lab.url)
 
     log_in(page, live_server, "alice")
+    # The start page is the worklist; the customer is found under "Kunden".
+    page.get_by_role("link", name="Kunden", exact=True).click()
     page.get_by_role("link", name="Mustermann, Erika").click()
     page.select_option("[data-testid=template-select]", label="Otoplastik Dreve")
     page.click("#start-transaction")

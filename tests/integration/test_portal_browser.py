@@ -86,6 +86,8 @@ def test_staff_finish_the_order_in_the_portal_and_see_it_confirmed(
     start_worker(email_url=f"smtp://127.0.0.1:{free_port()}")
 
     log_in(page, live_server, "alice")
+    # The start page is the worklist; the customer is found under "Kunden".
+    page.get_by_role("link", name="Kunden", exact=True).click()
     page.get_by_role("link", name="Mustermann, Erika").click()
     page.select_option("[data-testid=template-select]", label=f"Otoplastik {lab_name}")
     page.click("#start-transaction")
@@ -122,7 +124,7 @@ def test_staff_finish_the_order_in_the_portal_and_see_it_confirmed(
     expect(page.locator("#order-status")).to_have_text("vom Labor bestätigt")
     expect(page.locator("#external-reference")).to_contain_text(reference)
     expect(page.locator("#lab-properties")).to_contain_text("lackiert")
-    expect(page.locator("#order-history")).to_contain_text("Im Portal bestätigt.")
+    expect(page.locator("#order-history")).to_contain_text("Statusmeldung des Labors: confirmed")
     expect(page.locator("#portal-handoff")).to_have_count(0)
     expect(page.locator("#status-panel")).to_have_attribute("data-in-flight", "false")
     screenshot(page, f"portal-{backend}-confirmed.png")
