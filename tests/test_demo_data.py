@@ -230,3 +230,12 @@ def test_demo_parcels_one_open_one_closed_and_impressions_to_pack(demo):
     assert {item.order.number for item in parcels.open_items(staff)} == {"DEMO-ABDRUCK"}
     load()
     assert Parcel.objects.count() == 2
+
+
+def test_every_count_of_the_start_page_has_a_demo_order(demo):
+    from otoorder.orders import queries
+    from otoorder.orders.models import EarmouldOrder
+
+    staff = get_user_model().objects.get(username="demo-staff")
+    counts = queries.worklist_counts(EarmouldOrder.objects.visible_to(staff))
+    assert all(counts.values()), counts

@@ -99,6 +99,12 @@ SCHEDULE_ORDERS = [
     ("DEMO-UEBERFAELLIG", "Filiale Mitte", ("Erika", "Mustermann"), "Dreve", OrderStatus.CONFIRMED, 16, None, ""),
     ("DEMO-GEFAEHRDET", "Filiale Mitte", ("Hanna", "Beispiel"), "egger", OrderStatus.IN_PRODUCTION, 1, 4, ""),
     ("DEMO-VERSANDT", "Filiale Mitte", ("Max", "Mustermann"), "Dreve", OrderStatus.SHIPPED, 8, None, "00340434161094015902"),
+    # Shipped long enough ago to be at the branch by now: "Wareneingang offen" on the start page.
+    ("DEMO-ANGEKOMMEN", "Filiale Mitte", ("Hanna", "Beispiel"), "Dreve", OrderStatus.SHIPPED, 14, None, "00340434161094033335"),
+    # Received at the branch, not yet fitted: "Anpassung offen".
+    ("DEMO-ANPASSUNG", "Filiale Mitte", ("Erika", "Mustermann"), "Dreve", OrderStatus.RECEIVED, 15, None, ""),
+    # Hörluchs takes orders on paper: printed, waiting for staff to confirm it went out ("wird bestellt").
+    ("DEMO-DRUCK", "Filiale Mitte", ("Max", "Mustermann"), "Hörluchs", OrderStatus.AWAITING_MANUAL, 0, None, ""),
 ]
 
 #: Orders whose impressions came by post (number, customer, ears, status, days since sending) and
@@ -247,7 +253,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Sandbox lab configuration written to {settings.VAR_DIR / 'sandbox.json'}.")
 
     def schedule_orders(self, branches, suppliers):
-        """Orders at the lab that are overdue, at risk and shipped (with a tracking link).
+        """Orders at the lab that are overdue, at risk, shipped (with a tracking link), due at the
+        branch and received, so that every count of the start page has an order.
 
         Recorded as sent by the standard process (no outbox row: no worker touches them), once:
         an existing demo order is left as it is, however old it has become.
@@ -259,8 +266,9 @@ class Command(BaseCommand):
                 number, branches[branch_name], (first, last), suppliers[lab], status, days_ago, required_in, tracking
             )
             OrderItem.objects.create(
-                order=order, side="right", style=Style.FULL_SHELL, material=Material.ACRYLIC, tube=Tube.STANDARD
-            )
+                order=order, side="right", style=Style.FULL_SHELL, material=Material.ACRYLIC, tube=Tube.STANDARD,
+                serial_number="R-2611-0815" if status == OrderStatus.RECEIVED else "",
+            )  # fmt: skip
 
     def order_at_lab(self, number, branch, name, supplier, status, days_ago, required_in=None, tracking=""):
         """An order recorded as sent by the standard process (no outbox row: no worker touches it)."""
@@ -283,10 +291,11 @@ class Command(BaseCommand):
             status=status,
             prescriber=staff,
             created_by=staff,
-            ordered_at=now - timedelta(days=days_ago),
+            ordered_at=None if status == OrderStatus.AWAITING_MANUAL else now - timedelta(days=days_ago),
             date_required=timezone.localdate() + timedelta(days=required_in) if required_in is not None else None,
             tracking_number=tracking,
-            shipped_at=now - timedelta(days=1) if status == OrderStatus.SHIPPED else None,
+            shipped_at=now - timedelta(days=max(1, days_ago - 7)) if status in (OrderStatus.SHIPPED, OrderStatus.RECEIVED) else None,
+            received_at=now - timedelta(days=1) if status == OrderStatus.RECEIVED else None,
         )
         order.eta = compute_eta(order)
         order.save()
