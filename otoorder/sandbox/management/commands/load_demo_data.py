@@ -83,7 +83,12 @@ LABS = {
         "carrier": Carrier.DPD,
     },
     "audia": {"order_method": OrderMethod.FAX, "fax_number": "+49 30 5550900", "delivery_days": 10},
-    "Hörluchs": {"order_method": OrderMethod.PRINT, "delivery_days": 12},
+    "Hörluchs": {
+        "order_method": OrderMethod.PRINT,
+        "phone_number": "+49 711 5550180",
+        "fax_number": "+49 711 5550189",
+        "delivery_days": 12,
+    },
     "Otoplastik Nord": {"order_method": OrderMethod.PHONE, "phone_number": "+49 40 5550990", "delivery_days": 5},
 }
 
