@@ -514,6 +514,10 @@ def test_page_report_panel_shows_contacts_and_records(lab, order, client_alice, 
     order.refresh_from_db()
     assert order.status == OrderStatus.CONFIRMED
     assert 'id="cancellation-refused"' in response.text and "schon versandt" in response.text
+    assert "Antwort des Labors: „schon versandt“" in response.text
+    # The lab's words stay as written; the sentence around them (quotes included) is the reader's.
+    english = client_alice.get(reverse("orders:order_detail", kwargs={"pk": order.pk}), HTTP_ACCEPT_LANGUAGE="en")
+    assert "The lab's answer: “schon versandt”" in english.content.decode()
 
 
 def test_page_thread_answer_and_read(lab, order, client_alice):
