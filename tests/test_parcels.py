@@ -398,3 +398,20 @@ def test_events_store_the_code_and_the_german_sentence_whatever_the_pages_langua
     sent, closed = first.events.filter(data__code__in=["impression_parcel_sent", "parcel_closed_by_staff"]).order_by("id")
     assert sent.message == "Abdruck unterwegs zu Dreve im Sammelversand: DPD, Sendungsnummer DPD-1."
     assert closed.message == "Sammelversand DPD-1 von Hand abgeschlossen."
+
+
+def test_the_worklist_shows_the_impressions_on_their_way(client, two_orders, alice, dreve_supplier):
+    (first, first_impressions), (second, _) = two_orders
+    parcels.create_parcel(user=alice, supplier=dreve_supplier, impressions=ids(first_impressions), carrier="dhl", tracking_number="P-77")
+    client.force_login(alice)
+
+    def rows():
+        html = client.get(reverse("orders:order_list")).content.decode()
+        return {order.number: html.split(f'data-order="{order.number}"')[1].split("</tr>")[0] for order in (first, second)}
+
+    shown = rows()
+    assert "Abdruck unterwegs" in shown[first.number] and "P-77" in shown[first.number]
+    assert "Abdruck unterwegs" not in shown[second.number]  # its impression is not packed yet
+    # Once the lab reports both impressions, the row no longer says so.
+    apply_status_update(first, StatusUpdate(status="confirmed", external_status="received", impressions_received=("right", "left")))
+    assert "Abdruck unterwegs" not in rows()[first.number]

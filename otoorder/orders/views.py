@@ -30,7 +30,7 @@ from .choices import CANCELLING, STATUS_CATEGORY, OrderStatus, StatusCategory, W
 from .documents import build_document
 from .forms import CancelForm, CancelReportForm, ConfirmManualForm, MessageForm, OrderFilterForm, QuestionForm
 from .lifecycle_forms import REMAKE_REASON_KEY, CloseForm, FitForm, ReceiveForm, RemakeForm, SerialCorrectionForm
-from .models import EarmouldOrder, OrderItem
+from .models import EarmouldOrder, OrderItem, ParcelItem
 from .queries import ALL_FILTER, OPEN_FILTER
 
 logger = logging.getLogger(__name__)
@@ -100,7 +100,15 @@ def order_list(request):
     sort = form.sort_key()
     orders = queries.sort_orders(
         queries.annotate_list(queries.filter_orders(visible, **filters)).prefetch_related(
-            Prefetch("items", queryset=OrderItem.objects.only("order_id", "side"))
+            Prefetch("items", queryset=OrderItem.objects.only("order_id", "side")),
+            # "Abdruck unterwegs": impressions in an open parcel that the lab has not reported yet.
+            Prefetch(
+                "parcel_items",
+                queryset=ParcelItem.objects.filter(
+                    parcel__closed_at__isnull=True, impression__lab_received_at__isnull=True
+                ).select_related("parcel"),
+                to_attr="impressions_on_the_way",
+            ),
         ),
         sort,
     )
