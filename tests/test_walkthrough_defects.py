@@ -382,6 +382,28 @@ def test_own_suppliers_first_and_a_mismatch_asks_before_sending(client_alice, tr
     assert client_alice.post(url, _order_post(dreve, own)).status_code == 302
 
 
+def test_api_asks_for_a_confirmation_of_a_supplier_of_another_company(transaction_obj, dreve, dreve_supplier, alice):
+    from otoorder.orders.models import EarmouldOrder
+
+    other = f.SupplierFactory(company=f.CompanyFactory(name="Hörluchs"), name="Aaa Großhandel")
+    api = APIClient()
+    api.force_authenticate(alice)
+    body = {
+        "transaction": str(transaction_obj.pk), "company": str(dreve.pk), "supplier": str(other.pk),
+        "items": [bte_item("right")],
+    }  # fmt: skip
+    response = api.post("/api/v1/orders/", body, format="json")
+    assert response.status_code == 400, response.content
+    error = response.json()
+    assert "gehört nicht zur Firma „Dreve“" in error["errors"]["supplier"][0] and "confirm_supplier" in error["errors"]["supplier"][0]
+    assert not EarmouldOrder.objects.exists()
+    response = api.post("/api/v1/orders/", {**body, "confirm_supplier": True}, format="json")
+    assert response.status_code == 201, response.content
+    assert EarmouldOrder.objects.get().supplier == other
+    # The company's own supplier needs no confirmation.
+    assert api.post("/api/v1/orders/", {**body, "supplier": str(dreve_supplier.pk)}, format="json").status_code == 201
+
+
 # --- 7. the manual paths: the supplier's contacts and the lab's reference ---
 
 

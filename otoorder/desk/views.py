@@ -29,7 +29,8 @@ from otoorder.orders import idempotency, lifecycle, live
 from otoorder.orders.impression_views import impressions_panel
 from otoorder.orders.models import EarmouldOrder, OrderItem
 from otoorder.orders.lifecycle_forms import REMAKE_REASON_KEY
-from otoorder.orders.order_forms import OrderServiceForms, supplier_mismatch
+from otoorder.orders.order_forms import OrderServiceForms
+from otoorder.orders.validation import supplier_mismatch
 from otoorder.orders.services import (
     SENT_STATUSES,
     NoCompany,

@@ -23,7 +23,7 @@ from suppliers.models import Company, Supplier
 
 from . import choices
 from .scans import impressions_by_side
-from .validation import check_item
+from .validation import check_item, supplier_mismatch
 
 BLANK = [("", "—")]
 
@@ -39,11 +39,6 @@ def impression_choice(impression):
         parts.append(date_format(timezone.localtime(impression.created_at).date(), "SHORT_DATE_FORMAT"))
     label = impression.reference or impression.original_name
     return " · ".join(parts + ([Truncator(label).chars(40)] if label else []))
-
-
-def supplier_mismatch(company, supplier):
-    """A supplier chosen for a company it does not belong to (allowed, after a confirmation)."""
-    return company is not None and supplier is not None and supplier.company_id != company.pk
 
 
 def mark_required(form):

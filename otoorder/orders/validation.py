@@ -214,6 +214,12 @@ def _check_shore(item, errors, material):
         }
 
 
+def supplier_mismatch(company, supplier):
+    """A supplier chosen for a company it does not belong to (allowed, after a confirmation:
+    the order form's checkbox, the API's ``confirm_supplier``)."""
+    return company is not None and supplier is not None and supplier.company_id != company.pk
+
+
 def duplicate_sides(items):
     """One ``{field: message}`` per item: each ear may be ordered only once per order."""
     sides = [item.get("side") for item in items]

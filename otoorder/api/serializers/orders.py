@@ -14,7 +14,14 @@ from otoorder import vocabulary
 from otoorder.orders import cancellation, choices, lab_messages, queries, schedule
 from otoorder.orders.models import Attempt, EarmouldOrder, Impression, OrderEvent, OrderItem, OrderMessage
 from otoorder.orders.services import clean_header, resolve_for
-from otoorder.orders.validation import ITEM_FIELDS, ItemsInvalid, check_item, duplicate_sides, validate_items
+from otoorder.orders.validation import (
+    ITEM_FIELDS,
+    ItemsInvalid,
+    check_item,
+    duplicate_sides,
+    supplier_mismatch,
+    validate_items,
+)
 from otoorder.transactions.models import Transaction
 from suppliers.models import Company, Supplier
 
@@ -154,6 +161,15 @@ class OrderCreateSerializer(serializers.Serializer):
         help_text=gettext_lazy("Verantwortlicher Akustiker (Benutzer-ID); ohne Angabe der anfragende Benutzer."),
     )
 
+    confirm_supplier = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=gettext_lazy(
+            "Bestätigt einen Lieferanten, der nicht zur angegebenen Firma gehört (ohne Bestätigung: 400 mit "
+            "der Rückfrage am Feld supplier)."
+        ),
+    )
+
     HEADER_FIELDS = ("notes", "priority", "date_required", "order_type", "original_order", "reason", "prescriber")
 
     def validate_items(self, items):
@@ -168,6 +184,23 @@ class OrderCreateSerializer(serializers.Serializer):
         if prescriber is not None and not _is_member(prescriber, transaction_obj.branch):
             raise serializers.ValidationError(
                 {"prescriber": [_("Der verantwortliche Akustiker gehört nicht zu dieser Filiale.")]}
+            )
+        company, chosen = attrs["company"], attrs["supplier"]
+        if supplier_mismatch(company, chosen) and not attrs.get("confirm_supplier"):
+            raise serializers.ValidationError(
+                {
+                    "supplier": [
+                        serializers.ErrorDetail(
+                            _(
+                                "Der Lieferant „%(supplier)s“ gehört nicht zur Firma „%(company)s“. Bitte einen "
+                                "Lieferanten dieser Firma wählen oder mit confirm_supplier bestätigen, dass die "
+                                "Bestellung trotzdem an „%(supplier)s“ gehen soll."
+                            )
+                            % {"supplier": chosen, "company": company},
+                            code="supplier_mismatch",
+                        )
+                    ]
+                }
             )
         # The lab's catalogue and the impressions' customer: checked here too, so that each
         # message lands on its ear and field (place_order checks the same again).
