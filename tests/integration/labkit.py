@@ -276,7 +276,9 @@ def wait_for_order(api, order_id, *statuses, timeout=WAIT):
 def resend(api, order_id):
     response = api.post(f"orders/{order_id}/resend/")
     assert response.status_code == 200, response.text
-    assert response.json()["status"] == "queued"
+    # The answer shows the order as it is when read back: a worker may already have taken it
+    # from the outbox (and a fixed lab may even have confirmed it) — but it is no longer failed.
+    assert response.json()["status"] in {"queued", "sending", "ordered", "confirmed"}, response.json()["status"]
 
 
 def statuses(detail):
