@@ -1,0 +1,120 @@
+"""Lab scorecards: the figures against a hand-computed fixture, constant queries, the page, the
+CSV export and the API, each limited to the branches the user may see."""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from otoorder.orders import choices, scorecard
+from otoorder.orders.models import Attempt, Cancellation, EarmouldOrder
+from tests import factories as f
+
+BERLIN = ZoneInfo("Europe/Berlin")
+S = choices.OrderStatus
+FROM, TO = datetime.date(2026, 3, 1), datetime.date(2026, 3, 31)
+
+
+def at(day, hour=10, month=3):
+    return datetime.datetime(2026, month, day, hour, tzinfo=BERLIN)
+
+
+@pytest.fixture
+def labs(dreve_supplier):
+    other = f.SupplierFactory(company=f.CompanyFactory(name="Otoplastik Nord"), name="")
+    return dreve_supplier, other
+
+
+@pytest.fixture
+def fixture_orders(labs, transaction_obj, nord, template, bob):
+    """Dreve (Mitte), ordered 2 March 10:00:
+    shipped after 2, 3, 5, 10 days; received 1, 1, 2, 2 days later (3, 4, 7, 12 days);
+    date required: day 3 (received day 3: on time), day 3 (received day 4: late), day 10
+    (received day 7: on time), none. A fifth order is ordered and neither shipped nor received,
+    a sixth rejected by the lab before it was ever ordered (two failed sends). One remake of
+    the first order goes to the other lab. Outside: an order of April, one of Nord."""
+    dreve, other = labs
+    ordered = at(2)
+    plan = [(2, 3, 3), (3, 4, 3), (5, 7, 10), (10, 12, None)]
+    orders = f.bulk_orders(transaction_obj, dreve, 6, prefix="SC")
+    for order, (ship, receive, required) in zip(orders, plan):
+        order.status = S.RECEIVED
+        order.ordered_at = ordered
+        order.shipped_at = ordered + datetime.timedelta(days=ship)
+        order.received_at = ordered + datetime.timedelta(days=receive)
+        order.date_required = (ordered + datetime.timedelta(days=required)).date() if required else None
+    orders[4].status, orders[4].ordered_at = S.ORDERED, ordered
+    orders[5].status = S.REJECTED_BY_LAB
+    EarmouldOrder.objects.bulk_update(
+        orders, ["status", "ordered_at", "shipped_at", "received_at", "date_required"]
+    )
+    EarmouldOrder.objects.filter(pk=orders[5].pk).update(created_at=at(5))
+    Attempt.objects.bulk_create(
+        [
+            Attempt(order=orders[0], number=1, started_at=ordered, outcome=choices.AttemptOutcome.ORDERED),
+            Attempt(order=orders[5], number=1, started_at=at(5), outcome=choices.AttemptOutcome.TRANSIENT_ERROR),
+            Attempt(order=orders[5], number=2, started_at=at(5), outcome=choices.AttemptOutcome.REJECTED),
+        ]
+    )
+    Cancellation.objects.create(order=orders[4], previous_status=S.ORDERED, outcome=choices.CancellationOutcome.REFUSED)
+    Cancellation.objects.create(order=orders[4], sequence=2, previous_status=S.ORDERED, outcome=choices.CancellationOutcome.ACCEPTED)
+    [remake] = f.bulk_orders(
+        transaction_obj, other, 1, prefix="RM", order_type=choices.OrderType.REMAKE,
+        original_order=orders[0], status=S.ORDERED, ordered_at=at(20),
+    )
+    f.bulk_orders(transaction_obj, dreve, 1, prefix="AP", status=S.SHIPPED, ordered_at=at(2, month=4), shipped_at=at(3, month=4))
+    nord_customer = f.CustomerFactory(branch=nord)
+    nord_transaction = f.TransactionFactory(customer=nord_customer, template=template, started_by=bob)
+    f.bulk_orders(nord_transaction, dreve, 1, prefix="NO", status=S.SHIPPED, ordered_at=ordered, shipped_at=at(4))
+    return orders
+
+
+def scores_by_lab(branches, **kwargs):
+    return {score.supplier: score for score in scorecard.compute(FROM, TO, branches, **kwargs)}
+
+
+def test_the_figures_match_the_hand_computed_fixture(fixture_orders, mitte):
+    scores = scores_by_lab([mitte.pk])
+    dreve = scores["Dreve"]
+    assert dreve.orders == 5
+    assert dreve.shipped_median_days == 4.0  # (3 + 5) / 2
+    assert dreve.shipped_p90_days == 8.5  # 5 + 0.7 × (10 − 5)
+    assert dreve.received_median_days == 5.5  # (4 + 7) / 2
+    assert dreve.received_p90_days == 10.5  # 7 + 0.7 × (12 − 7)
+    assert (dreve.on_time, dreve.with_date_required, dreve.on_time_rate) == (2, 3, 0.6667)
+    assert (dreve.remakes, dreve.received, dreve.remake_rate) == (1, 4, 0.25)
+    assert dreve.rejected == 1
+    assert dreve.failed_sends == 2
+    assert dreve.cancellations_refused == 1
+    other = scores["Otoplastik Nord"]
+    assert (other.orders, other.remakes, other.remake_rate, other.shipped_median_days) == (1, 0, None, None)
+
+
+def test_chain_wide_adds_the_other_branch_and_a_lab_can_be_asked_alone(fixture_orders, mitte, nord, labs):
+    dreve = scores_by_lab([mitte.pk, nord.pk])["Dreve"]
+    assert dreve.orders == 6
+    assert dreve.shipped_median_days == 3.0  # 2, 2, 3, 5, 10
+    only = scorecard.compute(FROM, TO, [nord.pk], supplier_id=labs[0].pk)
+    assert [(score.supplier, score.orders) for score in only] == [("Dreve", 1)]
+
+
+def test_the_percentile_matches_percentile_cont():
+    assert scorecard.percentile([], 0.5) is None
+    assert scorecard.percentile([7.0], 0.9) == 7.0
+    assert scorecard.percentile([1.0, 2.0, 3.0, 4.0, 5.0], 0.9) == pytest.approx(4.6)
+
+
+def test_the_number_of_queries_does_not_grow_with_the_orders(fixture_orders, mitte, labs, transaction_obj):
+    expected = 4 if connection.vendor == "postgresql" else 6
+    with CaptureQueriesContext(connection) as few:
+        scorecard.compute(FROM, TO, [mitte.pk])
+    f.bulk_orders(
+        transaction_obj, labs[0], 40, prefix="MORE", status=S.RECEIVED,
+        ordered_at=at(9), shipped_at=at(11), received_at=at(12),
+    )
+    with CaptureQueriesContext(connection) as many:
+        scores = scorecard.compute(FROM, TO, [mitte.pk])
+    assert len(few) == len(many) == expected
+    assert scores[0].orders == 45
