@@ -118,3 +118,71 @@ def test_the_number_of_queries_does_not_grow_with_the_orders(fixture_orders, mit
         scores = scorecard.compute(FROM, TO, [mitte.pk])
     assert len(few) == len(many) == expected
     assert scores[0].orders == 45
+
+
+# --- API ------------------------------------------------------------------------------------
+
+
+def api_client(user):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def scorecard_url(supplier, **params):
+    from urllib.parse import urlencode
+
+    return f"/api/v1/suppliers/{supplier.pk}/scorecard/?{urlencode(params)}"
+
+
+def test_the_api_returns_the_figures_of_the_users_branches(fixture_orders, labs, carol, dave, mitte, nord):
+    dreve = labs[0]
+    params = {"from": "2026-03-01", "to": "2026-03-31"}
+    mine = api_client(carol).get(scorecard_url(dreve, **params))
+    assert mine.status_code == 200, mine.content
+    body = mine.json()
+    assert (body["orders"], body["shipped_median_days"], body["shipped_p90_days"]) == (5, 4.0, 8.5)
+    assert (body["received_median_days"], body["received_p90_days"]) == (5.5, 10.5)
+    assert (body["on_time_rate"], body["remake_rate"], body["failed_sends"]) == (0.6667, 0.25, 2)
+    assert body["branch"] is None
+    # Carol administers Mitte only: Nord is not hers, not even to ask for.
+    refused = api_client(carol).get(scorecard_url(dreve, branch=nord.pk, **params))
+    assert refused.status_code == 400
+    assert "Diese Filiale gibt es nicht." in refused.content.decode()
+    chain_wide = api_client(dave).get(scorecard_url(dreve, **params)).json()
+    assert chain_wide["orders"] == 6
+    nord_only = api_client(dave).get(scorecard_url(dreve, branch=nord.pk, **params)).json()
+    assert (nord_only["orders"], nord_only["branch"]) == (1, str(nord.pk))
+
+
+def test_a_lab_without_orders_in_the_period_has_empty_figures(labs, carol):
+    body = api_client(carol).get(scorecard_url(labs[1], **{"from": "2026-03-01", "to": "2026-03-31"})).json()
+    assert (body["supplier"], body["orders"], body["shipped_median_days"], body["on_time_rate"]) == (
+        "Otoplastik Nord", 0, None, None
+    )
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({}, "Bitte den Zeitraum angeben (von und bis)."),
+        ({"from": "März", "to": "2026-03-31"}, "Bitte ein Datum im Format JJJJ-MM-TT angeben."),
+        ({"from": "2026-03-31", "to": "2026-03-01"}, "Das Ende des Zeitraums liegt vor seinem Beginn."),
+        ({"from": "2020-01-01", "to": "2026-03-01"}, "Der Zeitraum darf höchstens 731 Tage umfassen."),
+        ({"from": "2026-03-01", "to": "2026-03-31", "branch": "nein"}, "Diese Filiale gibt es nicht."),
+    ],
+)
+def test_the_api_refuses_bad_parameters_in_german(labs, carol, params, message):
+    response = api_client(carol).get(scorecard_url(labs[0], **params))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_the_scorecard_is_in_the_openapi_schema(carol):
+    response = api_client(carol).get("/api/schema/?format=json")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "/api/v1/suppliers/{id}/scorecard/" in text
+    assert "shipped_p90_days" in text

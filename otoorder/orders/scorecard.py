@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 from django.db import connection
 from django.db.models import Aggregate, Count, DateTimeField, DurationField, ExpressionWrapper, F, Q, Value
 from django.db.models.functions import Coalesce, NullIf
+from django.utils.translation import gettext as _
 
 from . import choices
 from .models import Attempt, Cancellation, EarmouldOrder
@@ -234,3 +235,17 @@ def _percentiles_from_values(scores, orders, name, expression, condition):
     for supplier_id, durations in values.items():
         setattr(scores[supplier_id], f"{name}_median_days", _days(percentile(durations, 0.5)))
         setattr(scores[supplier_id], f"{name}_p90_days", _days(percentile(durations, 0.9)))
+
+
+def period_error(date_from, date_to):
+    """Why a period cannot be a scorecard's (German, for forms and the API), or ``None``."""
+    if date_to < date_from:
+        return _("Das Ende des Zeitraums liegt vor seinem Beginn.")
+    if (date_to - date_from).days >= MAX_PERIOD_DAYS:
+        return _("Der Zeitraum darf höchstens %(days)d Tage umfassen.") % {"days": MAX_PERIOD_DAYS}
+    return None
+
+
+def default_period(today):
+    """The last 90 days up to ``today``."""
+    return today - datetime.timedelta(days=89), today
