@@ -186,3 +186,56 @@ def test_the_scorecard_is_in_the_openapi_schema(carol):
     text = response.content.decode()
     assert "/api/v1/suppliers/{id}/scorecard/" in text
     assert "shipped_p90_days" in text
+
+
+# --- page and CSV ---------------------------------------------------------------------------
+
+
+def page_get(client, user, **params):
+    client.force_login(user)
+    return client.get("/filialverwaltung/laborkennzahlen/", params)
+
+
+PERIOD = {"date_from": "2026-03-01", "date_to": "2026-03-31"}
+
+
+def test_the_page_shows_the_labs_of_the_admins_branches(client, fixture_orders, carol, dave, nord):
+    response = page_get(client, carol, **PERIOD)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="scorecard"' in html and 'id="scorecard-data"' in html
+    [dreve] = [row for row in response.context["rows"] if row["supplier"] == "Dreve"]
+    assert dreve["cells"][0] == (5, "count")
+    assert "Filiale Nord" not in html  # not offered to Mitte's admin
+    assert "vendor/chart.js/chart.umd.min.js" in html and "js/scorecard.js" in html
+    assert "<script>" not in html.replace('<script id="scorecard-data" type="application/json">', "")
+    refused = page_get(client, carol, branch=nord.pk, **PERIOD)
+    assert "Diese Filiale gibt es nicht." in refused.content.decode()
+    assert refused.context["rows"] == []
+    chain = page_get(client, dave, **PERIOD)
+    assert [row["cells"][0] for row in chain.context["rows"] if row["supplier"] == "Dreve"] == [(6, "count")]
+    nord_only = page_get(client, dave, branch=nord.pk, **PERIOD)
+    assert [row["cells"][0] for row in nord_only.context["rows"]] == [(1, "count")]
+
+
+def test_staff_are_stopped_at_the_door(client, alice):
+    assert page_get(client, alice, **PERIOD).status_code == 403
+
+
+def test_the_page_checks_the_period(client, carol):
+    html = page_get(client, carol, date_from="2026-03-31", date_to="2026-03-01").content.decode()
+    assert "Das Ende des Zeitraums liegt vor seinem Beginn." in html
+    html = page_get(client, carol, date_from="gestern", date_to="2026-03-01").content.decode()
+    assert "Bitte ein gültiges Datum angeben." in html
+    assert page_get(client, carol).status_code == 200  # the last 90 days without a query
+
+
+def test_the_csv_has_the_same_figures(client, fixture_orders, carol):
+    response = page_get(client, carol, format="csv", **PERIOD)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "laborkennzahlen-2026-03-01-2026-03-31.csv" in response["Content-Disposition"]
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Labor;Bestellungen;bestellt → versandt, Median (Tage)")
+    assert "Dreve;5;4.0;8.5;5.5;10.5;0.6667;0.25;1;2;1" in lines
+    assert "Otoplastik Nord;1;;;;;;;0;0;0" in lines
