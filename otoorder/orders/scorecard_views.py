@@ -75,7 +75,7 @@ class ScorecardView(AdminAccessMixin, TemplateView):
             "titles": {"turnaround": _("Durchlaufzeit (Tage)"), "rates": _("Quoten (%)")},
         }
         return super().get_context_data(
-            form=self.form, rows=rows, columns=COLUMNS, chart=chart, has_scores=bool(rows),
+            form=self.form, rows=rows, chart=chart, has_scores=bool(rows),
             csv_query=self.csv_query(), **kwargs,
         )
 
