@@ -157,6 +157,13 @@ def test_the_api_returns_the_figures_of_the_users_branches(fixture_orders, labs,
     assert (nord_only["orders"], nord_only["branch"]) == (1, str(nord.pk))
 
 
+def test_the_edges_of_the_calendar_are_no_error(labs, carol):
+    for period in ({"from": "9999-12-01", "to": "9999-12-31"}, {"from": "0001-01-01", "to": "0001-01-31"}):
+        response = api_client(carol).get(scorecard_url(labs[0], **period))
+        assert response.status_code == 200
+        assert response.json()["orders"] == 0
+
+
 def test_a_lab_without_orders_in_the_period_has_empty_figures(labs, carol):
     body = api_client(carol).get(scorecard_url(labs[1], **{"from": "2026-03-01", "to": "2026-03-31"})).json()
     assert (body["supplier"], body["orders"], body["shipped_median_days"], body["on_time_rate"]) == (
@@ -172,6 +179,7 @@ def test_a_lab_without_orders_in_the_period_has_empty_figures(labs, carol):
         ({"from": "2026-03-31", "to": "2026-03-01"}, "Das Ende des Zeitraums liegt vor seinem Beginn."),
         ({"from": "2020-01-01", "to": "2026-03-01"}, "Der Zeitraum darf höchstens 731 Tage umfassen."),
         ({"from": "2026-03-01", "to": "2026-03-31", "branch": "nein"}, "Diese Filiale gibt es nicht."),
+        ({"from": "2026-03-01", "to": "2026-03-31", "branch": "00000000-0000-0000-0000-000000000000"}, "Diese Filiale gibt es nicht."),
     ],
 )
 def test_the_api_refuses_bad_parameters_in_german(labs, carol, params, message):

@@ -115,21 +115,11 @@ def _days(value):
     return round(value / SECONDS_PER_DAY, 2)
 
 
-def _period_bounds(date_from, date_to):
-    """Aware datetimes [start of ``date_from``, start of the day after ``date_to``)."""
-    from django.utils import timezone
-
-    tz = timezone.get_current_timezone()
-    start = datetime.datetime.combine(date_from, datetime.time.min, tzinfo=tz)
-    end = datetime.datetime.combine(date_to + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
-    return start, end
-
-
 def _orders_in_period(date_from, date_to, branch_ids, supplier_id=None):
-    start, end = _period_bounds(date_from, date_to)
+    # The day in the current time zone (no datetime arithmetic: any valid date is safe).
     orders = EarmouldOrder.objects.order_by().annotate(
         period_at=Coalesce("ordered_at", "created_at", output_field=DateTimeField())
-    ).filter(period_at__gte=start, period_at__lt=end, branch_id__in=list(branch_ids))
+    ).filter(period_at__date__gte=date_from, period_at__date__lte=date_to, branch_id__in=list(branch_ids))
     if supplier_id is not None:
         orders = orders.filter(supplier_id=supplier_id)
     return orders
