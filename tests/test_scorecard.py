@@ -247,3 +247,11 @@ def test_the_csv_has_the_same_figures(client, fixture_orders, carol):
     assert lines[0].startswith("Labor;Bestellungen;bestellt → versandt, Median (Tage)")
     assert "Dreve;5;4.0;8.5;5.5;10.5;0.6667;0.25;1;2;1" in lines
     assert "Otoplastik Nord;1;;;;;;;0;0;0" in lines
+
+
+def test_staff_get_the_figures_of_their_own_branch_only(fixture_orders, labs, bob, mitte):
+    params = {"from": "2026-03-01", "to": "2026-03-31"}
+    assert api_client(bob).get(scorecard_url(labs[0], **params)).json()["orders"] == 1  # Nord's one order
+    refused = api_client(bob).get(scorecard_url(labs[0], branch=mitte.pk, **params))
+    assert refused.status_code == 400
+    assert "Diese Filiale gibt es nicht." in refused.content.decode()
