@@ -90,6 +90,7 @@ bench: $(TEST_REQUIREMENTS_STAMP) $(ASSETS_STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/scans.py
 	$(BIN)/python bench/live_status.py
+	$(BIN)/python bench/scorecard.py
 
 messages: $(REQUIREMENTS_STAMP)
 	$(BIN)/python manage.py makemessages --locale en --ignore '.venv/*' --ignore 'node_modules/*' \

@@ -160,6 +160,7 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
     ("vendor/bootstrap-icons", BASE_DIR / "node_modules" / "bootstrap-icons" / "font"),
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+    ("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js" / "dist"),
     ("vendor/three/build", BASE_DIR / "node_modules" / "three" / "build"),
     ("vendor/three/jsm", BASE_DIR / "node_modules" / "three" / "examples" / "jsm"),
     BASE_DIR / "static",

@@ -5,6 +5,8 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from otoorder.orders import scorecard_views
+
 
 def favicon(request):
     """Browsers ask for /favicon.ico whatever the page links: the app's icon, never a 404."""
@@ -19,6 +21,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("kunden/", include("otoorder.desk.urls")),
     path("bestellungen/", include("otoorder.orders.urls")),
+    path("filialverwaltung/laborkennzahlen/", scorecard_views.ScorecardView.as_view(), name="scorecard"),
     path("filialverwaltung/", include("branches.urls")),
     path("benachrichtigungen/", include("otoorder.notifications.urls")),
     path("api/", include("otoorder.api.urls")),

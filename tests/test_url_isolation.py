@@ -100,6 +100,7 @@ KINDS = {
     "api:interface-definition-detail": {"pk": "definition"},
     "api:company-detail": {"pk": "company"},
     "api:supplier-detail": {"pk": "supplier"},
+    "api:supplier-scorecard": {"pk": "supplier"},
     "api:customer-detail": {"pk": "customer"},
     "api:transaction-template-detail": {"pk": "template"},
     "api:transaction-detail": {"pk": "transaction"},

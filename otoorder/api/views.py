@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from branches.models import Branch, InterfaceDefinition
 from otoorder.backends import registry
-from otoorder.orders import idempotency, lab_messages, queries, services
+from otoorder.orders import idempotency, lab_messages, queries, scorecard, services
 from otoorder.orders.choices import OrderStatus
 from otoorder.orders.models import EarmouldOrder, OrderEvent
 from otoorder.transactions.models import Customer, Transaction, TransactionTemplate
@@ -112,6 +112,31 @@ class SupplierViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             if "company" in filters.validated_data:
                 queryset = queryset.filter(company_id=filters.validated_data["company"])
         return queryset
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, required=True, description="Beginn des Zeitraums (bestellt ab)"),
+            OpenApiParameter("to", OpenApiTypes.DATE, required=True, description="Ende des Zeitraums (bestellt bis)"),
+            OpenApiParameter(
+                "branch", OpenApiTypes.UUID, description="Eine Filiale; ohne Angabe alle Filialen, die Sie sehen dürfen"
+            ),
+        ],
+        responses={200: s.ScorecardSerializer, 400: ERROR},
+        summary="Kennzahlen des Labors (Scorecard)",
+    )
+    @action(detail=True, methods=["get"])
+    def scorecard(self, request, pk=None):
+        supplier = self.get_object()
+        query = s.ScorecardQuerySerializer(data=request.query_params, context={"request": request})
+        query.is_valid(raise_exception=True)
+        date_from, date_to = query.validated_data["date_from"], query.validated_data["date_to"]
+        [score] = scorecard.compute(date_from, date_to, query.branch_ids(), supplier_id=supplier.pk) or [
+            scorecard.LabScore(supplier_id=str(supplier.pk), supplier=supplier.display_name)
+        ]
+        branch = query.validated_data.get("branch")
+        return Response(
+            s.ScorecardSerializer({**score.as_dict(), "date_from": date_from, "date_to": date_to, "branch": branch}).data
+        )
 
 
 @extend_schema_view(partial_update=extend_schema(summary="Schnittstellendefinition ändern"))

@@ -20,6 +20,7 @@ from .orders import (
     OrderMessageSerializer,
     OrderSerializer,
 )
+from .scorecard import ScorecardQuerySerializer, ScorecardSerializer
 from .transactions import (
     PreviewRequestSerializer,
     PreviewSerializer,
@@ -43,6 +44,8 @@ __all__ = [
     "OrderSerializer",
     "PreviewRequestSerializer",
     "PreviewSerializer",
+    "ScorecardQuerySerializer",
+    "ScorecardSerializer",
     "SupplierCandidateSerializer",
     "SupplierFilterSerializer",
     "SupplierSerializer",
