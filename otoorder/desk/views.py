@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from branches.models import Branch
 from branches.resolver import READY, SUPPLIER_REQUIRED, order_candidates
 from otoorder.backends import registry
-from otoorder.orders import idempotency, lifecycle, live
+from otoorder.orders import idempotency, lifecycle, live, warranty
 from otoorder.orders.impression_views import impressions_panel
 from otoorder.orders.models import EarmouldOrder, OrderItem
 from otoorder.orders.lifecycle_forms import REMAKE_REASON_KEY
@@ -131,14 +131,16 @@ SIDE_TITLES = {Side.RIGHT: gettext_lazy("Rechtes Ohr"), Side.LEFT: gettext_lazy(
 def ear_history(customer):
     """``{"right": [items], "left": [items]}``: every earmould ever ordered per ear, newest
     first, in one query whatever the length of the history (a new order adds rows, it never
-    replaces one)."""
+    replaces one); each with ``free_remake``, its free-remake windows still open today."""
     history = {Side.RIGHT: [], Side.LEFT: []}
     items = (
         OrderItem.objects.filter(order__customer=customer)
         .select_related("order__supplier__company", "order__original_order", "impression")
         .order_by("-order__created_at")
     )
+    today = timezone.localdate()
     for item in items:
+        item.free_remake = warranty.open_windows(item, today)
         history.setdefault(item.side, []).append(item)
     return history
 

@@ -114,6 +114,13 @@ def item_windows(item):
     return windows(item.order)
 
 
+def open_windows(item, today):
+    """``{"fit": date|None, "material": date|None}``: the last days of the windows of one
+    earmould that are still open on ``today`` (None: closed or not delivered)."""
+    found = item_windows(item)
+    return {kind: until if found.open(kind, today) else None for kind, until in found.as_dict().items()}
+
+
 def _value(item, name):
     return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
 
