@@ -68,3 +68,87 @@ def test_history_in_english(client_alice, dreve_txn, dreve_supplier, alice, cust
     with translation.override("en"):
         right = history_text(client_alice, customer, "right")
     assert f"free remake until {days(90)} (fit)" in right and "(material)" in right
+
+
+# --- API --------------------------------------------------------------------------------------
+
+
+def api(user):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_api_order_carries_free_remake_until_per_ear(dreve_txn, dreve_supplier, alice):
+    order = delivered(ordered_order(dreve_txn, dreve_supplier, alice), days_ago=0)
+    today = timezone.localdate()
+    body = api(alice).get(f"/api/v1/orders/{order.pk}/").json()
+    until = {item["side"]: item["free_remake_until"] for item in body["items"]}
+    expected = {"fit": (today + timedelta(days=90)).isoformat(), "material": today.replace(year=today.year + 1).isoformat()}
+    assert until == {"right": expected, "left": expected}
+
+
+def test_api_order_not_delivered_has_null_windows(dreve_txn, dreve_supplier, alice):
+    order = ordered_order(dreve_txn, dreve_supplier, alice)
+    body = api(alice).get(f"/api/v1/orders/{order.pk}/").json()
+    assert [item["free_remake_until"] for item in body["items"]] == [{"fit": None, "material": None}] * 2
+
+
+def test_api_order_detail_queries_do_not_grow_with_the_windows(dreve_txn, dreve_supplier, alice, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    undelivered = ordered_order(dreve_txn, dreve_supplier, alice)
+    with CaptureQueriesContext(connection) as before:
+        api(alice).get(f"/api/v1/orders/{undelivered.pk}/")
+    order = delivered(ordered_order(dreve_txn, dreve_supplier, alice), days_ago=3)
+    with django_assert_num_queries(len(before.captured_queries)):
+        api(alice).get(f"/api/v1/orders/{order.pk}/")
+
+
+def test_the_schema_declares_free_remake_until_and_warnings(alice):
+    schema = api(alice).get("/api/schema/?format=json").json()
+    components = schema["components"]["schemas"]
+    until = components["OrderItem"]["properties"]["free_remake_until"]
+    assert until["allOf"][0]["$ref"].endswith("/FreeRemakeUntil") if "allOf" in until else until["$ref"].endswith("/FreeRemakeUntil")
+    window = components["FreeRemakeUntil"]["properties"]
+    assert window["fit"]["format"] == "date" and window["fit"]["nullable"] is True and "material" in window
+    created = schema["paths"]["/api/v1/orders/"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
+    assert created["$ref"].endswith("/OrderCreated")
+    assert set(components["Warning"]["properties"]) == {"code", "detail"}
+
+
+def remake_payload(original, txn, items, **extra):
+    return {"transaction": str(txn.pk), "company": str(original.company_id), "supplier": str(original.supplier_id),
+            "order_type": "remake", "original_order": str(original.pk), "reason": "pfeift", "items": items, **extra}
+
+
+def test_api_remake_inside_the_window_unchanged_has_no_warning(dreve_txn, dreve_supplier, alice):
+    original = delivered(ordered_order(dreve_txn, dreve_supplier, alice, items=[f.bte_item("right")]), days_ago=90)
+    response = api(alice).post("/api/v1/orders/", remake_payload(original, dreve_txn, [f.bte_item("right")]), format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["warnings"] == []
+
+
+def test_api_remake_outside_the_window_or_changed_warns(dreve_txn, dreve_supplier, alice):
+    original = delivered(ordered_order(dreve_txn, dreve_supplier, alice, items=[f.bte_item("right")]), days_ago=91)
+    items = [f.bte_item("right", vent_type="groove")]
+    response = api(alice).post("/api/v1/orders/", remake_payload(original, dreve_txn, items), format="json")
+    assert response.status_code == 201, response.json()
+    warnings = response.json()["warnings"]
+    assert [w["code"] for w in warnings] == ["fit_window_closed", "changed"]
+    assert warnings[0]["detail"].startswith("Das Labor kann diese Nachfertigung berechnen: die kostenlose Nachfertigung wegen Passform war bis ")
+    assert warnings[1]["detail"] == "Das Labor kann diese Nachfertigung berechnen: rechtes Ohr geändert: Zusatzbohrung."
+    english = api(alice).post(
+        "/api/v1/orders/", remake_payload(original, dreve_txn, items), format="json", HTTP_ACCEPT_LANGUAGE="en"
+    ).json()["warnings"]
+    assert english[1]["detail"] == "The lab may charge for this remake: right ear changed: Vent."
+
+
+def test_api_new_order_has_no_warnings(dreve_txn, dreve_supplier, alice):
+    payload = {"transaction": str(dreve_txn.pk), "company": str(dreve_supplier.company_id),
+               "supplier": str(dreve_supplier.pk), "items": [f.bte_item("right")]}
+    response = api(alice).post("/api/v1/orders/", payload, format="json")
+    assert response.status_code == 201 and response.json()["warnings"] == []

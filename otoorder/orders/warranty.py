@@ -193,8 +193,21 @@ def charge_reasons(original, remake_items, today, category=None):
     return reasons
 
 
+def remake_reasons(order, today):
+    """Why the lab may charge ``order`` when it is a remake of an earlier order (its
+    ``original_order``), judged by its own ears; ``[]`` for any other order."""
+    if order.original_order_id is None:
+        return []
+    return charge_reasons(order.original_order, list(order.items.all()), today)
+
+
 def warning_text(reasons):
     """The form's warning: "Das Labor kann diese Nachfertigung berechnen: …"."""
     return gettext("Das Labor kann diese Nachfertigung berechnen: %(reasons)s.") % {
         "reasons": "; ".join(reason.text for reason in reasons)
     }
+
+
+def warnings(reasons):
+    """The reasons as the API returns them: ``[{"code", "detail"}]``, each detail a sentence."""
+    return [{"code": reason.code, "detail": warning_text([reason])} for reason in reasons]
