@@ -152,3 +152,95 @@ def test_api_new_order_has_no_warnings(dreve_txn, dreve_supplier, alice):
                "supplier": str(dreve_supplier.pk), "items": [f.bte_item("right")]}
     response = api(alice).post("/api/v1/orders/", payload, format="json")
     assert response.status_code == 201 and response.json()["warnings"] == []
+
+
+# --- the remake form ---------------------------------------------------------------------------
+
+
+def open_remake(client, original):
+    response = client.post(reverse("orders:order_remake", kwargs={"pk": original.pk}), {"reason": "pfeift"})
+    assert response.status_code == 302, response.content
+    return response["Location"]
+
+
+def warning_of(response):
+    page = response.content.decode()
+    if 'id="remake-charge-warning"' not in page:
+        return None
+    start = page.index('id="remake-charge-warning"')
+    return " ".join(page[start:page.index('type="hidden"', start)].split())
+
+
+def test_remake_inside_the_window_unchanged_is_placed_without_warning(client_alice, dreve_txn, dreve_supplier, alice):
+    from tests.test_follow_ups_and_receipt import submitted_values
+
+    original = delivered(ordered_order(dreve_txn, dreve_supplier, alice), days_ago=90)
+    url = open_remake(client_alice, original)
+    form_page = client_alice.get(url)
+    assert warning_of(form_page) is None
+    placed = client_alice.post(url, submitted_values(form_page.context["forms"]))
+    assert placed.status_code == 302
+    assert EarmouldOrder.objects.filter(original_order=original).count() == 1
+
+
+def test_a_changed_vent_warns_before_sending_and_can_still_be_placed(client_alice, dreve_txn, dreve_supplier, alice):
+    from tests.test_follow_ups_and_receipt import submitted_values
+
+    original = delivered(ordered_order(dreve_txn, dreve_supplier, alice), days_ago=10)
+    url = open_remake(client_alice, original)
+    forms = client_alice.get(url).context["forms"]
+    data = submitted_values(forms)
+    right = next(ear for ear in forms.ears if ear.prefix.endswith("right"))
+    data[right.add_prefix("vent_type")] = "groove"
+    held = client_alice.post(url, data)
+    assert held.status_code == 200
+    assert not EarmouldOrder.objects.filter(original_order=original).exists()
+    text = warning_of(held)
+    assert "Das Labor kann diese Nachfertigung berechnen: rechtes Ohr geändert: Zusatzbohrung." in text
+    assert "Noch nicht abgeschickt" in text
+    seen = held.context["charge_warning"]["key"]
+    placed = client_alice.post(url, {**data, "charge_warning_seen": seen})
+    assert placed.status_code == 302
+    remake = EarmouldOrder.objects.get(original_order=original)
+    assert remake.items.get(side="right").vent_type == "groove"
+
+
+@pytest.mark.parametrize(
+    "field, value, label",
+    [("style", "skeleton", "Bauform"), ("material", "silicone", "Material"), ("colour", "blau", "Farbe"),
+     ("vent_diameter_mm", "2.0", "Bohrung Ø")],
+)
+def test_each_voiding_change_warns_in_the_form(client_alice, dreve_txn, dreve_supplier, alice, field, value, label):
+    from tests.test_follow_ups_and_receipt import submitted_values
+
+    original = delivered(ordered_order(dreve_txn, dreve_supplier, alice), days_ago=10)
+    url = open_remake(client_alice, original)
+    forms = client_alice.get(url).context["forms"]
+    data = submitted_values(forms)
+    left = next(ear for ear in forms.ears if ear.prefix.endswith("left"))
+    data[left.add_prefix(field)] = value
+    held = client_alice.post(url, data)
+    assert held.status_code == 200, held.get("Location")
+    assert f"linkes Ohr geändert: {label}." in warning_of(held)
+
+
+def test_closed_window_warns_when_the_form_opens_and_the_remake_is_placed(client_alice, dreve_txn, dreve_supplier, alice):
+    from tests.test_follow_ups_and_receipt import submitted_values
+
+    dreve_supplier.remake_conditions = "Nur mit alter Otoplastik"
+    dreve_supplier.save()
+    original = delivered(ordered_order(dreve_txn, dreve_supplier, alice), days_ago=91)
+    url = open_remake(client_alice, original)
+    form_page = client_alice.get(url)
+    text = warning_of(form_page)
+    assert f"die kostenlose Nachfertigung wegen Passform war bis {days(-1)} möglich" in text
+    assert "Nur mit alter Otoplastik" in text and "Noch nicht abgeschickt" not in text
+    data = {**submitted_values(form_page.context["forms"]), "charge_warning_seen": form_page.context["charge_warning"]["key"]}
+    assert client_alice.post(url, data).status_code == 302
+    assert EarmouldOrder.objects.filter(original_order=original).exists()
+
+
+def test_a_reorder_has_no_charge_warning(client_alice, dreve_txn, dreve_supplier, alice, customer):
+    delivered(ordered_order(dreve_txn, dreve_supplier, alice), days_ago=400)
+    response = client_alice.post(reverse("transactions:customer_reorder", kwargs={"pk": customer.pk}), {"side": "both"})
+    assert warning_of(client_alice.get(response["Location"])) is None

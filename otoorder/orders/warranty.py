@@ -208,6 +208,11 @@ def warning_text(reasons):
     }
 
 
+def reasons_key(reasons):
+    """A stable text naming ``reasons``: the form sends back the key of the warning staff saw."""
+    return "|".join(f"{r.code}:{','.join(f'{k}={v}' for k, v in sorted(r.params.items()))}" for r in reasons)
+
+
 def warnings(reasons):
     """The reasons as the API returns them: ``[{"code", "detail"}]``, each detail a sentence."""
     return [{"code": reason.code, "detail": warning_text([reason])} for reason in reasons]
