@@ -198,6 +198,9 @@ class SupplierForm(forms.ModelForm):
             "turnaround_days",
             "shipping_days",
             "carrier",
+            "remake_fit_days",
+            "remake_material_months",
+            "remake_conditions",
             "customer_reference_mode",
             "is_active",
         ]

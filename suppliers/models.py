@@ -50,6 +50,9 @@ class CustomerReferenceMode(models.TextChoices):
 #: Bounds of a supplier's turnaround and shipping (working days): no lab promises more.
 MAX_WORKING_DAYS = 100
 MAX_SHIPPING_DAYS = 30
+#: Bounds of a supplier's free-remake windows (DOMAIN.md §8: 90–120 days, 12 months).
+MAX_FIT_WINDOW_DAYS = 730
+MAX_MATERIAL_WINDOW_MONTHS = 60
 
 
 class Supplier(models.Model):
@@ -89,6 +92,25 @@ class Supplier(models.Model):
         choices=vocabulary.Carrier.choices,
         blank=True,
         help_text=_("Für Sendungsnummern, zu denen das Labor keinen Versanddienstleister meldet."),
+    )
+    #: Free remake (Reklamation): days from delivery for fit, months for material defects.
+    remake_fit_days = models.PositiveSmallIntegerField(
+        _("kostenlose Nachfertigung Passform (Tage)"),
+        default=90,
+        validators=[MaxValueValidator(MAX_FIT_WINDOW_DAYS)],
+        help_text=_("Tage ab Lieferung, in denen das Labor bei Passform, Rückkopplung oder Halt kostenlos nachfertigt."),
+    )
+    remake_material_months = models.PositiveSmallIntegerField(
+        _("kostenlose Nachfertigung Material (Monate)"),
+        default=12,
+        validators=[MaxValueValidator(MAX_MATERIAL_WINDOW_MONTHS)],
+        help_text=_("Monate ab Lieferung, in denen das Labor bei Materialfehlern kostenlos nachfertigt."),
+    )
+    remake_conditions = models.TextField(
+        _("Bedingungen"),
+        max_length=2000,
+        blank=True,
+        help_text=_("Die Bedingungen des Labors für eine kostenlose Nachfertigung."),
     )
     customer_reference_mode = models.CharField(
         _("Kundenangabe an das Labor"),

@@ -400,6 +400,9 @@ def supplier_data(company, **overrides):
         "turnaround_days": "",
         "shipping_days": "1",
         "carrier": "",
+        "remake_fit_days": "90",
+        "remake_material_months": "12",
+        "remake_conditions": "",
         "customer_reference_mode": "initials_code",
         "is_active": "on",
     }

@@ -54,9 +54,15 @@ def test_empty_turnaround_means_the_delivery_days(as_user, dave, dreve):
         ("delivery_days", "1000", "kleiner oder gleich 100"),
         ("carrier", "fedex", "gültige Auswahl"),
         ("turnaround_days", "9" * 40, "kleiner oder gleich 100"),
+        ("remake_fit_days", "731", "kleiner oder gleich 730"),
+        ("remake_fit_days", "-1", "größer oder gleich 0"),
+        ("remake_fit_days", "", "zwingend erforderlich"),
+        ("remake_material_months", "61", "kleiner oder gleich 60"),
+        ("remake_material_months", "zwölf", "ganze Zahl"),
+        ("remake_conditions", "x" * 2001, "höchstens 2000 Zeichen"),
     ],
 )
-def test_supplier_days_and_carrier_are_bounded_with_german_messages(as_user, dave, dreve, field, value, message):
+def test_supplier_days_carrier_and_remake_window_are_bounded_with_german_messages(as_user, dave, dreve, field, value, message):
     response = as_user(dave).post(reverse("branches:supplier_create"), supplier_data(dreve, **{field: value}))
     assert response.status_code == 200
     assert message in " ".join(response.context["form"].errors[field])
@@ -75,6 +81,43 @@ def test_api_supplier_carries_the_new_fields_and_bounds_them(dave, dreve):
     assert refused.status_code == 400
     errors = refused.json()["errors"]
     assert "kleiner oder gleich 30" in " ".join(errors["shipping_days"]) and "carrier" in errors
+
+
+# --- suppliers: the free-remake window ----------------------------------------------------
+
+
+def test_supplier_form_records_the_free_remake_window_and_conditions(as_user, dave, dreve):
+    client = as_user(dave)
+    response = client.post(
+        reverse("branches:supplier_create"),
+        supplier_data(dreve, remake_fit_days="120", remake_material_months="6", remake_conditions="Alte Otoplastik zurück"),
+    )
+    assert response.status_code == 302
+    supplier = Supplier.objects.get()
+    assert (supplier.remake_fit_days, supplier.remake_material_months) == (120, 6)
+    assert supplier.remake_conditions == "Alte Otoplastik zurück"
+    form_html = client.get(reverse("branches:supplier_edit", args=[supplier.pk])).content.decode()
+    assert "Kostenlose Nachfertigung Passform (Tage)" in form_html and "Bedingungen" in form_html
+
+
+def test_a_new_supplier_has_the_usual_windows(dreve):
+    supplier = Supplier.objects.create(company=dreve, order_email="a@lab.test")
+    assert (supplier.remake_fit_days, supplier.remake_material_months, supplier.remake_conditions) == (90, 12, "")
+
+
+def test_api_supplier_carries_the_free_remake_window(dave, dreve):
+    api = APIClient()
+    api.force_authenticate(dave)
+    body = {"company": str(dreve.pk), "order_method": "email", "order_email": "a@lab.test", "remake_fit_days": 100,
+            "remake_material_months": 24, "remake_conditions": "nur mit Auftragsnummer"}
+    created = api.post("/api/v1/suppliers/", body, format="json")
+    assert created.status_code == 201, created.json()
+    data = created.json()
+    assert (data["remake_fit_days"], data["remake_material_months"], data["remake_conditions"]) == (
+        100, 24, "nur mit Auftragsnummer")
+    refused = api.post("/api/v1/suppliers/", {**body, "remake_material_months": 999}, format="json")
+    assert refused.status_code == 400
+    assert "kleiner oder gleich 60" in " ".join(refused.json()["errors"]["remake_material_months"])
 
 
 # --- branches: the Bundesland ---------------------------------------------------------------

@@ -10,6 +10,7 @@ import logging
 
 from django.db import transaction as db_transaction
 from django.db.models import Prefetch
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
@@ -20,7 +21,7 @@ from rest_framework.views import APIView
 
 from branches.models import Branch, InterfaceDefinition
 from otoorder.backends import registry
-from otoorder.orders import idempotency, lab_messages, queries, scorecard, services
+from otoorder.orders import idempotency, lab_messages, queries, scorecard, services, warranty
 from otoorder.orders.choices import OrderStatus
 from otoorder.orders.models import EarmouldOrder, OrderEvent
 from otoorder.transactions.models import Customer, Transaction, TransactionTemplate
@@ -243,9 +244,10 @@ class TransactionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         request=s.OrderCreateSerializer,
         parameters=[IDEMPOTENCY_KEY],
         responses={
-            201: s.OrderSerializer,
+            201: s.OrderCreatedSerializer,
             200: OpenApiResponse(
-                s.OrderSerializer, description="The same `Idempotency-Key` and body again: the order created before."
+                s.OrderCreatedSerializer,
+                description="The same `Idempotency-Key` and body again: the order created before.",
             ),
             400: ERROR,
             404: ERROR,
@@ -312,7 +314,7 @@ class OrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             )
 
         if key is None:
-            return Response(self._detail(place()), status=status.HTTP_201_CREATED)
+            return Response(self._created(place()), status=status.HTTP_201_CREATED)
         try:
             order, created = idempotency.place_once(
                 scope=f"api:{request.user.pk}",
@@ -334,7 +336,14 @@ class OrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             return Response(body, status=422)
         if not created:
             logger.info("order %s: repeated submission with the same idempotency key", order.pk)
-        return Response(self._detail(order), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(self._created(order), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    def _created(self, order):
+        """The order with ``warnings``: a remake the lab may charge says why (window, changes)."""
+        self.action = "retrieve"
+        order = self.get_queryset().select_related("original_order__supplier").get(pk=order.pk)
+        order.warnings = warranty.warnings(warranty.remake_reasons(order, timezone.localdate()))
+        return s.OrderCreatedSerializer(order, context=self.get_serializer_context()).data
 
     def _detail(self, order):
         self.action = "retrieve"

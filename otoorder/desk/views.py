@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from branches.models import Branch
 from branches.resolver import READY, SUPPLIER_REQUIRED, order_candidates
 from otoorder.backends import registry
-from otoorder.orders import idempotency, lifecycle, live
+from otoorder.orders import idempotency, lifecycle, live, warranty
 from otoorder.orders.impression_views import impressions_panel
 from otoorder.orders.models import EarmouldOrder, OrderItem
 from otoorder.orders.lifecycle_forms import REMAKE_REASON_KEY
@@ -132,14 +132,16 @@ SIDE_TITLES = {Side.RIGHT: gettext_lazy("Rechtes Ohr"), Side.LEFT: gettext_lazy(
 def ear_history(customer):
     """``{"right": [items], "left": [items]}``: every earmould ever ordered per ear, newest
     first, in one query whatever the length of the history (a new order adds rows, it never
-    replaces one)."""
+    replaces one); each with ``free_remake``, its free-remake windows still open today."""
     history = {Side.RIGHT: [], Side.LEFT: []}
     items = (
         OrderItem.objects.filter(order__customer=customer)
         .select_related("order__supplier__company", "order__original_order", "impression")
         .order_by("-order__created_at")
     )
+    today = timezone.localdate()
     for item in items:
+        item.free_remake = warranty.open_windows(item, today)
         history.setdefault(item.side, []).append(item)
     return history
 
@@ -355,7 +357,26 @@ def _submit(request, forms, *, branch, start):
     return None
 
 
-def _render_order_form(request, txn, step, forms, *, preview_url, cancel_url, existing_orders=(), selection=None):
+#: POST field: the key of the charge warning shown with the form (``warranty.reasons_key``).
+CHARGE_SEEN = "charge_warning_seen"
+
+
+def _charge_warning(original, reasons, *, pending=False):
+    """The remake form's warning that the lab may charge, or None when the remake is free;
+    ``pending``: a submitted form held back to show it."""
+    if not reasons:
+        return None
+    return {
+        "original": original,
+        "text": warranty.warning_text(reasons),
+        "key": warranty.reasons_key(reasons),
+        "pending": pending,
+    }
+
+
+def _render_order_form(
+    request, txn, step, forms, *, preview_url, cancel_url, existing_orders=(), selection=None, charge_warning=None
+):
     """The order form page; ``selection`` is the company and supplier as submitted (a service
     error on the supplier field removes it from the form's cleaned data)."""
     company, supplier = selection or forms.selection()
@@ -381,6 +402,8 @@ def _render_order_form(request, txn, step, forms, *, preview_url, cancel_url, ex
         "cancel_url": cancel_url,
         "existing_orders": existing_orders,
         "supplier_errors": forms.header.errors.get("supplier"),
+        "charge_warning": charge_warning,
+        "charge_seen_name": CHARGE_SEEN,
         **preview,
     }
     return render(request, "transactions/order_service.html", context)
@@ -520,11 +543,19 @@ def follow_up_order(request, pk):
     draft = Transaction(customer=customer, branch=customer.branch, template=template, name=template.name)
     step = template.steps.filter(step_type=StepType.ORDER_SERVICE).order_by("position").first()
     preview_url = reverse("transactions:follow_up_preview", kwargs={"pk": customer.pk})
+    # A remake the lab may charge (window closed, style/material/colour/vent changed) is
+    # placed only once staff have seen the warning naming exactly these reasons.
+    remake_of = based_on if request.GET.get("remake") else None
+    today = timezone.localdate()
+    charge_warning = None
     if request.method == "POST":
         forms = _order_forms(customer, preview_url, request.POST)
         valid = forms.is_valid()
         selection = forms.selection()
-        if valid:
+        if valid and remake_of is not None:
+            reasons = warranty.charge_reasons(remake_of, forms.items(), today)
+            charge_warning = _charge_warning(remake_of, reasons, pending=True)
+        if valid and (charge_warning is None or charge_warning["key"] == request.POST.get(CHARGE_SEEN)):
 
             def start():
                 txn = Transaction.objects.start(customer=customer, template=template, user=request.user)
@@ -538,7 +569,12 @@ def follow_up_order(request, pk):
     else:
         forms = _prefilled_forms(customer, preview_url, prefill, _url_token(request))
         selection = None
-    return _render_order_form(request, draft, step, forms, preview_url=preview_url, cancel_url=back, selection=selection)
+        if remake_of is not None:
+            charge_warning = _charge_warning(remake_of, warranty.window_reasons(remake_of, today))
+    return _render_order_form(
+        request, draft, step, forms, preview_url=preview_url, cancel_url=back, selection=selection,
+        charge_warning=charge_warning,
+    )
 
 
 @login_required

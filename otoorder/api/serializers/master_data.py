@@ -47,6 +47,9 @@ class SupplierSerializer(serializers.ModelSerializer):
             "turnaround_days",
             "shipping_days",
             "carrier",
+            "remake_fit_days",
+            "remake_material_months",
+            "remake_conditions",
             "customer_reference_mode",
             "is_active",
         ]

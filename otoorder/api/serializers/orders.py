@@ -11,7 +11,7 @@ from rest_framework import serializers
 from branches.models import Branch
 from branches.resolver import READY
 from otoorder import vocabulary
-from otoorder.orders import cancellation, choices, lab_messages, queries, schedule
+from otoorder.orders import cancellation, choices, lab_messages, queries, schedule, warranty
 from otoorder.orders.models import Attempt, EarmouldOrder, Impression, OrderEvent, OrderItem, OrderMessage
 from otoorder.orders.services import clean_header, resolve_for
 from otoorder.orders.validation import (
@@ -230,12 +230,29 @@ def _is_member(user, branch):
     return Branch.objects.filter(pk=branch.pk).people().filter(pk=user.pk).exists()
 
 
+class FreeRemakeUntilSerializer(serializers.Serializer):
+    fit = serializers.DateField(allow_null=True, help_text=gettext_lazy(
+        "Letzter Tag der kostenlosen Nachfertigung wegen Passform, Rückkopplung oder Halt; leer ohne Lieferung."
+    ))
+    material = serializers.DateField(allow_null=True, help_text=gettext_lazy(
+        "Letzter Tag der kostenlosen Nachfertigung wegen Materialfehlern; leer ohne Lieferung."
+    ))
+
+
 class OrderItemSerializer(serializers.ModelSerializer):
     impression = serializers.UUIDField(source="impression_id", read_only=True, allow_null=True)
+    free_remake_until = serializers.SerializerMethodField(help_text=gettext_lazy(
+        "Die Zeitfenster der kostenlosen Nachfertigung ab Lieferung (Wareneingang, sonst Versand durch das Labor)."
+    ))
 
     class Meta:
         model = OrderItem
-        fields = [*ITEM_FIELDS, "serial_number"]
+        fields = [*ITEM_FIELDS, "serial_number", "free_remake_until"]
+
+    @extend_schema_field(FreeRemakeUntilSerializer)
+    def get_free_remake_until(self, item):
+        # ``order.items.all()`` hands each item its order: no query per item.
+        return FreeRemakeUntilSerializer(warranty.item_windows(item).as_dict()).data
 
 
 class OrderEventSerializer(serializers.ModelSerializer):
@@ -401,6 +418,26 @@ class OrderSerializer(OrderListSerializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_original_order_number(self, order):
         return order.original_order.number if order.original_order_id else None
+
+
+class WarningSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text=gettext_lazy(
+        "window_closed, fit_window_closed (Zeitfenster abgelaufen), changed (Bauform, Material, Farbe oder "
+        "Zusatzbohrung geändert) oder other_ear (Ohr nicht in der ursprünglichen Bestellung)."
+    ))
+    detail = serializers.CharField(help_text=gettext_lazy("Der Hinweis in der Sprache von Accept-Language."))
+
+
+class OrderCreatedSerializer(OrderSerializer):
+    """The order as created, with the warnings of a remake the lab may charge."""
+
+    warnings = WarningSerializer(many=True, read_only=True, help_text=gettext_lazy(
+        "Bei einer Nachfertigung (original_order): warum das Labor sie berechnen kann; sonst leer."
+    ))
+
+    class Meta(OrderSerializer.Meta):
+        fields = [*OrderSerializer.Meta.fields, "warnings"]
+        read_only_fields = fields
 
 
 class OrderFilterSerializer(serializers.Serializer):
