@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "branches",
     "otoorder.transactions",
     "otoorder.orders",
+    "otoorder.complaints",
     "otoorder.notifications",
     "otoorder.api",
     "otoorder.sandbox",
