@@ -21,6 +21,7 @@ urlpatterns = [
     path("bestellungen/", include("otoorder.orders.urls")),
     path("filialverwaltung/", include("branches.urls")),
     path("benachrichtigungen/", include("otoorder.notifications.urls")),
+    path("reklamationen/", include("otoorder.complaints.urls")),
     path("api/", include("otoorder.api.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -47,7 +47,7 @@ def _clean(order, *, sides, reason, description):
             _("Reklamieren lässt sich nur eine gelieferte Bestellung (Wareneingang erfasst).")
         )
     ordered_sides = set(order.items.values_list("side", flat=True))
-    sides = [side for side in Side.values if side in set(sides or ())]
+    sides = [side for side in (Side.RIGHT, Side.LEFT) if side in set(sides or ())]
     unknown = set(sides or ()) - set(Side.values)
     if not sides or unknown:
         errors["sides"] = _("Bitte mindestens ein Ohr (rechts oder links) wählen.")

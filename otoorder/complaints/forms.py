@@ -1,0 +1,57 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from otoorder.vocabulary import Side
+
+from .choices import CostBearer, Outcome
+from .models import DESCRIPTION_MAX
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class ComplaintForm(forms.Form):
+    sides = forms.MultipleChoiceField(
+        label=_("Ohr"), choices=Side.choices, widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Bitte mindestens ein Ohr (rechts oder links) wählen.")},
+    )
+    reason = forms.ChoiceField(
+        label=_("Grund"), error_messages={"required": _("Bitte einen Reklamationsgrund aus der Liste wählen.")}
+    )
+    description = forms.CharField(
+        label=_("Beschreibung"), required=False, max_length=DESCRIPTION_MAX, widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": _("Die Beschreibung darf höchstens %(limit_value)d Zeichen lang sein.")},
+    )
+    photos = forms.FileField(
+        label=_("Fotos (JPEG oder PNG)"), required=False, widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png"})
+    )
+    return_old_mould = forms.BooleanField(label=_("Alte Otoplastik geht an das Labor zurück"), required=False)
+    create_remake = forms.BooleanField(label=_("Nachfertigung gleich bestellen"), required=False)
+
+    def __init__(self, *args, order, reasons, **kwargs):
+        super().__init__(*args, **kwargs)
+        ordered = set(order.items.values_list("side", flat=True))
+        self.fields["sides"].choices = [(v, label) for v, label in Side.choices[::-1] if v in ordered]
+        self.fields["reason"].choices = [("", _("– bitte wählen –"))] + [(r.code, r.label) for r in reasons]
+        for name in ("reason", "description"):
+            self.fields[name].widget.attrs["class"] = "form-select" if name == "reason" else "form-control"
+        self.fields["reason"].widget.attrs["aria-required"] = "true"
+        self.fields["photos"].widget.attrs["class"] = "form-control"
+
+    def clean_photos(self):
+        return self.files.getlist(self.add_prefix("photos")) if self.files else []
+
+
+class DecisionForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Ergebnis"), choices=[("", _("– bitte wählen –")), *Outcome.choices])
+    cost_bearer = forms.ChoiceField(label=_("Kostenträger"), choices=[("", _("– bitte wählen –")), *CostBearer.choices])
+    amount = forms.CharField(label=_("Betrag (EUR)"), required=False, max_length=12)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            field.widget.attrs["class"] = "form-control" if name == "amount" else "form-select"
+            if field.required:
+                field.widget.attrs["aria-required"] = "true"
+                field.error_messages["required"] = _("Bitte ausfüllen.")
