@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from branches.access import Role
 from branches.models import SupplierAccount
+from otoorder.complaints.models import Complaint, ComplaintReason
 from otoorder.notifications.choices import Kind
 from otoorder.notifications.models import Notification
 from otoorder.orders import attachments, parcels, scans, services
@@ -33,7 +34,7 @@ from tests.factories import bte_item
 #: Kinds of objects owned by branch A (other branches must not reach them).
 OWNED = {
     "customer", "transaction", "order", "impression", "attachment", "definition", "account", "branch", "admin_branch",
-    "notification", "physical_impression", "parcel",
+    "notification", "physical_impression", "parcel", "complaint",
 }  # fmt: skip
 #: Kinds of branch administration: staff without an admin role are stopped at its door (403,
 #: whatever the id) before any lookup; the admins of branch B must get 404.
@@ -118,6 +119,14 @@ KINDS = {
     "api:notification-read": {"pk": "notification"},
     "api:parcel-detail": {"pk": "parcel"},
     "api:parcel-close": {"pk": "parcel"},
+    "complaints:complaint_create": {"pk": "order"},
+    "complaints:complaint_detail": {"pk": "complaint"},
+    "complaints:complaint_report": {"pk": "complaint"},
+    "complaints:complaint_decide": {"pk": "complaint"},
+    "complaints:complaint_close": {"pk": "complaint"},
+    "api:order-complaints": {"pk": "order"},
+    "api:complaint-detail": {"pk": "complaint"},
+    "api:complaint-decision": {"pk": "complaint"},
 }
 
 #: URLs with an id that this walk does not request, each with the reason.
@@ -238,6 +247,9 @@ def world(db):
         user=staff_a, supplier=supplier, impressions=[physical.pk], carrier="dhl", tracking_number="00340434"
     )
     assert parcelled.parcel_items.exists()
+    objects["complaint"] = Complaint.objects.create(
+        order=order, sides=["right"], reason=ComplaintReason.objects.get(chain=chain_a, code="feedback")
+    )
     owner = member(Role.BRANCH_ADMIN, chain_a, branch_a)
     # A notification is its recipient's alone (the owner's here).
     objects["notification"] = Notification.objects.create(recipient=owner, order=order, kind=Kind.CONFIRMED)
