@@ -11,6 +11,20 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented pattern); a list, empty when none."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)] if data else []
+
+
 class ComplaintForm(forms.Form):
     sides = forms.MultipleChoiceField(
         label=_("Ohr"), choices=Side.choices, widget=forms.CheckboxSelectMultiple,
@@ -23,7 +37,7 @@ class ComplaintForm(forms.Form):
         label=_("Beschreibung"), required=False, max_length=DESCRIPTION_MAX, widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"max_length": _("Die Beschreibung darf höchstens %(limit_value)d Zeichen lang sein.")},
     )
-    photos = forms.FileField(
+    photos = MultipleFileField(
         label=_("Fotos (JPEG oder PNG)"), required=False, widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png"})
     )
     return_old_mould = forms.BooleanField(label=_("Alte Otoplastik geht an das Labor zurück"), required=False)
@@ -38,9 +52,6 @@ class ComplaintForm(forms.Form):
             self.fields[name].widget.attrs["class"] = "form-select" if name == "reason" else "form-control"
         self.fields["reason"].widget.attrs["aria-required"] = "true"
         self.fields["photos"].widget.attrs["class"] = "form-control"
-
-    def clean_photos(self):
-        return self.files.getlist(self.add_prefix("photos")) if self.files else []
 
 
 class DecisionForm(forms.Form):
