@@ -331,6 +331,7 @@ SPECTACULAR_SETTINGS = {
         "NotificationKindEnum": "otoorder.notifications.choices.Kind",
         # One name for the ear wherever it appears (items, impressions, serials, parcels).
         "SideEnum": "otoorder.vocabulary.Side",
+        "ComplaintOutcomeEnum": "otoorder.orders.choices.ComplaintOutcome",
     },
 }
 
