@@ -52,6 +52,8 @@ class ComplaintForm(forms.Form):
             self.fields[name].widget.attrs["class"] = "form-select" if name == "reason" else "form-control"
         self.fields["reason"].widget.attrs["aria-required"] = "true"
         self.fields["photos"].widget.attrs["class"] = "form-control"
+        for name in ("sides", "return_old_mould", "create_remake"):
+            self.fields[name].widget.attrs["class"] = "form-check-input"
 
 
 class DecisionForm(forms.Form):

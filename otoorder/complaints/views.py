@@ -71,7 +71,12 @@ def complaint_detail(request, pk, decision_form=None):
     return render(
         request,
         "complaints/complaint_detail.html",
-        {"complaint": complaint, "events": events, "decision_form": decision_form or DecisionForm()},
+        {
+            "complaint": complaint,
+            "events": events,
+            "decision_form": decision_form
+            or DecisionForm(initial={"outcome": complaint.outcome, "cost_bearer": complaint.cost_bearer, "amount": complaint.amount}),
+        },
     )
 
 
