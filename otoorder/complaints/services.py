@@ -141,19 +141,28 @@ def _locked(complaint):
     return Complaint.objects.select_for_update().select_related("order").get(pk=complaint.pk)
 
 
-def report(complaint, *, user):
-    """"An Labor gemeldet": staff told the lab (without a remake order through otoorder)."""
+def _advance(complaint, *, user, expected, to, code, refusal, **changes):
+    """Move ``complaint`` from ``expected`` to ``to`` under a row lock and record ``code``."""
     with transaction.atomic():
         complaint = _locked(complaint)
-        if complaint.status != ComplaintStatus.OPEN:
-            raise InvalidTransition(_("Nur eine offene Reklamation kann an das Labor gemeldet werden."))
-        complaint.status = ComplaintStatus.REPORTED
-        complaint.save(update_fields=["status"])
+        if complaint.status != expected:
+            raise InvalidTransition(refusal)
+        complaint.status = to
+        for name, value in changes.items():
+            setattr(complaint, name, value)
+        complaint.save(update_fields=["status", *changes])
         lifecycle.record_event(
-            complaint.order, code="complaint_reported", source=EventSource.STAFF, actor=user,
-            data={"complaint": str(complaint.pk)},
+            complaint.order, code=code, source=EventSource.STAFF, actor=user, data={"complaint": str(complaint.pk)}
         )
     return complaint
+
+
+def report(complaint, *, user):
+    """"An Labor gemeldet": staff told the lab (without a remake order through otoorder)."""
+    return _advance(
+        complaint, user=user, expected=ComplaintStatus.OPEN, to=ComplaintStatus.REPORTED, code="complaint_reported",
+        refusal=_("Nur eine offene Reklamation kann an das Labor gemeldet werden."),
+    )
 
 
 def clean_amount(amount):
@@ -200,15 +209,7 @@ def decide(complaint, *, user, outcome, cost_bearer, amount=None):
 
 
 def close(complaint, *, user):
-    with transaction.atomic():
-        complaint = _locked(complaint)
-        if complaint.status != ComplaintStatus.DECIDED:
-            raise InvalidTransition(_("Erst nach der Entscheidung des Labors kann die Reklamation erledigt werden."))
-        complaint.status = ComplaintStatus.DONE
-        complaint.closed_at = timezone.now()
-        complaint.save(update_fields=["status", "closed_at"])
-        lifecycle.record_event(
-            complaint.order, code="complaint_closed", source=EventSource.STAFF, actor=user,
-            data={"complaint": str(complaint.pk)},
-        )
-    return complaint
+    return _advance(
+        complaint, user=user, expected=ComplaintStatus.DECIDED, to=ComplaintStatus.DONE, code="complaint_closed",
+        refusal=_("Erst nach der Entscheidung des Labors kann die Reklamation erledigt werden."), closed_at=timezone.now(),
+    )
