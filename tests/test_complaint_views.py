@@ -47,6 +47,10 @@ def test_raise_from_the_form_with_a_photo_and_a_remake(client_alice, delivered_o
     page = client_alice.get(response["Location"]).content.decode()
     assert "Reklamation erfasst (rechts): passt nicht / drückt." in page
     assert complaint.remake_order.number in page
+    photo = complaint.photos.get()
+    download = client_alice.get(reverse("complaints:photo_download", kwargs={"pk": photo.pk}))
+    assert b"".join(download.streaming_content) == PNG
+    assert download["Content-Type"] == "image/png"
 
 
 def test_the_form_shows_german_errors(client_alice, delivered_order):

@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from branches.access import Role
 from branches.models import SupplierAccount
+from otoorder.complaints import photos
 from otoorder.complaints.models import Complaint, ComplaintReason
 from otoorder.notifications.choices import Kind
 from otoorder.notifications.models import Notification
@@ -34,7 +35,7 @@ from tests.factories import bte_item
 #: Kinds of objects owned by branch A (other branches must not reach them).
 OWNED = {
     "customer", "transaction", "order", "impression", "attachment", "definition", "account", "branch", "admin_branch",
-    "notification", "physical_impression", "parcel", "complaint",
+    "notification", "physical_impression", "parcel", "complaint", "complaint_photo",
 }  # fmt: skip
 #: Kinds of branch administration: staff without an admin role are stopped at its door (403,
 #: whatever the id) before any lookup; the admins of branch B must get 404.
@@ -124,6 +125,7 @@ KINDS = {
     "complaints:complaint_report": {"pk": "complaint"},
     "complaints:complaint_decide": {"pk": "complaint"},
     "complaints:complaint_close": {"pk": "complaint"},
+    "complaints:photo_download": {"pk": "complaint_photo"},
     "api:order-complaints": {"pk": "order"},
     "api:complaint-detail": {"pk": "complaint"},
     "api:complaint-decision": {"pk": "complaint"},
@@ -250,6 +252,8 @@ def world(db):
     objects["complaint"] = Complaint.objects.create(
         order=order, sides=["right"], reason=ComplaintReason.objects.get(chain=chain_a, code="feedback")
     )
+    photos.store_photos(objects["complaint"], photos.check_photos([SimpleUploadedFile("ohr.png", b"\x89PNG\r\n\x1a\n" + b"0" * 32)]))
+    objects["complaint_photo"] = objects["complaint"].photos.get()
     owner = member(Role.BRANCH_ADMIN, chain_a, branch_a)
     # A notification is its recipient's alone (the owner's here).
     objects["notification"] = Notification.objects.create(recipient=owner, order=order, kind=Kind.CONFIRMED)

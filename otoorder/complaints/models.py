@@ -94,6 +94,10 @@ class Complaint(models.Model):
         return ", ".join(str(vocabulary.Side(side).label) for side in self.sides)
 
 
+class ComplaintPhotoQuerySet(VisibleQuerySet):
+    branch_path = "complaint__order__branch"
+
+
 class ComplaintPhoto(models.Model):
     """A photo of the complained earmould (JPEG/PNG by content), in private storage."""
 
@@ -105,6 +109,8 @@ class ComplaintPhoto(models.Model):
     file_size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ComplaintPhotoQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("Foto der Reklamation")

@@ -10,4 +10,5 @@ urlpatterns = [
     path("<uuid:pk>/gemeldet/", views.complaint_report, name="complaint_report"),
     path("<uuid:pk>/entscheidung/", views.complaint_decide, name="complaint_decide"),
     path("<uuid:pk>/erledigt/", views.complaint_close, name="complaint_close"),
+    path("foto/<uuid:pk>/", views.photo_download, name="photo_download"),
 ]

@@ -4,6 +4,7 @@ history, and its steps (an Labor gemeldet, Entscheidung, erledigt)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,7 +16,7 @@ from otoorder.orders.models import EarmouldOrder
 
 from . import services, window
 from .forms import ComplaintForm, DecisionForm
-from .models import Complaint
+from .models import Complaint, ComplaintPhoto
 
 
 def _apply_errors(form, exc):
@@ -123,3 +124,15 @@ def complaint_decide(request, pk):
             messages.success(request, _("Entscheidung des Labors gespeichert."))
             return redirect("complaints:complaint_detail", pk=complaint.pk)
     return complaint_detail(request, pk, decision_form=form)
+
+
+@login_required
+def photo_download(request, pk):
+    """A complaint's photo, for staff of the order's branch only (private storage)."""
+    photo = get_object_or_404(ComplaintPhoto.objects.visible_to(request.user), pk=pk)
+    response = FileResponse(
+        photo.file.open("rb"), as_attachment=True, filename=photo.original_name, content_type=photo.content_type
+    )
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
