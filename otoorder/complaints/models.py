@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from branches.access import VisibleQuerySet
 from branches.models import Chain
@@ -81,7 +82,7 @@ class Complaint(models.Model):
     objects = ComplaintQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("Reklamation")
+        verbose_name = pgettext_lazy("complaint case", "Reklamation")
         verbose_name_plural = _("Reklamationen")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "-created_at"])]
