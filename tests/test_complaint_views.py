@@ -95,3 +95,19 @@ def test_english_page(client_alice, delivered_order, alice):
     client_alice.cookies["django_language"] = "en"
     page = client_alice.get(reverse("complaints:complaint_detail", kwargs={"pk": complaint.pk}), HTTP_ACCEPT_LANGUAGE="en")
     assert "Complaint" in page.content.decode()
+
+
+def test_chain_admins_maintain_the_reasons(client, dave, alice, chain):
+    client.force_login(dave)
+    page = client.get(reverse("complaints:reason_list")).content.decode()
+    assert "passt nicht / drückt" in page
+    client.post(reverse("complaints:reason_list"), {"code": "ohrpassstueck", "label": "Ohrpassstück locker", "category": "fit", "position": 9, "active": "on"})
+    assert chain.complaint_reasons.get(code="ohrpassstueck").label == "Ohrpassstück locker"
+    duplicate = client.post(reverse("complaints:reason_list"), {"code": "feedback", "label": "x", "category": "fit", "position": 1})
+    assert "Dieses Kürzel gibt es in der Kette schon" in duplicate.content.decode()
+    loss = chain.complaint_reasons.get(code="loss")
+    client.post(reverse("complaints:reason_edit", kwargs={"pk": loss.pk}), {"code": "loss", "label": "Verlust", "category": "material", "position": 5})
+    loss.refresh_from_db()
+    assert loss.active is False
+    client.force_login(alice)
+    assert client.get(reverse("complaints:reason_list")).status_code == 404

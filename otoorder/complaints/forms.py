@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from otoorder.vocabulary import Side
 
 from .choices import CostBearer, Outcome
-from .models import DESCRIPTION_MAX
+from .models import DESCRIPTION_MAX, ComplaintReason
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -68,3 +68,30 @@ class DecisionForm(forms.Form):
             if field.required:
                 field.widget.attrs["aria-required"] = "true"
                 field.error_messages["required"] = _("Bitte ausfüllen.")
+
+
+class ReasonForm(forms.ModelForm):
+    """A complaint reason of the chain (chain admins maintain the list)."""
+
+    class Meta:
+        model = ComplaintReason
+        fields = ["code", "label", "category", "position", "active"]
+        error_messages = {
+            "code": {"invalid": _("Das Kürzel darf nur Buchstaben, Ziffern, Binde- und Unterstriche enthalten.")},
+        }
+
+    def __init__(self, *args, chain, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.chain = chain
+        for name, field in self.fields.items():
+            field.widget.attrs["class"] = {"category": "form-select", "active": "form-check-input"}.get(name, "form-control")
+            if field.required:
+                field.widget.attrs["aria-required"] = "true"
+                field.error_messages["required"] = _("Bitte ausfüllen.")
+
+    def clean_code(self):
+        code = self.cleaned_data["code"]
+        taken = ComplaintReason.objects.filter(chain=self.chain, code=code).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError(_("Dieses Kürzel gibt es in der Kette schon: bitte ein anderes wählen."))
+        return code

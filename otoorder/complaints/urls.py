@@ -11,4 +11,6 @@ urlpatterns = [
     path("<uuid:pk>/entscheidung/", views.complaint_decide, name="complaint_decide"),
     path("<uuid:pk>/erledigt/", views.complaint_close, name="complaint_close"),
     path("foto/<uuid:pk>/", views.photo_download, name="photo_download"),
+    path("gruende/", views.reason_list, name="reason_list"),
+    path("gruende/<int:pk>/", views.reason_list, name="reason_edit"),
 ]

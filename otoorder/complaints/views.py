@@ -4,19 +4,21 @@ history, and its steps (an Labor gemeldet, Entscheidung, erledigt)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from branches.access import chain_admin_filter
+from branches.models import Chain
 from otoorder.orders.attachments import check_request_size
 from otoorder.orders.event_texts import event_text
 from otoorder.orders.lifecycle import InvalidTransition
 from otoorder.orders.models import EarmouldOrder
 
 from . import services, window
-from .forms import ComplaintForm, DecisionForm
-from .models import Complaint, ComplaintPhoto
+from .forms import ComplaintForm, DecisionForm, ReasonForm
+from .models import Complaint, ComplaintPhoto, ComplaintReason
 
 
 def _apply_errors(form, exc):
@@ -136,3 +138,27 @@ def photo_download(request, pk):
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _administered_chain(user):
+    """The chain ``user`` administers as a whole (chain admins maintain the reasons)."""
+    if not user.is_authenticated:
+        raise Http404
+    chain = Chain.objects.filter(chain_admin_filter(user, "")).distinct().order_by("name").first()
+    if chain is None:
+        raise Http404
+    return chain
+
+
+@login_required
+def reason_list(request, pk=None):
+    """The chain's complaint reasons: add one, or edit one (label, category, active)."""
+    chain = _administered_chain(request.user)
+    reasons = ComplaintReason.objects.filter(chain=chain).order_by("position", "label")
+    instance = get_object_or_404(reasons, pk=pk) if pk is not None else ComplaintReason(chain=chain)
+    form = ReasonForm(request.POST or None, instance=instance, chain=chain)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Reklamationsgrund gespeichert."))
+        return redirect("complaints:reason_list")
+    return render(request, "complaints/reason_list.html", {"chain": chain, "reasons": reasons, "form": form, "editing": pk is not None})
