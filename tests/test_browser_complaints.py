@@ -58,3 +58,18 @@ def test_record_a_complaint_and_the_decision(
     screenshot(page, f"complaint-detail-{language}.png")
     page.goto(f"{live_server.url}/bestellungen/{order.pk}/")
     assert page.locator('[data-testid="order-complaint"]').count() == 1
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_chain_admin_adds_a_reason(transactional_db, live_server, page, dave, chain, language):
+    log_in(page, live_server, "dave")
+    if language == "en":
+        page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": live_server.url}])
+    page.goto(f"{live_server.url}/reklamationen/gruende/")
+    page.fill("#id_code", "schlauch")
+    page.fill("#id_label", "Schlauch verhärtet")
+    page.select_option("#id_category", "material")
+    page.click("#save-reason")
+    page.wait_for_selector("text=Schlauch verhärtet")
+    assert chain.complaint_reasons.filter(code="schlauch").exists()
+    screenshot(page, f"complaint-reasons-{language}.png")
