@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "branches",
     "otoorder.transactions",
     "otoorder.orders",
+    "otoorder.complaints",
     "otoorder.notifications",
     "otoorder.api",
     "otoorder.sandbox",
@@ -331,6 +332,7 @@ SPECTACULAR_SETTINGS = {
         "NotificationKindEnum": "otoorder.notifications.choices.Kind",
         # One name for the ear wherever it appears (items, impressions, serials, parcels).
         "SideEnum": "otoorder.vocabulary.Side",
+        "ComplaintOutcomeEnum": "otoorder.orders.choices.ComplaintOutcome",
     },
 }
 

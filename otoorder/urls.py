@@ -24,6 +24,7 @@ urlpatterns = [
     path("filialverwaltung/laborkennzahlen/", scorecard_views.ScorecardView.as_view(), name="scorecard"),
     path("filialverwaltung/", include("branches.urls")),
     path("benachrichtigungen/", include("otoorder.notifications.urls")),
+    path("reklamationen/", include("otoorder.complaints.urls")),
     path("api/", include("otoorder.api.urls")),
     path("django-admin/", admin.site.urls),
 ]

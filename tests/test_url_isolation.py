@@ -22,6 +22,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from branches.access import Role
 from branches.models import SupplierAccount
+from otoorder.complaints import photos
+from otoorder.complaints.models import Complaint, ComplaintReason
 from otoorder.notifications.choices import Kind
 from otoorder.notifications.models import Notification
 from otoorder.orders import attachments, parcels, scans, services
@@ -33,11 +35,13 @@ from tests.factories import bte_item
 #: Kinds of objects owned by branch A (other branches must not reach them).
 OWNED = {
     "customer", "transaction", "order", "impression", "attachment", "definition", "account", "branch", "admin_branch",
-    "notification", "physical_impression", "parcel",
+    "notification", "physical_impression", "parcel", "complaint", "complaint_photo", "complaint_reason",
 }  # fmt: skip
 #: Kinds of branch administration: staff without an admin role are stopped at its door (403,
 #: whatever the id) before any lookup; the admins of branch B must get 404.
 ADMINISTERED = {"definition", "account", "admin_branch"}
+#: Kinds a chain admin maintains for the whole chain (complaint reasons): the owner is chain A's admin.
+CHAIN_ADMINISTERED = {"complaint_reason"}
 #: Kinds that belong to no branch: master data every chain shares (companies, suppliers, their
 #: catalogues, transaction templates). Their URLs are checked for login and for the owner only.
 SHARED = {"company", "supplier", "template", "catalogue_entry", "catalogue_rule"}
@@ -119,6 +123,16 @@ KINDS = {
     "api:notification-read": {"pk": "notification"},
     "api:parcel-detail": {"pk": "parcel"},
     "api:parcel-close": {"pk": "parcel"},
+    "complaints:complaint_create": {"pk": "order"},
+    "complaints:complaint_detail": {"pk": "complaint"},
+    "complaints:complaint_report": {"pk": "complaint"},
+    "complaints:complaint_decide": {"pk": "complaint"},
+    "complaints:complaint_close": {"pk": "complaint"},
+    "complaints:photo_download": {"pk": "complaint_photo"},
+    "complaints:reason_edit": {"pk": "complaint_reason"},
+    "api:order-complaints": {"pk": "order"},
+    "api:complaint-detail": {"pk": "complaint"},
+    "api:complaint-decision": {"pk": "complaint"},
 }
 
 #: URLs with an id that this walk does not request, each with the reason.
@@ -239,6 +253,12 @@ def world(db):
         user=staff_a, supplier=supplier, impressions=[physical.pk], carrier="dhl", tracking_number="00340434"
     )
     assert parcelled.parcel_items.exists()
+    objects["complaint"] = Complaint.objects.create(
+        order=order, sides=["right"], reason=ComplaintReason.objects.get(chain=chain_a, code="feedback")
+    )
+    photos.store_photos(objects["complaint"], photos.check_photos([SimpleUploadedFile("ohr.png", b"\x89PNG\r\n\x1a\n" + b"0" * 32)]))
+    objects["complaint_photo"] = objects["complaint"].photos.get()
+    objects["complaint_reason"] = objects["complaint"].reason
     owner = member(Role.BRANCH_ADMIN, chain_a, branch_a)
     # A notification is its recipient's alone (the owner's here).
     objects["notification"] = Notification.objects.create(recipient=owner, order=order, kind=Kind.CONFIRMED)
@@ -286,7 +306,7 @@ def test_url_is_isolated(client, world, name):
         assert response.status_code == 302, f"anonymous: {url} answered {response.status_code}"
         assert response["Location"].startswith(reverse("login")), response["Location"]
 
-    client.force_login(world["owner"] if kinds & OWNED else world["chain_admin_a"])
+    client.force_login(world["owner"] if kinds & OWNED and not kinds & CHAIN_ADMINISTERED else world["chain_admin_a"])
     response = request(client, url)
     assert response.status_code != 404, f"the owner got 404 from {url}"
     assert response.status_code < 500, f"the owner got {response.status_code} from {url}"

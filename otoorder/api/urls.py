@@ -8,7 +8,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from . import attachments, callbacks, catalogue, impressions, notifications, parcels, tokens, views
+from . import attachments, callbacks, catalogue, complaints, impressions, notifications, parcels, tokens, views
 
 app_name = "api"
 
@@ -23,6 +23,7 @@ router.register("transactions", views.TransactionViewSet, basename="transaction"
 router.register("orders", views.OrderViewSet, basename="order")
 router.register("notifications", notifications.NotificationViewSet, basename="notification")
 router.register("parcels", parcels.ParcelViewSet, basename="parcel")
+router.register("complaints", complaints.ComplaintViewSet, basename="complaint")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -31,6 +32,8 @@ urlpatterns = [
     path("v1/callbacks/<str:definition_id>/", callbacks.CallbackView.as_view(), name="callback"),
     path("v1/catalogue/", catalogue.CatalogueView.as_view(), name="catalogue"),
     path("v1/impressions/", impressions.ImpressionListView.as_view(), name="impressions"),
+    path("v1/complaint-reasons/", complaints.ComplaintReasonListView.as_view(), name="complaint-reasons"),
+    path("v1/orders/<uuid:pk>/complaints/", complaints.OrderComplaintCreateView.as_view(), name="order-complaints"),
     path("v1/orders/<uuid:pk>/attachments/", attachments.OrderAttachmentListView.as_view(), name="order-attachments"),
     path("v1/", include(router.urls)),
 ]

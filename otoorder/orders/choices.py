@@ -199,3 +199,18 @@ class AttemptOutcome(models.TextChoices):
     CANCEL_REFUSED = "cancel_refused", _("Stornierung abgelehnt")
     #: The interface cannot carry a cancellation: staff report it to the lab.
     MANUAL = "manual", _("an Mitarbeiter übergeben")
+
+
+# --- complaints (otoorder.complaints; here because order events render them) ---
+class ComplaintOutcome(models.TextChoices):
+    FREE_REMAKE = "free_remake", _("kostenlose Nachfertigung")
+    CHARGED_REMAKE = "charged_remake", _("kostenpflichtige Nachfertigung")
+    CREDIT = "credit", _("Gutschrift")
+    REPAIR = "repair", _("Reparatur")
+    REJECTED = "rejected", _("abgelehnt")
+
+
+class CostBearer(models.TextChoices):
+    LAB = "lab", _("Labor (Gewährleistung)")
+    CHAIN = "chain", _("Kette (Reparaturpauschale oder Kulanz)")
+    CUSTOMER = "customer", _("Kunde")

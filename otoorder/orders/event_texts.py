@@ -27,7 +27,7 @@ from otoorder.backends.exceptions import render_error
 from otoorder.vocabulary import Side
 from suppliers.models import OrderMethod
 
-from .choices import OrderStatus
+from .choices import ComplaintOutcome, CostBearer, OrderStatus
 
 #: code -> sentence with ``%(name)s`` placeholders filled from the event's params.
 TEXTS = {
@@ -110,6 +110,15 @@ TEXTS = {
     "parcel_closed_received": _("Sammelversand %(tracking_number)s abgeschlossen: das Labor hat alle Abdrücke erhalten."),
     # --- goods receipt, steps and remakes ---
     "serial_corrected": _("Seriennummer %(side)s geändert: „%(old)s“ → „%(new)s“."),
+    # --- complaints ---
+    "complaint_raised": _("Reklamation erfasst (%(sides)s): %(reason)s."),
+    "complaint_remake_ordered": _("Nachfertigung %(number)s zur Reklamation bestellt."),
+    "complaint_reported": _("Reklamation an das Labor gemeldet."),
+    "complaint_decided": _("Entscheidung des Labors zur Reklamation: %(outcome)s, Kosten trägt: %(cost_bearer)s."),
+    "complaint_decided.amount": _(
+        "Entscheidung des Labors zur Reklamation: %(outcome)s, Kosten trägt: %(cost_bearer)s, Betrag %(amount)s EUR."
+    ),
+    "complaint_closed": _("Reklamation erledigt."),
 }
 
 
@@ -152,6 +161,14 @@ def _side(value):
     return Side(value).label if value in Side.values else str(value)
 
 
+def _sides(value):
+    return ", ".join(str(_side(side)) for side in str(value or "").split(",") if side) or "–"
+
+
+def _choice(choices):
+    return lambda value: choices(value).label if value in choices.values else str(value or "–")
+
+
 def _or_dash(value):
     return value if value not in (None, "") else "–"
 
@@ -188,6 +205,9 @@ FORMATS = {
     "at": _datetime,
     "serials": _serials,
     "side": _side,
+    "sides": _sides,
+    "outcome": _choice(ComplaintOutcome),
+    "cost_bearer": _choice(CostBearer),
     "old": _or_dash,
     "new": _or_dash,
     "duration": _duration,

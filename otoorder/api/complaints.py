@@ -1,0 +1,182 @@
+"""Complaints (Reklamationen) in the API.
+
+- ``GET /api/v1/complaint-reasons/``: the active reasons of the user's chains (``code``,
+  ``label``, ``category``).
+- ``POST /api/v1/orders/{id}/complaints/``: raise a complaint (``sides``, ``reason`` code,
+  ``description``, ``return_old_mould``, optional ``create_remake``) → 201 with the case, its
+  ``free_remake`` proposal (``{"free": bool, "until": date, "code", "why"}``) and the remake
+  order when asked for. An order not delivered answers 409 ``invalid_status``.
+- ``GET /api/v1/complaints/?status=&supplier=``: the complaints of the user's branches,
+  newest first, paginated.
+- ``POST /api/v1/complaints/{id}/decision/``: the lab's decision (``outcome``,
+  ``cost_bearer``, ``amount``); 409 ``invalid_status`` once the complaint is done.
+"""
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import generics, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from branches.models import Branch
+from otoorder import vocabulary
+from otoorder.complaints import services, window
+from otoorder.complaints.choices import ComplaintStatus, CostBearer, Outcome
+from otoorder.complaints.models import DESCRIPTION_MAX, Complaint, ComplaintReason
+from otoorder.orders.models import EarmouldOrder
+
+from .schema import ERROR
+from .serializers.common import SupplierRefSerializer
+from .serializers.orders import FollowUpSerializer
+
+INVALID_STATUS = OpenApiResponse(ERROR, description="`invalid_status`: not possible in the current status (German reason in `detail`).")
+
+
+class ComplaintReasonSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ComplaintReason
+        fields = ["code", "label", "category"]
+        read_only_fields = fields
+
+
+class FreeRemakeSerializer(serializers.Serializer):
+    free = serializers.BooleanField(help_text=gettext_lazy("innerhalb des Fensters für die kostenlose Nachfertigung"))
+    until = serializers.DateField(allow_null=True, help_text=gettext_lazy("letzter Tag des Fensters"))
+    code = serializers.ChoiceField(choices=["inside_window", "outside_window", "not_received"])
+    why = serializers.CharField()
+
+
+class ComplaintSerializer(serializers.ModelSerializer):
+    reason = ComplaintReasonSerializer(read_only=True)
+    order_number = serializers.CharField(source="order.number", read_only=True)
+    supplier = SupplierRefSerializer(source="order.supplier", read_only=True)
+    sides = serializers.ListField(child=serializers.ChoiceField(choices=vocabulary.Side.choices), read_only=True)
+    free_remake = serializers.SerializerMethodField()
+    remake_order = FollowUpSerializer(read_only=True, allow_null=True)
+    photo_count = serializers.IntegerField(source="photos.count", read_only=True)
+
+    class Meta:
+        model = Complaint
+        fields = [
+            "id", "order", "order_number", "supplier", "sides", "reason", "description", "return_old_mould", "status",
+            "free_remake", "outcome", "cost_bearer", "amount", "remake_order", "photo_count", "created_at",
+            "decided_at", "closed_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    @extend_schema_field(FreeRemakeSerializer)
+    def get_free_remake(self, complaint) -> dict:
+        if complaint.free_remake_until is None:
+            offer = window.Proposal(False, None, "not_received")
+        else:
+            offer = window.Proposal(
+                complaint.free_remake, complaint.free_remake_until, "inside_window" if complaint.free_remake else "outside_window"
+            )
+        return {"free": offer.free, "until": offer.until, "code": offer.code, "why": offer.why}
+
+
+class ComplaintCreateSerializer(serializers.Serializer):
+    sides = serializers.ListField(
+        child=serializers.ChoiceField(choices=vocabulary.Side.choices), min_length=1, max_length=2,
+        help_text=gettext_lazy("„right“ und/oder „left“"),
+    )
+    reason = serializers.CharField(max_length=40, help_text=gettext_lazy("Kürzel aus /api/v1/complaint-reasons/"))
+    description = serializers.CharField(max_length=DESCRIPTION_MAX, required=False, allow_blank=True, default="")
+    return_old_mould = serializers.BooleanField(required=False, default=False)
+    create_remake = serializers.BooleanField(required=False, default=False)
+
+
+class DecisionSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    cost_bearer = serializers.ChoiceField(choices=CostBearer.choices)
+    amount = serializers.DecimalField(
+        max_digits=8, decimal_places=2, min_value=0, required=False, allow_null=True, default=None,
+        help_text=gettext_lazy("Betrag in EUR, soweit bekannt"),
+    )
+
+
+class ComplaintFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ComplaintStatus.choices, required=False)
+    supplier = serializers.UUIDField(required=False)
+
+
+class ComplaintReasonListView(generics.ListAPIView):
+    serializer_class = ComplaintReasonSerializer
+    pagination_class = None
+
+    @extend_schema(summary="Reklamationsgründe der Kette")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        chains = Branch.objects.visible_to(self.request.user).values("chain")
+        return ComplaintReason.objects.filter(chain_id__in=chains, active=True).order_by("chain", "position", "label")
+
+
+def _complaint_response(view, complaint, code=status.HTTP_200_OK):
+    complaint = view.get_queryset().get(pk=complaint.pk)
+    return Response(ComplaintSerializer(complaint, context=view.get_serializer_context()).data, status=code)
+
+
+class OrderComplaintCreateView(generics.GenericAPIView):
+    serializer_class = ComplaintCreateSerializer
+
+    def get_queryset(self):
+        return _complaints(self.request.user)
+
+    @extend_schema(
+        summary="Reklamation erfassen",
+        request=ComplaintCreateSerializer,
+        responses={201: ComplaintSerializer, 409: INVALID_STATUS},
+    )
+    def post(self, request, pk):
+        order = get_object_or_404(EarmouldOrder.objects.visible_to(request.user).select_related("branch"), pk=pk)
+        serializer = ComplaintCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        complaint = services.raise_complaint(
+            order, user=request.user, sides=data["sides"], reason=data["reason"], description=data["description"],
+            return_old_mould=data["return_old_mould"], create_remake=data["create_remake"],
+        )
+        return _complaint_response(self, complaint, status.HTTP_201_CREATED)
+
+
+def _complaints(user):
+    return (
+        Complaint.objects.visible_to(user)
+        .select_related("order__supplier__company", "reason", "remake_order")
+        .prefetch_related("photos")
+        .order_by("-created_at", "pk")
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Reklamationen", parameters=[ComplaintFilterSerializer]),
+    retrieve=extend_schema(summary="Reklamation"),
+)
+class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = ComplaintSerializer
+
+    def get_queryset(self):
+        complaints = _complaints(self.request.user)
+        if self.action == "list":
+            filters = ComplaintFilterSerializer(data=self.request.query_params)
+            filters.is_valid(raise_exception=True)
+            if "status" in filters.validated_data:
+                complaints = complaints.filter(status=filters.validated_data["status"])
+            if "supplier" in filters.validated_data:
+                complaints = complaints.filter(order__supplier_id=filters.validated_data["supplier"])
+        return complaints
+
+    @extend_schema(summary="Entscheidung des Labors", request=DecisionSerializer, responses={200: ComplaintSerializer, 409: INVALID_STATUS})
+    @action(detail=True, methods=["post"])
+    def decision(self, request, pk=None):
+        complaint = self.get_object()
+        serializer = DecisionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        complaint = services.decide(
+            complaint, user=request.user, outcome=data["outcome"], cost_bearer=data["cost_bearer"], amount=data["amount"]
+        )
+        return _complaint_response(self, complaint)
