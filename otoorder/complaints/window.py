@@ -1,22 +1,20 @@
 """The free-remake proposal: is a complaint inside the lab's free-remake window?
 
-One small function, computed from the goods receipt (``received_at``): 90 days for a fit
-reason, 12 months for a material reason (the defaults of DOMAIN.md §8). The supplier's own
-windows (branch administration) replace the defaults once the window module holds them.
+The window is the supplier's (branch administration; defaults 90 days for fit, 12 months for
+material, DOMAIN.md §8), counted from delivery by ``orders.warranty``: a fit reason asks the
+fit window, a material reason the material window.
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from otoorder.orders.lifecycle import add_months
+from otoorder.orders import warranty
 
 from .choices import ReasonCategory
-
-FIT_DAYS = 90
-MATERIAL_MONTHS = 12
 
 
 @dataclass(frozen=True)
@@ -30,21 +28,17 @@ class Proposal:
         if self.code == "not_received":
             return _("Kein Wareneingang erfasst: das Fenster für die kostenlose Nachfertigung ist unbekannt.")
         if self.free:
-            return _("Innerhalb des Fensters für die kostenlose Nachfertigung (bis %(date)s).") % {"date": self.until.isoformat()}
+            return _("Innerhalb des Fensters für die kostenlose Nachfertigung (bis %(date)s).") % {"date": date_format(self.until, "SHORT_DATE_FORMAT")}
         return _("Das Fenster für die kostenlose Nachfertigung endete am %(date)s: das Labor kann berechnen.") % {
-            "date": self.until.isoformat()
+            "date": date_format(self.until, "SHORT_DATE_FORMAT")
         }
 
 
 def window_end(order, category):
     """The last day of the free-remake window of ``order`` for a reason ``category``; None
-    when the earmoulds were never received."""
-    if order.received_at is None:
-        return None
-    received = timezone.localdate(order.received_at)
-    if category == ReasonCategory.MATERIAL:
-        return add_months(received, MATERIAL_MONTHS)
-    return received + timedelta(days=FIT_DAYS)
+    when the earmoulds were never delivered."""
+    found = warranty.windows(order)
+    return found.material_until if category == ReasonCategory.MATERIAL else found.fit_until
 
 
 def proposal(order, category, today=None):
