@@ -123,6 +123,7 @@ def test_the_remake_order_is_linked_both_ways(delivered_order, alice):
     assert remake.order_type == OrderType.REMAKE
     assert remake.original_order == delivered_order
     assert remake.reason == "passt nicht / drückt: drückt"
+    assert (remake.reason_code, remake.reason_category) == ("fit_pressure", "fit")
     assert list(remake.items.values_list("side", flat=True)) == ["left"]
     assert complaint.status == ComplaintStatus.REPORTED
     assert list(delivered_order.follow_ups.all()) == [remake]

@@ -151,3 +151,30 @@ class TestTieRefusedAtSave:
         with pytest.raises(ValidationError) as caught:
             validate_definition(definition, company_ids=[], option_values={"smtp_passwort": "x"})
         assert "smtp_passwort" in " ".join(caught.value.message_dict["options.smtp_passwort"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "header, field",
+    [
+        ({"cost_bearer": "insurer"}, "cost_bearer"),
+        ({"cost_amount": "zwölf"}, "cost_amount"),
+        ({"cost_amount": "-1"}, "cost_amount"),
+        ({"reason_category": "colour"}, "reason_category"),
+    ],
+)
+def test_header_refuses_unknown_cost_bearer_amount_and_category(header, field):
+    from otoorder.orders.services import clean_header
+
+    with pytest.raises(ValidationError) as exc:
+        clean_header(header, customer_id=None, supplier=None)
+    assert field in exc.value.message_dict
+
+
+def test_amount_accepts_german_decimal_comma():
+    from decimal import Decimal
+
+    from otoorder.orders.services import clean_amount
+
+    assert clean_amount("45,5") == Decimal("45.50")
+    assert clean_amount("") is None

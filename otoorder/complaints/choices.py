@@ -3,11 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from otoorder.orders.choices import ComplaintOutcome as Outcome  # noqa: F401 (the API and forms use it from here)
 from otoorder.orders.choices import CostBearer  # noqa: F401
-
-
-class ReasonCategory(models.TextChoices):
-    FIT = "fit", _("Passform")
-    MATERIAL = "material", _("Material")
+from otoorder.orders.choices import ReasonCategory  # noqa: F401 (remake orders carry the category too)
 
 
 class ComplaintStatus(models.TextChoices):

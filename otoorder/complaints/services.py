@@ -7,8 +7,6 @@ the ear, so there is nothing to complain about (close it, or order anew).
 """
 
 import logging
-from decimal import Decimal, InvalidOperation
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -28,7 +26,6 @@ from .models import DESCRIPTION_MAX, Complaint, ComplaintReason
 logger = logging.getLogger(__name__)
 
 DELIVERED = {OrderStatus.RECEIVED, OrderStatus.FITTED, OrderStatus.CLOSED}
-AMOUNT_MAX = Decimal("999999.99")
 
 
 def can_complain(order):
@@ -88,7 +85,13 @@ def _remake(order, complaint, user):
         items=items,
         user=user,
         step=txn.order_service_step,
-        header={"order_type": OrderType.REMAKE, "original_order": order, "reason": reason},
+        header={
+            "order_type": OrderType.REMAKE,
+            "original_order": order,
+            "reason": reason,
+            "reason_code": complaint.reason.code,
+            "reason_category": complaint.reason.category,
+        },
     )
 
 
@@ -165,16 +168,7 @@ def report(complaint, *, user):
     )
 
 
-def clean_amount(amount):
-    if amount in (None, ""):
-        return None
-    try:
-        value = Decimal(str(amount).replace(",", "."))
-    except InvalidOperation:
-        raise ValidationError({"amount": _("Bitte den Betrag als Zahl angeben, z. B. 45,00.")}) from None
-    if not value.is_finite() or value < 0 or value > AMOUNT_MAX:
-        raise ValidationError({"amount": _("Der Betrag muss zwischen 0 und 999.999,99 EUR liegen.")})
-    return value.quantize(Decimal("0.01"))
+clean_amount = services.clean_amount
 
 
 def decide(complaint, *, user, outcome, cost_bearer, amount=None):

@@ -210,6 +210,13 @@ class ComplaintOutcome(models.TextChoices):
     REJECTED = "rejected", _("abgelehnt")
 
 
+class ReasonCategory(models.TextChoices):
+    """The category of a complaint reason: the supplier's fit window or its material window."""
+
+    FIT = "fit", _("Passform")
+    MATERIAL = "material", _("Material")
+
+
 class CostBearer(models.TextChoices):
     LAB = "lab", _("Labor (Gewährleistung)")
     CHAIN = "chain", _("Kette (Reparaturpauschale oder Kulanz)")

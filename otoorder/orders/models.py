@@ -72,6 +72,15 @@ class EarmouldOrder(models.Model):
         related_name="follow_ups",
     )
     reason = models.TextField(_("Grund der Reklamation/Änderung"), blank=True)
+    #: A remake from a complaint: the chain's reason code and its category (fit or material),
+    #: sent to the lab and counted by the scorecards.
+    reason_code = models.CharField(_("Reklamationsgrund (Kürzel)"), max_length=40, blank=True)
+    reason_category = models.CharField(
+        _("Kategorie des Reklamationsgrunds"), max_length=10, choices=choices.ReasonCategory.choices, blank=True
+    )
+    #: Who pays for a remake (Kostenträger) and the amount where known.
+    cost_bearer = models.CharField(_("Kostenträger"), max_length=20, choices=choices.CostBearer.choices, blank=True)
+    cost_amount = models.DecimalField(_("Betrag (EUR)"), max_digits=8, decimal_places=2, null=True, blank=True)
     prescriber = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("verantwortlicher Akustiker"),

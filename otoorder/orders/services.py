@@ -7,6 +7,7 @@ their own messages and status codes.
 import logging
 import uuid
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -87,7 +88,33 @@ SENT_STATUSES = {
 }
 #: Order types that replace an earlier order and must say which one and why.
 FOLLOW_UP_TYPES = {choices.OrderType.REMAKE, choices.OrderType.MODIFICATION}
-HEADER_FIELDS = ("notes", "priority", "date_required", "order_type", "original_order", "reason", "prescriber")
+HEADER_FIELDS = (
+    "notes",
+    "priority",
+    "date_required",
+    "order_type",
+    "original_order",
+    "reason",
+    "prescriber",
+    "reason_code",
+    "reason_category",
+    "cost_bearer",
+    "cost_amount",
+)
+AMOUNT_MAX = Decimal("999999.99")
+
+
+def clean_amount(amount, *, field="amount"):
+    """An amount in EUR (``45,00`` or ``45.00``) as a Decimal with two places, or None when empty."""
+    if amount in (None, ""):
+        return None
+    try:
+        value = Decimal(str(amount).strip().replace(",", "."))
+    except InvalidOperation:
+        raise ValidationError({field: _("Bitte den Betrag als Zahl angeben, z. B. 45,00.")}) from None
+    if not value.is_finite() or value < 0 or value > AMOUNT_MAX:
+        raise ValidationError({field: _("Der Betrag muss zwischen 0 und 999.999,99 EUR liegen.")})
+    return value.quantize(Decimal("0.01"))
 
 
 def add_working_days(start, days):
@@ -122,6 +149,19 @@ def clean_header(header, *, customer_id, supplier):
         errors["priority"] = _("„%(value)s“ ist keine gültige Priorität (Standard oder Express).") % {"value": priority}
     header["priority"] = priority
     header["reason"] = (header.get("reason") or "").strip()
+    header["reason_code"] = str(header.get("reason_code") or "").strip()[:40]
+    header["reason_category"] = header.get("reason_category") or ""
+    if header["reason_category"] not in ("", *choices.ReasonCategory.values):
+        errors["reason_category"] = _("„%(value)s“ ist keine gültige Kategorie (Passform oder Material).") % {
+            "value": header["reason_category"]
+        }
+    header["cost_bearer"] = header.get("cost_bearer") or ""
+    if header["cost_bearer"] not in ("", *choices.CostBearer.values):
+        errors["cost_bearer"] = _("Bitte wählen, wer die Kosten trägt (Labor, Kette oder Kunde).")
+    try:
+        header["cost_amount"] = clean_amount(header.get("cost_amount"), field="cost_amount")
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     original = header.get("original_order")
     if original not in (None, "") and not isinstance(original, EarmouldOrder):
         original = EarmouldOrder.objects.filter(pk=original).first() if _is_uuid(original) else None
