@@ -14,12 +14,15 @@ from pypdf import PdfReader
 from otoorder.backends import opentrans, portal
 from otoorder.backends.audia_easy_order import order_xml
 from otoorder.backends.document import ComplaintDocument
+from otoorder.backends.dreve_smartorder import DreveSmartOrderBackend
 from otoorder.backends.dreve_smartorder import order_body as dreve_body
 from otoorder.backends.hoerluchs_partner import order_body as hoerluchs_body
+from otoorder.backends.labstatus import ComplaintDecision
 from otoorder.backends.otofaktur_otoport import build_order_xml
 from otoorder.backends.pdf import render_order_form
 from otoorder.backends.standard import StandardBackend
 from tests.documents import RIGHT_BTE, order_document
+from tests.labs.http_lab import Reply
 from tests.schemas import opentrans_xsd
 
 NS = {"ot": opentrans.OPENTRANS_NS}
@@ -197,3 +200,31 @@ def test_standard_email_body_names_the_complaint():
     assert "Die alte Otoplastik geht an Sie zurück." in body
     plain = StandardBackend({}).build_payload(order_document(supplier_order_method="email"))
     assert "Reklamation" not in plain["message"].body
+
+
+# --- the lab's decision comes back with its status (Dreve's poll) -----------------------------
+
+
+def dreve(lab):
+    return DreveSmartOrderBackend({"endpoint_url": f"{lab.url}/api/v1", "api_key": "k"})
+
+
+def test_dreve_poll_reads_the_labs_decision_on_the_complaint(http_lab):
+    http_lab.script(
+        Reply.json(
+            {
+                "order_number": "D-7",
+                "status": "accepted",
+                "complaint_decision": {"outcome": "charged_remake", "amount": 45, "message": "außerhalb der Frist"},
+            }
+        )
+    )
+    update = dreve(http_lab).poll_status("D-7")
+    assert update.status == "confirmed"
+    assert update.complaint_decision == ComplaintDecision("charged_remake", "45.00", "außerhalb der Frist")
+
+
+@pytest.mark.parametrize("decision", [None, "free_remake", {"outcome": "vielleicht"}, ["free_remake"]])
+def test_dreve_poll_ignores_a_decision_it_cannot_read(http_lab, decision):
+    http_lab.script(Reply.json({"order_number": "D-7", "status": "accepted", "complaint_decision": decision}))
+    assert dreve(http_lab).poll_status("D-7").complaint_decision is None
