@@ -6,6 +6,7 @@ import json
 import re
 import time
 from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -25,10 +26,15 @@ from otoorder.backends.transports.subprocess import ALLOWLIST_ENV
 from otoorder.orders import dispatch, services
 from otoorder.orders.documents import build_document
 from otoorder.orders.models import EarmouldOrder
-from otoorder.sandbox.book import DEFAULT_QUESTION, REFUSAL
+from otoorder.backends.labstatus import ComplaintDecision
+from otoorder.complaints import services as complaint_services
+from otoorder.orders.lab_updates import apply_status_update
+from otoorder.sandbox.book import CHARGED_AMOUNT, CHARGED_WORDS, DEFAULT_QUESTION, FREE_WORDS, REFUSAL
 from otoorder.sandbox.config import SandboxConfig, write_config
 from otoorder.sandbox.server import SandboxLab
 from tests import factories as f
+from tests.complaint_fixtures import delivered
+from tests.lifecycle_fixtures import TO_ORDERED, dreve_template, dreve_txn, walk  # noqa: F401
 from tests.documents import order_document
 from tests.labs.http_lab import Reply
 from tests.schemas import opentrans_xsd
@@ -459,3 +465,45 @@ def test_dreve_reports_the_impressions_by_post_received_when_production_starts(s
     sandbox.config._data["timing"]["step_seconds"] = 0
     update = backend.poll_status(reference)
     assert update.status == "shipped" and update.impressions_received == ("right",)
+
+
+# --- complaints: the sandbox lab decides the complaint behind a remake ----------------------
+
+
+@pytest.mark.django_db
+def test_dreve_decides_a_remake_free_inside_the_window_and_charged_outside(sandbox, dreve_txn, dreve_supplier, alice):
+    """The whole way in process: complaint → remake document → Dreve in the sandbox → its poll
+    with the decision → applied to the remake order → the complaint decided."""
+    backend = http_labs(sandbox)["dreve"]
+    sandbox.config._data["timing"]["step_seconds"] = 3600
+    expected = {
+        # (days since delivery, the lab's decision, cost bearer, amount)
+        "inside": (10, ComplaintDecision("free_remake", "0.00", FREE_WORDS), "lab", Decimal("0.00")),
+        "outside": (200, ComplaintDecision("charged_remake", CHARGED_AMOUNT, CHARGED_WORDS), "chain", Decimal("45.00")),
+    }
+    for name, (days_ago, decision, cost_bearer, amount) in expected.items():
+        order = delivered(dreve_txn, dreve_supplier, alice, days_ago=days_ago)
+        order.external_reference = f"DRV-{name}"
+        order.save(update_fields=["external_reference"])
+        complaint = complaint_services.raise_complaint(
+            order, user=alice, sides=["right"], reason="feedback", description="pfeift", create_remake=True
+        )
+        remake = walk(complaint.remake_order, *TO_ORDERED)
+        document = build_document(remake)
+        assert document.complaint.free_remake is (name == "inside")
+
+        reference = backend.send(document).external_reference
+        update = backend.poll_status(reference)
+        assert (update.status, update.complaint_decision) == ("confirmed", decision)
+        apply_status_update(remake, update)
+        complaint.refresh_from_db()
+        remake.refresh_from_db()
+        assert (complaint.status, complaint.outcome) == ("decided", decision.outcome)
+        assert (complaint.cost_bearer, complaint.amount) == (cost_bearer, amount)
+        assert (remake.cost_bearer, remake.cost_amount) == (cost_bearer, amount)
+
+
+def test_dreve_decides_nothing_for_an_order_without_a_reason_code(sandbox):
+    backend = http_labs(sandbox)["dreve"]
+    reference = backend.send(order_document(order_type="remake", reason="passt nicht")).external_reference
+    assert backend.poll_status(reference).complaint_decision is None

@@ -56,7 +56,10 @@ ORDER_ELEMENTS = (
     ("prescriber", "Prescriber"),
     ("notes", "Notes"),
     ("original_order_number", "OriginalOrder"),
+    ("original_lab_reference", "OriginalLabOrderNumber"),
     ("reason", "Reason"),
+    ("reason_code", "ReasonCode"),
+    ("reason_category", "ReasonCategory"),
 )
 #: Our item fields → elements of ``<Item>``, with the field holding the German label.
 ITEM_ELEMENTS = (
@@ -115,6 +118,7 @@ def order_xml(document):
     _add(root, "DateRequired", document.date_required.isoformat() if document.date_required else "")
     for field, tag in ORDER_ELEMENTS[3:]:
         _add(root, tag, getattr(document, field))
+    _add_complaint(root, document.complaint)
     branch = etree.SubElement(root, "Branch")
     _add(branch, "Name", document.branch.name)
     for line in document.branch.address_lines:
@@ -135,6 +139,24 @@ def order_xml(document):
             )
         _add_impression(element, item)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _add_complaint(root, complaint):
+    """``<Complaint>`` of a remake: the complained ears, reason, description, old mould, and
+    our free-remake proposal (``freeRemake`` true/false, ``until`` its last day)."""
+    if complaint is None:
+        return
+    element = etree.SubElement(root, "Complaint")
+    _add(element, "Sides", ",".join(complaint.sides))
+    _add(element, "Reason", complaint.reason_label, code=complaint.reason_code)
+    _add(element, "Description", complaint.description)
+    _add(element, "ReturnOldMould", "true" if complaint.return_old_mould else "false")
+    _add(
+        element,
+        "FreeRemakeProposed",
+        "true" if complaint.free_remake else "false",
+        until=complaint.free_remake_until.isoformat() if complaint.free_remake_until else "",
+    )
 
 
 def _add_impression(element, item):

@@ -101,6 +101,34 @@ class ItemDocument:
 
 
 @dataclass(frozen=True)
+class ComplaintDocument:
+    """The complaint (Reklamation) a remake order comes from, as the lab needs it.
+
+    ``free_remake``: whether the complaint was raised inside the supplier's free-remake
+    window (our proposal of a free remake, ``free_remake_until`` its last day); the lab
+    decides.
+    """
+
+    #: The complained ears, right first (``"right"``, ``"left"``), and their German labels.
+    sides: tuple = ()
+    sides_label: str = ""
+    reason_code: str = ""
+    reason_label: str = ""
+    description: str = ""
+    #: The old earmould goes back to the lab.
+    return_old_mould: bool = False
+    free_remake: bool = False
+    free_remake_until: date | None = None
+
+    def as_dict(self):
+        return {**asdict(self), "sides": list(self.sides), "free_remake_until": _iso(self.free_remake_until)}
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+@dataclass(frozen=True)
 class OrderDocument:
     #: The order's UUID: the idempotency key every transport sends.
     order_id: str
@@ -119,8 +147,16 @@ class OrderDocument:
     notes: str = ""
     order_type_label: str = ""
     priority_label: str = ""
+    #: A remake or modification: our number of the original order and the lab's number of it.
     original_order_number: str = ""
+    original_lab_reference: str = ""
     reason: str = ""
+    #: A remake from a complaint: the chain's reason code and its category (``fit``/``material``).
+    reason_code: str = ""
+    reason_category: str = ""
+    reason_category_label: str = ""
+    #: The complaint the remake comes from (``ComplaintDocument``), else None.
+    complaint: ComplaintDocument | None = None
     #: The stored scans of the items' digital impressions (``ScanDocument``), per ear.
     scans: tuple = field(default_factory=tuple)
     #: Files staff attached to the order (``AttachmentDocument``), in upload order.
@@ -141,7 +177,8 @@ class OrderDocument:
             {"name": a.name, "content_type": a.content_type, "sha256": a.sha256} for a in self.attachments
         ]
         data["created_at"] = self.created_at.isoformat()
-        data["date_required"] = self.date_required.isoformat() if self.date_required else None
+        data["date_required"] = _iso(self.date_required)
+        data["complaint"] = self.complaint.as_dict() if self.complaint else None
         return data
 
 

@@ -23,7 +23,7 @@ from urllib.parse import quote
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .labstatus import CANCELLATION_ACCEPTED, CANCELLATION_REFUSED, StatusTable, StatusUpdate
+from .labstatus import CANCELLATION_ACCEPTED, CANCELLATION_REFUSED, ComplaintDecision, StatusTable, StatusUpdate
 from .options import Option
 from .transports.http import (
     LAB_MESSAGE_CHARS,
@@ -69,7 +69,11 @@ def order_body(document):
         "prescriber": document.prescriber,
         "notes": document.notes,
         "original_order_number": document.original_order_number,
+        "original_lab_order_number": document.original_lab_reference,
         "reason": document.reason,
+        "reason_code": document.reason_code,
+        "reason_category": document.reason_category,
+        "complaint": document.complaint.as_dict() if document.complaint else None,
         "branch": {
             "name": document.branch.name,
             "address_lines": list(document.branch.address_lines),
@@ -153,7 +157,15 @@ class DreveSmartOrderBackend(LabChannelMixin, HttpBackend):
             lab_text=lab_text,
             lab_message_id=lab_message_id,
             impressions_received=_sides(answer.get("impressions_received")),
+            complaint_decision=_decision(answer.get("complaint_decision")),
         )
+
+
+def _decision(value):
+    """``complaint_decision`` of a remake: ``{"outcome", "amount", "message"}`` (amount in EUR)."""
+    if not isinstance(value, dict):
+        return None
+    return ComplaintDecision.read(value.get("outcome"), value.get("amount"), value.get("message"))
 
 
 def _sides(value):

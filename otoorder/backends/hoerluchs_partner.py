@@ -88,6 +88,21 @@ LABEL_FIELDS = {
 }
 
 
+def reklamation(complaint):
+    """The complaint of a remake in Hörluchs' words (``None`` for other orders)."""
+    if complaint is None:
+        return None
+    return {
+        "seiten": list(complaint.sides),
+        "grund_code": complaint.reason_code,
+        "grund_text": complaint.reason_label,
+        "beschreibung": complaint.description,
+        "alte_otoplastik_zurueck": complaint.return_old_mould,
+        "kostenlose_nachfertigung": complaint.free_remake,
+        "kostenlos_bis": complaint.free_remake_until.isoformat() if complaint.free_remake_until else None,
+    }
+
+
 def order_body(document, scans=()):
     return {
         "format_version": FORMAT_VERSION,
@@ -102,7 +117,11 @@ def order_body(document, scans=()):
         "verordner": document.prescriber,
         "bemerkung": document.notes,
         "ursprungsauftrag": document.original_order_number,
+        "ursprungsauftrag_labor": document.original_lab_reference,
         "grund": document.reason,
+        "grund_code": document.reason_code,
+        "grund_kategorie": document.reason_category,
+        "reklamation": reklamation(document.complaint),
         "filiale": {
             "name": document.branch.name,
             "anschrift": list(document.branch.address_lines),

@@ -7,6 +7,7 @@ per lab that says what its statuses mean.
 """
 
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from .result import ResultStatus
 
@@ -20,6 +21,12 @@ LAB_REACHABLE = frozenset(
 #: ``StatusUpdate.cancellation``: the lab's answer to a cancellation request.
 CANCELLATION_ACCEPTED = "accepted"
 CANCELLATION_REFUSED = "refused"
+
+#: What a lab may decide on the complaint behind a remake (``ComplaintOutcome`` values).
+COMPLAINT_OUTCOMES = frozenset({"free_remake", "charged_remake", "credit", "repair", "rejected"})
+#: Bounds of what is kept of a lab's decision: its amount (EUR) and its words.
+MAX_DECISION_AMOUNT = Decimal("999999.99")
+DECISION_TEXT_CHARS = 2000
 
 
 class StatusTable:
@@ -69,3 +76,50 @@ class StatusUpdate:
     lab_message_id: str = ""
     #: The ears (``"right"``/``"left"``) whose physical impression the lab reports received.
     impressions_received: tuple = ()
+    #: The lab's decision on the complaint behind a remake (``ComplaintDecision``), if it sent one.
+    complaint_decision: "ComplaintDecision | None" = None
+
+
+@dataclass(frozen=True)
+class ComplaintDecision:
+    """A lab's decision on the complaint behind a remake order, reported with its status."""
+
+    #: One of ``COMPLAINT_OUTCOMES``.
+    outcome: str
+    #: What the lab charges, in EUR as a decimal string with two places ("45.00"); "" for none.
+    amount: str = ""
+    #: The lab's own words, kept as written.
+    lab_text: str = ""
+
+    @classmethod
+    def read(cls, outcome, amount=None, lab_text=None):
+        """The decision from a lab's answer, or None when its outcome is not one we know.
+
+        An amount that is not a number from 0 to ``MAX_DECISION_AMOUNT`` is left out (the
+        outcome still counts); the words are cut to ``DECISION_TEXT_CHARS``.
+        """
+        outcome = str(outcome or "").strip().lower() if isinstance(outcome, str) else ""
+        if outcome not in COMPLAINT_OUTCOMES:
+            return None
+        return cls(outcome=outcome, amount=_amount(amount), lab_text=_words(lab_text))
+
+    def fingerprint(self):
+        return "\x1e".join((self.outcome, self.amount, self.lab_text))
+
+
+def _amount(value):
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return ""
+    try:
+        number = Decimal(str(value).strip().replace(",", ".")[:20])
+    except InvalidOperation:
+        return ""
+    if not number.is_finite() or number < 0 or number > MAX_DECISION_AMOUNT:
+        return ""
+    return str(number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def _words(value):
+    if not isinstance(value, str):
+        return ""
+    return value.strip()[:DECISION_TEXT_CHARS]

@@ -31,6 +31,16 @@ REMARK_CUSTOMER_REFERENCE = "customerReference"
 REMARK_PRESCRIBER = "prescriber"
 REMARK_ORIGINAL_ORDER = "originalOrder"
 REMARK_REASON = "reason"
+#: A remake from a complaint: the lab's number of the original order, the reason's code and
+#: category, and the complaint (ears, description, old mould back, our free-remake proposal).
+REMARK_ORIGINAL_LAB_ORDER = "originalLabOrder"
+REMARK_REASON_CODE = "reasonCode"
+REMARK_REASON_CATEGORY = "reasonCategory"
+REMARK_COMPLAINT_SIDES = "complaintSides"
+REMARK_COMPLAINT_DESCRIPTION = "complaintDescription"
+REMARK_RETURN_OLD_MOULD = "returnOldMould"
+REMARK_FREE_REMAKE = "freeRemakeProposed"
+REMARK_FREE_REMAKE_UNTIL = "freeRemakeUntil"
 #: ORDERCHANGE: what the change is (``cancellation``: the whole order) and its idempotency key.
 REMARK_ORDER_CHANGE = "orderChange"
 REMARK_CANCELLATION_KEY = "cancellationKey"
@@ -136,7 +146,11 @@ def build_order(document, *, buyer_id, supplier_account):
         (REMARK_CUSTOMER_REFERENCE, document.customer_reference),
         (REMARK_PRESCRIBER, document.prescriber),
         (REMARK_ORIGINAL_ORDER, document.original_order_number),
+        (REMARK_ORIGINAL_LAB_ORDER, document.original_lab_reference),
         (REMARK_REASON, document.reason),
+        (REMARK_REASON_CODE, document.reason_code),
+        (REMARK_REASON_CATEGORY, document.reason_category),
+        *complaint_remarks(document.complaint),
         ("general", document.notes),
     ):
         if _clean(value):
@@ -147,6 +161,19 @@ def build_order(document, *, buyer_id, supplier_account):
     summary = _add(root, "ORDER_SUMMARY")
     _add(summary, "TOTAL_ITEM_NUM", str(len(document.items)))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def complaint_remarks(complaint):
+    """``(type, value)`` remarks of a remake's complaint (none for other orders)."""
+    if complaint is None:
+        return []
+    return [
+        (REMARK_COMPLAINT_SIDES, ",".join(complaint.sides)),
+        (REMARK_COMPLAINT_DESCRIPTION, complaint.description),
+        (REMARK_RETURN_OLD_MOULD, "true" if complaint.return_old_mould else "false"),
+        (REMARK_FREE_REMAKE, "true" if complaint.free_remake else "false"),
+        (REMARK_FREE_REMAKE_UNTIL, complaint.free_remake_until.isoformat() if complaint.free_remake_until else ""),
+    ]
 
 
 def _add_parties(info, document, *, buyer_id, supplier_account):

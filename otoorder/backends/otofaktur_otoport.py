@@ -498,6 +498,23 @@ def outbox_scan_name(document, filename):
     return f"{document.order_id}.{filename}"
 
 
+def _add_complaint(root, complaint):
+    """``<complaint>`` of a remake: ears, reason, description, old mould, free-remake proposal."""
+    if complaint is None:
+        return
+    element = etree.SubElement(root, "complaint")
+    _add(element, "sides", ",".join(complaint.sides), label=complaint.sides_label)
+    _add(element, "reason", complaint.reason_label, code=complaint.reason_code)
+    _add(element, "description", complaint.description)
+    _add(element, "return-old-mould", "true" if complaint.return_old_mould else "false")
+    _add(
+        element,
+        "free-remake-proposed",
+        "true" if complaint.free_remake else "false",
+        until=complaint.free_remake_until.isoformat() if complaint.free_remake_until else "",
+    )
+
+
 def build_order_xml(document):
     """The ``otoport-order`` file for ``document`` as UTF-8 bytes."""
     root = etree.Element("otoport-order", version=FORMAT_VERSION)
@@ -512,9 +529,13 @@ def build_order_xml(document):
         ("supplier-account", document.supplier_account),
         ("prescriber", document.prescriber),
         ("original-order-number", document.original_order_number),
+        ("original-lab-order-number", document.original_lab_reference),
         ("reason", document.reason),
+        ("reason-code", document.reason_code),
+        ("reason-category", document.reason_category),
     ):
         _add(root, tag, value)
+    _add_complaint(root, document.complaint)
     for tag, party in (("branch", document.branch), ("supplier", document.supplier)):
         element = etree.SubElement(root, tag)
         _add(element, "name", party.name)

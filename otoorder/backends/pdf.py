@@ -65,6 +65,39 @@ def item_rows(item, scan_note=""):
     return [(label, value) for label, value in rows if value]
 
 
+def _yes_no(value):
+    return _("ja") if value else _("nein")
+
+
+def complaint_rows(document):
+    """The "Reklamation" section of a remake from a complaint: what the lab decides on."""
+    complaint = document.complaint
+    reason = f"{complaint.reason_label} ({complaint.reason_code})" if complaint.reason_code else complaint.reason_label
+    if complaint.free_remake and complaint.free_remake_until:
+        proposal = _("ja, innerhalb der Frist für kostenlose Nachfertigung bis %(date)s") % {
+            "date": complaint.free_remake_until.strftime("%d.%m.%Y")
+        }
+    elif complaint.free_remake:
+        proposal = _("ja, innerhalb der Frist für kostenlose Nachfertigung")
+    elif complaint.free_remake_until:
+        proposal = _("nein, die Frist für kostenlose Nachfertigung endete am %(date)s") % {
+            "date": complaint.free_remake_until.strftime("%d.%m.%Y")
+        }
+    else:
+        proposal = _("nein, außerhalb der Frist für kostenlose Nachfertigung")
+    rows = [
+        (_("Reklamationsgrund"), reason),
+        (_("Kategorie"), document.reason_category_label or document.reason_category),
+        (_("Reklamierte Seite(n)"), complaint.sides_label),
+        (_("Beschreibung"), complaint.description),
+        (_("Ihre Auftragsnummer der ursprünglichen Bestellung"), document.original_lab_reference),
+        (_("Unsere ursprüngliche Bestellung"), document.original_order_number),
+        (_("Alte Otoplastik geht an Sie zurück"), _yes_no(complaint.return_old_mould)),
+        (_("Kostenlose Nachfertigung vorgeschlagen"), proposal),
+    ]
+    return [(label, value) for label, value in rows if value]
+
+
 def impression_text(item, scan_note=""):
     """What the lab needs to find the ear's impression: the box label and parcel, or the file
     (and, in an e-mail, whether the file is attached)."""
@@ -94,6 +127,8 @@ def header_rows(document):
         (_("Kundenreferenz"), document.customer_reference),
         (_("Bestellart"), document.order_type_label or ORDER_TYPE_LABELS.get(document.order_type, document.order_type)),
         (_("Ursprüngliche Bestellung"), document.original_order_number),
+        # A complaint's section names it (with the reason); other remakes and changes here.
+        (_("Ihre Auftragsnummer der ursprünglichen Bestellung"), "" if document.complaint else document.original_lab_reference),
         (_("Grund der Reklamation/Änderung"), document.reason),
         (_("Priorität"), document.priority_label or PRIORITY_LABELS.get(document.priority, document.priority)),
         (_("benötigt bis"), document.date_required.strftime("%d.%m.%Y") if document.date_required else ""),
@@ -180,6 +215,9 @@ def render_order_form(document, scan_notes=None):
     form = _FormWriter(canvas)
     form.heading(_("Otoplastik-Bestellung %(number)s") % {"number": document.order_number})
     form.table(header_rows(document))
+    if document.complaint:
+        form.heading(_("Reklamation"), size=13, space_before=6 * mm)
+        form.table(complaint_rows(document))
     for item in document.items:
         form.heading(_("Ohr: %(side)s") % {"side": item.side_label}, size=13, space_before=6 * mm)
         form.table(item_rows(item, scan_notes.get(item.side, "")))

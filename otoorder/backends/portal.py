@@ -121,7 +121,11 @@ def order_params(document):
         "customer_reference": document.customer_reference,
         "prescriber": document.prescriber,
         "original_order_number": document.original_order_number,
+        "original_lab_order_number": document.original_lab_reference,
         "reason": document.reason,
+        "reason_code": document.reason_code,
+        "reason_category": document.reason_category,
+        **complaint_params(document.complaint),
         "notes": document.notes,
         "sides": ",".join(ordered_sides(document)),
     }
@@ -131,6 +135,20 @@ def order_params(document):
         for name, code in item.lab_codes.items():
             params[f"{item.side}_{name}{CODE_SUFFIX}"] = _param_value(code)
     return {name: value for name, value in params.items() if value != ""}
+
+
+def complaint_params(complaint):
+    """The complaint of a remake as ``complaint_*`` parameters (none for other orders)."""
+    if complaint is None:
+        return {}
+    return {
+        "complaint_sides": ",".join(complaint.sides),
+        "complaint_reason": complaint.reason_label,
+        "complaint_description": complaint.description,
+        "complaint_return_old_mould": _param_value(complaint.return_old_mould),
+        "complaint_free_remake": "true" if complaint.free_remake else "false",
+        "complaint_free_remake_until": complaint.free_remake_until.isoformat() if complaint.free_remake_until else "",
+    }
 
 
 def _param_value(value):

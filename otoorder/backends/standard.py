@@ -252,6 +252,8 @@ class StandardBackend(BaseBackend):
             "account": document.supplier_account or "-",
             "branch": document.branch.name,
         }
+        if document.complaint:
+            body = complaint_paragraph(document) + "\n\n" + body
         reply_to = self.config.get("reply_to") or document.branch.email
         message = EmailMessage(
             subject=subject,
@@ -467,6 +469,30 @@ class StandardBackend(BaseBackend):
                 _("Der E-Mail-Server ist nicht erreichbar: %(error)s") % {"error": exc}
             ) from exc
         return _("Der E-Mail-Server ist erreichbar.")
+
+
+def complaint_paragraph(document):
+    """The e-mail's first lines for a remake from a complaint: what it is about, in short."""
+    complaint = document.complaint
+    text = _(
+        "Reklamation: Nachfertigung (%(sides)s) wegen „%(reason)s“ (Grund %(code)s) zu Ihrem Auftrag %(lab)s "
+        "(unsere Bestellung %(original)s)."
+    ) % {
+        "sides": complaint.sides_label,
+        "reason": complaint.reason_label,
+        "code": complaint.reason_code,
+        "lab": document.original_lab_reference or "-",
+        "original": document.original_order_number or "-",
+    }
+    if complaint.free_remake and complaint.free_remake_until:
+        text += " " + _("Innerhalb der Frist für kostenlose Nachfertigung (bis %(date)s).") % {
+            "date": complaint.free_remake_until.strftime("%d.%m.%Y")
+        }
+    elif not complaint.free_remake:
+        text += " " + _("Außerhalb der Frist für kostenlose Nachfertigung.")
+    if complaint.return_old_mould:
+        text += " " + _("Die alte Otoplastik geht an Sie zurück.")
+    return text + " " + _("Einzelheiten im Abschnitt „Reklamation“ des Bestellformulars.")
 
 
 def _megabytes(size):

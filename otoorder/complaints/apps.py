@@ -9,4 +9,9 @@ class ComplaintsConfig(AppConfig):
 
     def ready(self):
         # A new chain starts with the standard list of complaint reasons (``signals``).
-        from . import signals  # noqa: F401
+        from otoorder.orders.signals import lab_complaint_decision
+
+        from . import services, signals  # noqa: F401
+
+        # A lab's decision on a remake, reported through its interface, decides the complaint.
+        lab_complaint_decision.connect(services.on_lab_decision, dispatch_uid="complaints.lab_decision")

@@ -7,6 +7,8 @@ the ear, so there is nothing to complain about (close it, or order anew).
 """
 
 import logging
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -207,3 +209,50 @@ def close(complaint, *, user):
         complaint, user=user, expected=ComplaintStatus.DECIDED, to=ComplaintStatus.DONE, code="complaint_closed",
         refusal=_("Erst nach der Entscheidung des Labors kann die Reklamation erledigt werden."), closed_at=timezone.now(),
     )
+
+
+#: Who pays by default when the lab decides (staff's own choice is kept): the lab remakes
+#: free under its warranty; anything it charges the chain pays (Reparaturpauschale/Kulanz).
+LAB_COST_BEARERS = {Outcome.FREE_REMAKE: CostBearer.LAB, Outcome.CHARGED_REMAKE: CostBearer.CHAIN}
+
+
+def apply_lab_decision(remake, decision, *, source=EventSource.LAB):
+    """The lab's decision (``ComplaintDecision``) on the remake order ``remake`` decides its
+    complaint: status "Entscheidung des Labors", the outcome, the amount, and the cost bearer
+    (lab for a free remake, the chain for a charged one, unless staff already chose one); the
+    remake order carries the same cost bearer and amount. A complaint already done stays as it
+    is. Returns the complaint, or None when the order is no complaint's remake.
+    """
+    with transaction.atomic():
+        complaint = (
+            Complaint.objects.select_for_update().select_related("order").filter(remake_order=remake).order_by("created_at").first()
+        )
+        if complaint is None or complaint.status == ComplaintStatus.DONE:
+            return None
+        amount = Decimal(decision.amount) if decision.amount else None
+        cost_bearer = complaint.cost_bearer or LAB_COST_BEARERS.get(decision.outcome, "")
+        complaint.outcome, complaint.amount, complaint.cost_bearer = decision.outcome, amount, cost_bearer
+        complaint.status = ComplaintStatus.DECIDED
+        complaint.decided_at = timezone.now()
+        complaint.save(update_fields=["outcome", "amount", "cost_bearer", "status", "decided_at"])
+        order_fields = {
+            "cost_bearer": remake.cost_bearer or cost_bearer,
+            "cost_amount": amount if amount is not None else remake.cost_amount,
+        }
+        type(remake).objects.filter(pk=remake.pk).update(**order_fields)
+        for name, value in order_fields.items():
+            setattr(remake, name, value)
+        params = {"outcome": decision.outcome, "cost_bearer": cost_bearer or "–"}
+        if amount is not None:
+            params |= {"amount": str(amount), "variant": "amount"}
+        lifecycle.record_event(
+            complaint.order, code="complaint_decided", params=params, source=source,
+            data={"complaint": str(complaint.pk), "remake": str(remake.pk)},
+        )
+    logger.info("complaint %s decided by the lab of order %s", complaint.pk, remake.pk)
+    return complaint
+
+
+def on_lab_decision(sender, order, decision, source=EventSource.LAB, **kwargs):
+    """Receiver of ``otoorder.orders.signals.lab_complaint_decision`` (connected in ``apps``)."""
+    apply_lab_decision(order, decision, source=source)

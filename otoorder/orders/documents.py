@@ -7,10 +7,19 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from branches.models import SupplierAccount
-from otoorder.backends.document import AttachmentDocument, ItemDocument, OrderDocument, PartyDocument, ScanDocument
-from otoorder.vocabulary import ImpressionKind
+from otoorder.backends.document import (
+    AttachmentDocument,
+    ComplaintDocument,
+    ItemDocument,
+    OrderDocument,
+    PartyDocument,
+    ScanDocument,
+)
+from otoorder.vocabulary import ImpressionKind, Side
 from suppliers.catalogue import CATALOGUE_FIELDS, lab_codes, offered
 from suppliers.models import CustomerReferenceMode
+
+from .choices import OrderType
 
 #: Media types of the scan formats (labs' multipart parts name them).
 SCAN_CONTENT_TYPES = {"stl_binary": "model/stl", "stl_ascii": "model/stl", "ply": "application/ply"}
@@ -75,12 +84,43 @@ def build_document(order):
         order_type_label=str(order.get_order_type_display()),
         priority_label=str(order.get_priority_display()),
         original_order_number=order.original_order.number if order.original_order else "",
+        original_lab_reference=order.original_order.external_reference if order.original_order else "",
         reason=order.reason,
+        reason_code=order.reason_code,
+        reason_category=order.reason_category,
+        reason_category_label=_label(order, "reason_category"),
+        complaint=complaint_document(order),
         scans=tuple(scan for scan in (scan_document(item) for item in order_items) if scan is not None),
         attachments=tuple(
             AttachmentDocument(name=a.original_name, content_type=a.content_type, path=a.file.path, sha256=a.sha256)
             for a in order.attachments.all()
         ),
+    )
+
+
+def complaint_document(order):
+    """The complaint a remake order comes from, or None: one query, for remakes only.
+
+    Read through the reverse relation ``remake_complaints`` that the complaints app declares
+    on its ``Complaint.remake_order``: the complaint stays the one record of sides,
+    description, old mould and free-remake proposal (no copy on the order to keep in step),
+    and this layer needs no import of ``otoorder.complaints``.
+    """
+    if order.order_type != OrderType.REMAKE or not order.reason_code:
+        return None
+    complaint = order.remake_complaints.select_related("reason").order_by("created_at").first()
+    if complaint is None:
+        return None
+    sides = tuple(side for side in (Side.RIGHT, Side.LEFT) if side in complaint.sides)
+    return ComplaintDocument(
+        sides=tuple(str(side) for side in sides),
+        sides_label=", ".join(str(Side(side).label) for side in sides),
+        reason_code=complaint.reason.code,
+        reason_label=complaint.reason.label,
+        description=complaint.description,
+        return_old_mould=complaint.return_old_mould,
+        free_remake=complaint.free_remake,
+        free_remake_until=complaint.free_remake_until,
     )
 
 

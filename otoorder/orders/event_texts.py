@@ -119,6 +119,10 @@ TEXTS = {
         "Entscheidung des Labors zur Reklamation: %(outcome)s, Kosten trägt: %(cost_bearer)s, Betrag %(amount)s EUR."
     ),
     "complaint_closed": _("Reklamation erledigt."),
+    "lab_complaint_decision": _("Entscheidung des Labors zur Reklamation dieser Nachfertigung: %(outcome)s."),
+    "lab_complaint_decision.amount": _(
+        "Entscheidung des Labors zur Reklamation dieser Nachfertigung: %(outcome)s, Betrag %(amount)s EUR."
+    ),
 }
 
 

@@ -3,7 +3,9 @@
 Every channel ends here, in ``apply_status_update``: one place that moves the order along its
 lifecycle, keeps the lab's number, status word, tracking number and confirmed properties, and
 writes the event. A lab's answer to a cancellation (``cancellation.apply_answer``) and a
-lab's question (``lab_messages.record_question``) are applied here too; while a cancellation
+lab's question (``lab_messages.record_question``) are applied here too, and so is a lab's
+decision on the complaint behind a remake (event ``lab_complaint_decision``, then the signal
+``signals.lab_complaint_decision`` for the complaints app); while a cancellation
 is under way, other reports do not end it. A report applied once is recognised by its key and changes nothing when it
 comes again (labs retry; the sweeper and pollers may see the same report twice).
 """
@@ -13,7 +15,7 @@ import json
 
 from django.db import transaction
 from django.utils import timezone
-from . import cancellation, event_texts, lab_messages, parcels
+from . import cancellation, event_texts, lab_messages, parcels, signals
 from .choices import CANCELLING, EventSource, OrderStatus
 from .lifecycle import TRANSITIONS, set_status
 from .models import EarmouldOrder, OrderEvent
@@ -31,6 +33,9 @@ def update_key(update, *extra):
     # So is the lab's receipt of the impressions (a poll may report it with an unchanged status).
     if update.impressions_received:
         parts.append("impressions:" + ",".join(sorted(update.impressions_received)))
+    # And so is a decision on a complaint (a poll may report it with an unchanged status).
+    if update.complaint_decision:
+        parts.append("decision:" + update.complaint_decision.fingerprint())
     parts += list(extra)
     return hashlib.sha256("\x1f".join(str(part) for part in parts).encode("utf-8")).hexdigest()
 
@@ -62,6 +67,8 @@ def apply_status_update(order, update, *, source=EventSource.LAB, key=""):
             fields = []
         if update.impressions_received:
             parcels.record_lab_receipt(order, update.impressions_received, source=source)
+        if update.complaint_decision:
+            record_complaint_decision(order, update.complaint_decision, source=source)
         if (update.cancellation or update.status == OrderStatus.CANCELLED) and cancellation.apply_answer(
             order, update, source=source, data=data
         ):
@@ -112,4 +119,29 @@ def apply_status_update(order, update, *, source=EventSource.LAB, key=""):
                 message=event_texts.german(code, params),
                 data={**data, "code": code, "params": params},
             )
+    return True
+
+
+def record_complaint_decision(order, decision, *, source=EventSource.LAB):
+    """Record the lab's decision on the complaint behind ``order`` (a remake) once.
+
+    The event ``lab_complaint_decision`` on the remake order; then ``signals.
+    lab_complaint_decision`` lets the complaints app decide the complaint. A decision reported
+    again (every later poll repeats it) changes nothing; returns whether it was new.
+    """
+    key = hashlib.sha256(decision.fingerprint().encode("utf-8")).hexdigest()
+    if OrderEvent.objects.filter(order=order, data__code="lab_complaint_decision", data__decision_key=key).exists():
+        return False
+    params = {"outcome": decision.outcome}
+    if decision.amount:
+        params |= {"amount": decision.amount, "variant": "amount"}
+    if decision.lab_text:
+        params["lab_text"] = decision.lab_text
+    event = OrderEvent.objects.create(
+        order=order,
+        source=source,
+        message=event_texts.german("lab_complaint_decision", params),
+        data={"code": "lab_complaint_decision", "params": params, "decision_key": key},
+    )
+    signals.lab_complaint_decision.send(sender=EarmouldOrder, order=order, decision=decision, source=source, event=event)
     return True

@@ -8,6 +8,10 @@ shipped a step later. The impressions that came by post are received when produc
 A cancellation is accepted while the order is not yet in production
 (received or on hold) and refused afterwards with "bereits in Fertigung".
 
+Complaints: a remake that carries a reason code is decided at once (``decision_of``): a free
+remake when the order says our proposal was inside the free-remake window, else a remake
+charged ``CHARGED_AMOUNT`` EUR; the lab reports the decision with its status.
+
 Bounded like the rest of the sandbox: at most ``MAX_ORDERS`` orders, texts cut short.
 """
 
@@ -24,6 +28,24 @@ REFUSAL = "bereits in Fertigung"
 STAGES = ("received", "in_production", "shipped")
 MAX_ORDERS = 10_000
 MAX_TEXT = 2000
+CHARGED_AMOUNT = "45.00"
+FREE_WORDS = "Reklamation anerkannt: Nachfertigung innerhalb der Gewährleistung, kostenlos."
+CHARGED_WORDS = "Außerhalb der Frist für kostenlose Nachfertigung: Nachfertigung kostenpflichtig, 45,00 EUR."
+
+
+def decision_of(reason_code, complaint):
+    """The sandbox lab's decision on a remake (``{"outcome", "amount", "message"}``) or None.
+
+    ``reason_code``: the order's complaint reason (no code, no complaint to decide);
+    ``complaint``: the order's complaint object, whose ``free_remake`` says whether our
+    proposal was inside the free-remake window.
+    """
+    if not isinstance(reason_code, str) or not reason_code.strip():
+        return None
+    free = isinstance(complaint, dict) and complaint.get("free_remake") is True
+    if free:
+        return {"outcome": "free_remake", "amount": "0.00", "message": FREE_WORDS}
+    return {"outcome": "charged_remake", "amount": CHARGED_AMOUNT, "message": CHARGED_WORDS}
 
 
 def question_of(notes):
@@ -46,6 +68,8 @@ class LabOrder:
     cancelled: bool = False
     #: The ears whose impression comes by post: received when production starts.
     impression_sides: tuple = ()
+    #: The lab's decision on the complaint behind a remake (``decision_of``), else None.
+    decision: dict | None = None
 
     def status(self, now, step):
         """The lab's status word at ``now`` (``step``: seconds from one status to the next)."""
@@ -71,7 +95,7 @@ class LabBook:
         self._refs = {}  # (lab, ref) → key
         self._lock = threading.Lock()
 
-    def take(self, lab, key, ref, notes, now, impression_sides=()):
+    def take(self, lab, key, ref, notes, now, impression_sides=(), decision=None):
         """Record the order ``key`` (the lab's number ``ref``); a known key keeps its record."""
         with self._lock:
             found = self._orders.get((lab, key))
@@ -85,6 +109,7 @@ class LabBook:
                 question=question,
                 question_id=f"Q-{hashlib.sha256(key.encode()).hexdigest()[:8].upper()}" if question else "",
                 impression_sides=tuple(impression_sides),
+                decision=decision,
             )
             self._orders[(lab, key)] = order
             self._refs[(lab, ref)] = key

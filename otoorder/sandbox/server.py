@@ -20,7 +20,9 @@ Statuses advance with time (``timing.step_seconds``); every lab keeps its orders
 ``LabBook`` (``book.py``): cancellations are accepted until an order is in production and
 refused afterwards ("bereits in Fertigung"); an order whose notes begin with ``Rückfrage:``
 waits on hold with a question (Dreve's poll, Otoport's status file) until the answer arrives
-at the lab's message endpoint or as a message file. One background thread does the timed
+at the lab's message endpoint or as a message file. Dreve decides the complaint behind a
+remake (``book.decision_of``: free inside the window, charged outside) and reports it with
+every status of that order. One background thread does the timed
 work (egger's pushes, the Otoport folders) in a bounded loop until the server stops.
 """
 
@@ -41,7 +43,7 @@ from lxml import etree
 
 from . import egger, portal
 from .answers import LOOPBACK_HOSTS, Answer, post_signed
-from .book import LabBook
+from .book import LabBook, decision_of
 from .config import SandboxConfig
 from .exchange import OtoportLab
 
@@ -175,7 +177,13 @@ class SandboxLab:
             )
             if new:
                 self.book.take(
-                    "dreve", key, number, str(order.get("notes") or ""), time.time(), _physical_sides(order.get("items"))
+                    "dreve",
+                    key,
+                    number,
+                    str(order.get("notes") or ""),
+                    time.time(),
+                    _physical_sides(order.get("items")),
+                    decision=decision_of(order.get("reason_code"), order.get("complaint")),
                 )
                 logger.info("sandbox dreve: order %s taken as %s", key, number)
             return answer
@@ -243,6 +251,8 @@ class SandboxLab:
             received = order.impressions_received(time.time(), self.config.timing("step_seconds"))
             if received:
                 answer["impressions_received"] = received
+            if order.decision and lab_status != "cancelled":
+                answer["complaint_decision"] = order.decision
             return Answer.json(answer)
         taken = _dreve_taken_at(reference)
         if taken is None:

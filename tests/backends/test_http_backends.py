@@ -115,7 +115,11 @@ def test_dreve_sends_the_whole_order_as_json_with_key_and_bearer(http_lab):
         "prescriber": "Alice Akustik",
         "notes": "Bitte weiche Kante.",
         "original_order_number": "",
+        "original_lab_order_number": "",
         "reason": "",
+        "reason_code": "",
+        "reason_category": "",
+        "complaint": None,
         "branch": {
             "name": "Filiale Mitte",
             "address_lines": ["Hauptstraße 1", "10115 Berlin"],
@@ -260,7 +264,11 @@ def test_hoerluchs_sends_multipart_with_the_order_json_and_basic_auth(http_lab):
         "verordner": "Alice Akustik",
         "bemerkung": "Bitte weiche Kante.",
         "ursprungsauftrag": "",
+        "ursprungsauftrag_labor": "",
         "grund": "",
+        "grund_code": "",
+        "grund_kategorie": "",
+        "reklamation": None,
         "scans": [],
     }
     assert order["filiale"] == {
