@@ -35,6 +35,7 @@ def test_complain_from_the_history_and_see_the_lab_charge_flag(live_server, page
     if language == "en":
         page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": live_server.url}])
     page.goto(f"{live_server.url}/kunden/{customer.pk}/")
+    screenshot(page, f"complaint-history-link-{language}.png")
     page.click('#history-left [data-testid="complain-left"]')
     page.wait_for_selector("#complaint-form")
     expect(page.locator("#id_sides_1")).to_be_checked()  # left (right is listed first)
