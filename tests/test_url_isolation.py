@@ -133,6 +133,7 @@ KINDS = {
     "api:order-complaints": {"pk": "order"},
     "api:complaint-detail": {"pk": "complaint"},
     "api:complaint-decision": {"pk": "complaint"},
+    "api:complaint-photo": {"pk": "complaint", "photo_id": "complaint_photo"},
 }
 
 #: URLs with an id that this walk does not request, each with the reason.

@@ -3,27 +3,34 @@
 - ``GET /api/v1/complaint-reasons/``: the active reasons of the user's chains (``code``,
   ``label``, ``category``).
 - ``POST /api/v1/orders/{id}/complaints/``: raise a complaint (``sides``, ``reason`` code,
-  ``description``, ``return_old_mould``, optional ``create_remake``) → 201 with the case, its
+  ``description``, ``return_old_mould``, optional ``create_remake``; as multipart/form-data also
+  up to 5 ``photos``, JPEG or PNG by content) → 201 with the case, its
   ``free_remake`` proposal (``{"free": bool, "until": date, "code", "why"}``) and the remake
   order when asked for. An order not delivered answers 409 ``invalid_status``.
-- ``GET /api/v1/complaints/?status=&supplier=``: the complaints of the user's branches,
-  newest first, paginated.
+- ``GET /api/v1/complaints/?status=&supplier=&flagged=``: the complaints of the user's
+  branches, newest first, paginated; ``flagged=1``: only those the lab charges although the
+  free remake was proposed (``lab_charge_flagged``).
+- ``GET /api/v1/complaints/{id}/photos/{photo_id}/``: a photo (the case lists them with
+  ``name``, ``size``, ``content_type`` and this ``download_url``).
 - ``POST /api/v1/complaints/{id}/decision/``: the lab's decision (``outcome``,
   ``cost_bearer``, ``amount``); 409 ``invalid_status`` once the complaint is done.
 """
 
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from branches.models import Branch
 from otoorder import vocabulary
-from otoorder.complaints import services, window
+from otoorder.complaints import photos, services, window
 from otoorder.complaints.choices import ComplaintStatus, CostBearer, Outcome
-from otoorder.complaints.models import DESCRIPTION_MAX, Complaint, ComplaintReason
+from otoorder.complaints.models import DESCRIPTION_MAX, Complaint, ComplaintPhoto, ComplaintReason
 from otoorder.orders.models import EarmouldOrder
 
 from .schema import ERROR
@@ -47,6 +54,24 @@ class FreeRemakeSerializer(serializers.Serializer):
     why = serializers.CharField()
 
 
+class ComplaintPhotoSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="original_name", read_only=True)
+    size = serializers.IntegerField(source="file_size", read_only=True, help_text=gettext_lazy("Größe in Byte"))
+    download_url = serializers.SerializerMethodField(
+        help_text=gettext_lazy("Download des Fotos (nur für die Filiale der Bestellung)")
+    )
+
+    class Meta:
+        model = ComplaintPhoto
+        fields = ["id", "name", "size", "content_type", "sha256", "created_at", "download_url"]
+        read_only_fields = fields
+
+    def get_download_url(self, photo) -> str:
+        url = reverse("api:complaint-photo", kwargs={"pk": photo.complaint_id, "photo_id": photo.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+
 class ComplaintSerializer(serializers.ModelSerializer):
     reason = ComplaintReasonSerializer(read_only=True)
     order_number = serializers.CharField(source="order.number", read_only=True)
@@ -54,16 +79,25 @@ class ComplaintSerializer(serializers.ModelSerializer):
     sides = serializers.ListField(child=serializers.ChoiceField(choices=vocabulary.Side.choices), read_only=True)
     free_remake = serializers.SerializerMethodField()
     remake_order = FollowUpSerializer(read_only=True, allow_null=True)
-    photo_count = serializers.IntegerField(source="photos.count", read_only=True)
+    photos = ComplaintPhotoSerializer(many=True, read_only=True)
+    photo_count = serializers.SerializerMethodField()
+    lab_charge_flagged = serializers.BooleanField(read_only=True, help_text=gettext_lazy(
+        "Labor berechnet innerhalb der kostenlosen Nachfertigung: kostenlos vorgeschlagen, aber als kostenpflichtige "
+        "Nachfertigung entschieden oder mit einem Kostenträger außer dem Labor und einem Betrag über 0."
+    ))
 
     class Meta:
         model = Complaint
         fields = [
             "id", "order", "order_number", "supplier", "sides", "reason", "description", "return_old_mould", "status",
-            "free_remake", "outcome", "cost_bearer", "amount", "remake_order", "photo_count", "created_at",
+            "free_remake", "outcome", "cost_bearer", "amount", "lab_charge_flagged", "remake_order", "photos", "photo_count",
+            "created_at",
             "decided_at", "closed_at",
         ]  # fmt: skip
         read_only_fields = fields
+
+    def get_photo_count(self, complaint) -> int:
+        return len(complaint.photos.all())
 
     @extend_schema_field(FreeRemakeSerializer)
     def get_free_remake(self, complaint) -> dict:
@@ -85,6 +119,14 @@ class ComplaintCreateSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=DESCRIPTION_MAX, required=False, allow_blank=True, default="")
     return_old_mould = serializers.BooleanField(required=False, default=False)
     create_remake = serializers.BooleanField(required=False, default=False)
+    photos = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False, max_length=255),
+        required=False,
+        default=list,
+        max_length=photos.MAX_PHOTOS,
+        help_text=gettext_lazy("Bis zu 5 Fotos (JPEG oder PNG), nur als multipart/form-data"),
+        error_messages={"max_length": gettext_lazy("Höchstens {max_length} Fotos je Reklamation.")},
+    )
 
 
 class DecisionSerializer(serializers.Serializer):
@@ -99,6 +141,10 @@ class DecisionSerializer(serializers.Serializer):
 class ComplaintFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ComplaintStatus.choices, required=False)
     supplier = serializers.UUIDField(required=False)
+    flagged = serializers.BooleanField(
+        required=False, default=None, allow_null=True,
+        help_text=gettext_lazy("1: nur Reklamationen, bei denen das Labor innerhalb der kostenlosen Nachfertigung berechnet"),
+    )
 
 
 class ComplaintReasonListView(generics.ListAPIView):
@@ -127,17 +173,18 @@ class OrderComplaintCreateView(generics.GenericAPIView):
 
     @extend_schema(
         summary="Reklamation erfassen",
-        request=ComplaintCreateSerializer,
+        request={"application/json": ComplaintCreateSerializer, "multipart/form-data": ComplaintCreateSerializer},
         responses={201: ComplaintSerializer, 409: INVALID_STATUS},
     )
     def post(self, request, pk):
         order = get_object_or_404(EarmouldOrder.objects.visible_to(request.user).select_related("branch"), pk=pk)
+        photos.check_request_size(request)
         serializer = ComplaintCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         complaint = services.raise_complaint(
             order, user=request.user, sides=data["sides"], reason=data["reason"], description=data["description"],
-            return_old_mould=data["return_old_mould"], create_remake=data["create_remake"],
+            return_old_mould=data["return_old_mould"], create_remake=data["create_remake"], uploads=data["photos"],
         )
         return _complaint_response(self, complaint, status.HTTP_201_CREATED)
 
@@ -167,7 +214,27 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
                 complaints = complaints.filter(status=filters.validated_data["status"])
             if "supplier" in filters.validated_data:
                 complaints = complaints.filter(order__supplier_id=filters.validated_data["supplier"])
+            if filters.validated_data.get("flagged"):
+                complaints = complaints.lab_charge_flagged()
+            elif filters.validated_data.get("flagged") is False:
+                complaints = complaints.exclude(pk__in=Complaint.objects.lab_charge_flagged().values("pk"))
         return complaints
+
+    @extend_schema(
+        summary="Foto der Reklamation", responses={(200, "image/*"): OpenApiTypes.BINARY},
+        parameters=[OpenApiParameter("photo_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+    )
+    @action(detail=True, methods=["get"], url_path=r"photos/(?P<photo_id>[0-9a-fA-F-]{36})", url_name="photo")
+    def photo(self, request, pk=None, photo_id=None):
+        """A photo of the complaint, for the order's branch only (404 otherwise)."""
+        complaint = self.get_object()
+        photo = get_object_or_404(ComplaintPhoto.objects.visible_to(request.user), pk=photo_id, complaint=complaint)
+        response = FileResponse(
+            photo.file.open("rb"), as_attachment=True, filename=photo.original_name, content_type=photo.content_type
+        )
+        response["Cache-Control"] = "no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
     @extend_schema(summary="Entscheidung des Labors", request=DecisionSerializer, responses={200: ComplaintSerializer, 409: INVALID_STATUS})
     @action(detail=True, methods=["post"])

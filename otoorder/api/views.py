@@ -266,7 +266,7 @@ class OrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
         if self.action == "list":
             return self._filtered(queryset)
-        return queryset.select_related("original_order").prefetch_related(
+        return queryset.select_related("original_order__supplier").prefetch_related(
             "items",
             "attempts",
             Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "id")),

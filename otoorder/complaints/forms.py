@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from otoorder.vocabulary import Side
 
-from .choices import CostBearer, Outcome
+from .choices import ComplaintStatus, CostBearer, Outcome
 from .models import DESCRIPTION_MAX, ComplaintReason
 
 
@@ -95,3 +95,13 @@ class ReasonForm(forms.ModelForm):
         if taken.exists():
             raise forms.ValidationError(_("Dieses Kürzel gibt es in der Kette schon: bitte ein anderes wählen."))
         return code
+
+
+class ComplaintFilterForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("alle")), *ComplaintStatus.choices])
+    flagged = forms.BooleanField(label=_("nur: Labor berechnet innerhalb der kostenlosen Nachfertigung"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].widget.attrs["class"] = "form-select"
+        self.fields["flagged"].widget.attrs["class"] = "form-check-input"

@@ -6,12 +6,14 @@ import uuid
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from branches.access import VisibleQuerySet
 from branches.models import Chain
 from otoorder import vocabulary
+from otoorder.orders import warranty
 from otoorder.orders.models import EarmouldOrder
 
 from .choices import ComplaintStatus, CostBearer, Outcome, ReasonCategory
@@ -39,8 +41,26 @@ class ComplaintReason(models.Model):
         return self.label
 
 
+def _charged(prefix, amount):
+    """Q: the lab bills a cost bearer other than itself an amount above zero."""
+    return Q(**{f"{prefix}cost_bearer__in": warranty.CHARGED_BEARERS, f"{amount}__gt": 0})
+
+
 class ComplaintQuerySet(VisibleQuerySet):
     branch_path = "order__branch"
+
+    def lab_charge_flagged(self):
+        """Complaints proposed as a free remake (inside the window) that the lab charges anyway:
+        decided as a charged remake, or a cost bearer other than the lab with an amount, on
+        the complaint or on its remake order (``Complaint.lab_charge_flagged``)."""
+        return self.filter(
+            Q(free_remake=True)
+            & (
+                Q(outcome=Outcome.CHARGED_REMAKE)
+                | _charged("", "amount")
+                | _charged("remake_order__", "remake_order__cost_amount")
+            )
+        )
 
 
 class Complaint(models.Model):
@@ -89,6 +109,18 @@ class Complaint(models.Model):
 
     def __str__(self):
         return f"{self.order.number} – {self.reason}"
+
+    @property
+    def lab_charge_flagged(self):
+        """"Labor berechnet innerhalb der kostenlosen Nachfertigung" (see the queryset's filter)."""
+        if not self.free_remake:
+            return False
+        remake = self.remake_order
+        return (
+            self.outcome == Outcome.CHARGED_REMAKE
+            or warranty.charged_by_lab(self.cost_bearer, self.amount)
+            or (remake is not None and warranty.charged_by_lab(remake.cost_bearer, remake.cost_amount))
+        )
 
     @property
     def sides_display(self):

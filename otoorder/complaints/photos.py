@@ -6,6 +6,7 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from otoorder.orders.attachments import _base_name, max_bytes, sniff, too_large
@@ -14,6 +15,31 @@ from .models import ComplaintPhoto
 
 MAX_PHOTOS = 5
 IMAGE_TYPES = {"image/jpeg", "image/png"}
+
+
+#: Room for the other fields and the multipart framing beside the photos.
+FORM_OVERHEAD = 64 * 1024
+
+
+def max_request_bytes():
+    return MAX_PHOTOS * max_bytes() + FORM_OVERHEAD
+
+
+def check_request_size(request):
+    """Refuse a complaint upload larger than five photos from its Content-Length, before its
+    body is read (ValidationError on ``photos``)."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > max_request_bytes():
+        raise ValidationError({"photos": too_large_request(length)})
+
+
+def too_large_request(size):
+    return _("Die Fotos sind zusammen zu groß (%(size)s); erlaubt sind höchstens %(count)d Fotos zu je %(max)s.") % {
+        "size": filesizeformat(size), "count": MAX_PHOTOS, "max": filesizeformat(max_bytes()),
+    }
 
 
 def check_photos(uploads):

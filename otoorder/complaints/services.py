@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from otoorder.orders import lifecycle, services
 from otoorder.orders.choices import EventSource, OrderStatus, OrderType
 from otoorder.orders.lifecycle import InvalidTransition
+from otoorder.orders.models import EarmouldOrder
 from otoorder.orders.validation import ITEM_FIELDS
 from otoorder.transactions.models import Transaction
 from otoorder.vocabulary import Side
@@ -174,7 +175,8 @@ clean_amount = services.clean_amount
 
 
 def decide(complaint, *, user, outcome, cost_bearer, amount=None):
-    """The lab's decision with who pays; a complaint that is already done cannot change."""
+    """The lab's decision with who pays (written to the remake order too); a complaint that
+    is already done cannot change."""
     errors = {}
     if outcome not in Outcome.values:
         errors["outcome"] = _("Bitte das Ergebnis wählen (kostenlose oder kostenpflichtige Nachfertigung, Gutschrift, Reparatur, abgelehnt).")
@@ -194,6 +196,9 @@ def decide(complaint, *, user, outcome, cost_bearer, amount=None):
         complaint.status = ComplaintStatus.DECIDED
         complaint.decided_at = timezone.now()
         complaint.save(update_fields=["outcome", "cost_bearer", "amount", "status", "decided_at"])
+        if complaint.remake_order_id is not None:
+            # Who pays the remake is the lab's decision on the complaint.
+            EarmouldOrder.objects.filter(pk=complaint.remake_order_id).update(cost_bearer=cost_bearer, cost_amount=amount)
         params = {"outcome": outcome, "cost_bearer": cost_bearer}
         if amount is not None:
             params |= {"amount": str(amount), "variant": "amount"}

@@ -5,6 +5,7 @@ from . import views
 app_name = "complaints"
 
 urlpatterns = [
+    path("", views.complaint_list, name="complaint_list"),
     path("bestellung/<uuid:pk>/neu/", views.complaint_create, name="complaint_create"),
     path("<uuid:pk>/", views.complaint_detail, name="complaint_detail"),
     path("<uuid:pk>/gemeldet/", views.complaint_report, name="complaint_report"),

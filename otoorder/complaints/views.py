@@ -4,6 +4,7 @@ history, and its steps (an Labor gemeldet, Entscheidung, erledigt)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -11,13 +12,13 @@ from django.views.decorators.http import require_POST
 
 from branches.access import chain_admin_filter
 from branches.models import Chain
-from otoorder.orders.attachments import check_request_size
 from otoorder.orders.event_texts import event_text
 from otoorder.orders.lifecycle import InvalidTransition
 from otoorder.orders.models import EarmouldOrder
+from otoorder.vocabulary import Side
 
-from . import services, window
-from .forms import ComplaintForm, DecisionForm, ReasonForm
+from . import photos, services, window
+from .forms import ComplaintFilterForm, ComplaintForm, DecisionForm, ReasonForm
 from .models import Complaint, ComplaintPhoto, ComplaintReason
 
 
@@ -28,18 +29,37 @@ def _apply_errors(form, exc):
 
 
 @login_required
+def complaint_list(request):
+    """The complaints of the user's branches, newest first; ``?status=`` and ``?flagged=1``
+    (the lab charges although the free remake was proposed)."""
+    form = ComplaintFilterForm(request.GET or None)
+    complaints = Complaint.objects.visible_to(request.user).select_related(
+        "order__customer", "order__supplier", "reason", "remake_order"
+    )
+    if form.is_valid():
+        if form.cleaned_data["status"]:
+            complaints = complaints.filter(status=form.cleaned_data["status"])
+        if form.cleaned_data["flagged"]:
+            complaints = complaints.lab_charge_flagged()
+    page = Paginator(complaints.order_by("-created_at", "pk"), 50).get_page(request.GET.get("page"))
+    return render(request, "complaints/complaint_list.html", {"form": form, "page": page})
+
+
+@login_required
 def complaint_create(request, pk):
     order = get_object_or_404(EarmouldOrder.objects.visible_to(request.user).select_related("branch"), pk=pk)
     if not services.can_complain(order):
         messages.error(request, _("Reklamieren lässt sich nur eine gelieferte Bestellung (Wareneingang erfasst)."))
         return redirect("orders:order_detail", pk=order.pk)
     reasons = list(services.reasons_for(order))
-    form = ComplaintForm(request.POST or None, request.FILES or None, order=order, reasons=reasons)
+    # From the customer's per-ear history: ``?side=right`` preselects that ear.
+    initial = {"sides": [request.GET["side"]]} if request.GET.get("side") in Side.values else None
+    form = ComplaintForm(request.POST or None, request.FILES or None, order=order, reasons=reasons, initial=initial)
     if request.method == "POST":
         try:
-            check_request_size(request)
+            photos.check_request_size(request)
         except ValidationError as exc:
-            form.add_error("photos", exc)
+            _apply_errors(form, exc)
         if form.is_valid():
             data = form.cleaned_data
             try:

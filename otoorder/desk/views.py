@@ -25,8 +25,10 @@ from django.views.decorators.http import require_GET, require_POST
 from branches.models import Branch
 from branches.resolver import READY, SUPPLIER_REQUIRED, order_candidates
 from otoorder.backends import registry
+from otoorder.complaints.services import can_complain
 from otoorder.orders import idempotency, lifecycle, live, warranty
 from otoorder.orders.impression_views import impressions_panel
+from otoorder.orders.choices import OrderType
 from otoorder.orders.models import EarmouldOrder, OrderItem
 from otoorder.orders.lifecycle_forms import REMAKE_REASON_KEY
 from otoorder.orders.order_forms import OrderServiceForms
@@ -132,7 +134,8 @@ SIDE_TITLES = {Side.RIGHT: gettext_lazy("Rechtes Ohr"), Side.LEFT: gettext_lazy(
 def ear_history(customer):
     """``{"right": [items], "left": [items]}``: every earmould ever ordered per ear, newest
     first, in one query whatever the length of the history (a new order adds rows, it never
-    replaces one); each with ``free_remake``, its free-remake windows still open today."""
+    replaces one); each with ``free_remake``, its free-remake windows still open today, and
+    ``can_complain``: the earmould was delivered, so a complaint may be raised for its ear."""
     history = {Side.RIGHT: [], Side.LEFT: []}
     items = (
         OrderItem.objects.filter(order__customer=customer)
@@ -142,6 +145,7 @@ def ear_history(customer):
     today = timezone.localdate()
     for item in items:
         item.free_remake = warranty.open_windows(item, today)
+        item.can_complain = can_complain(item.order)
         history.setdefault(item.side, []).append(item)
     return history
 
@@ -414,6 +418,7 @@ def order_service(request, pk):
     txn = get_object_or_404(_transactions(request.user), pk=pk)
     step = _order_service_step(txn)
     preview_url = _preview_url(txn)
+    charge_warning = None
     if request.method == "POST":
         first = _already_submitted(request, txn.branch)
         if first is not None:
@@ -422,6 +427,13 @@ def order_service(request, pk):
         valid = forms.is_valid()
         selection = forms.selection()
         if valid:
+            # A remake the lab may charge is placed only once staff saw the warning naming
+            # exactly these reasons (as in the follow-up form).
+            remake_of = _remake_original(txn, forms.header.cleaned_data)
+            if remake_of is not None:
+                reasons = warranty.charge_reasons(remake_of, forms.items(), timezone.localdate())
+                charge_warning = _charge_warning(remake_of, reasons, pending=True)
+        if valid and (charge_warning is None or charge_warning["key"] == request.POST.get(CHARGE_SEEN)):
             done = _submit(request, forms, branch=txn.branch, start=lambda: (txn, step))
             if done is not None:
                 return done
@@ -429,6 +441,9 @@ def order_service(request, pk):
         prefill = _prefill(request, txn)
         if prefill is not None:
             forms = _prefilled_forms(txn.customer, preview_url, prefill, _url_token(request))
+            remake_of = _remake_original(txn, prefill["header"])
+            if remake_of is not None:
+                charge_warning = _charge_warning(remake_of, warranty.window_reasons(remake_of, timezone.localdate()))
         else:
             # R6: the predefined lab, as long as it is still in use.
             initial = {
@@ -447,7 +462,16 @@ def order_service(request, pk):
         cancel_url=reverse("transactions:transaction_detail", kwargs={"pk": txn.pk}),
         existing_orders=txn.orders.order_by("-created_at"),
         selection=selection,
+        charge_warning=charge_warning,
     )
+
+
+def _remake_original(txn, header):
+    """The customer's order that a remake with ``header`` replaces (None for other orders)."""
+    if header.get("order_type") != OrderType.REMAKE or not header.get("original_order"):
+        return None
+    original = header["original_order"]
+    return _selected(txn.customer.orders.select_related("supplier"), getattr(original, "pk", original))
 
 
 @login_required

@@ -23,6 +23,7 @@ from suppliers.models import Company, Supplier
 
 from . import choices
 from .scans import impressions_by_side
+from .services import clean_amount
 from .validation import check_item, supplier_mismatch
 
 BLANK = [("", "—")]
@@ -89,6 +90,19 @@ class OrderHeaderForm(forms.Form):
         required=False,
         max_length=2000,
         widget=forms.TextInput(attrs={"placeholder": _("z. B. drückt im Gehörgang")}),
+    )
+    cost_bearer = forms.ChoiceField(
+        label=_("Kostenträger"),
+        required=False,
+        choices=[("", _("– noch offen –")), *choices.CostBearer.choices],
+        help_text=_("Nur bei Nachfertigung: wer sie bezahlt."),
+    )
+    cost_amount = forms.CharField(
+        label=_("Betrag (EUR)"),
+        required=False,
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": _("z. B. 45,00")}),
+        error_messages={"max_length": _("Bitte den Betrag als Zahl angeben, z. B. 45,00.")},
     )
     notes = forms.CharField(
         label=_("Hinweise an das Labor"),
@@ -158,6 +172,12 @@ class OrderHeaderForm(forms.Form):
             )
         return cleaned
 
+    def clean_cost_amount(self):
+        try:
+            return clean_amount(self.cleaned_data.get("cost_amount"), field="cost_amount")
+        except forms.ValidationError as exc:
+            raise forms.ValidationError(exc.message_dict["cost_amount"]) from None
+
     def clean_date_required(self):
         date_required = self.cleaned_data.get("date_required")
         if date_required and date_required < timezone.localdate():
@@ -167,7 +187,10 @@ class OrderHeaderForm(forms.Form):
     def header(self):
         return {
             name: self.cleaned_data[name]
-            for name in ("order_type", "priority", "date_required", "notes", "original_order", "reason", "prescriber")
+            for name in (
+                "order_type", "priority", "date_required", "notes", "original_order", "reason", "prescriber",
+                "cost_bearer", "cost_amount",
+            )
         }
 
 

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from branches.models import Branch
 from otoorder.backends.pdf import render_order_form
 
-from . import cancellation, handoff, lab_messages, lifecycle, live, parcels, queries, services
+from . import cancellation, handoff, lab_messages, lifecycle, live, parcels, queries, services, warranty
 from .choices import CANCELLING, STATUS_CATEGORY, OrderStatus, StatusCategory, WorklistCount
 from .documents import build_document
 from .forms import CancelForm, CancelReportForm, ConfirmManualForm, MessageForm, OrderFilterForm, QuestionForm
@@ -229,6 +229,7 @@ def _panel_context(order, items=None):
         "events": order.events.select_related("actor"),
         "attempts": order.attempts.all(),
         "confirm_form": ConfirmManualForm(),
+        "lab_charge_flagged": warranty.lab_charge_flagged(order),
     }
 
 

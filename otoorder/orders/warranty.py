@@ -20,6 +20,8 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from otoorder.vocabulary import Side, VentType
 
+from .choices import CostBearer, OrderType
+
 FIT = "fit"
 MATERIAL = "material"
 
@@ -216,3 +218,26 @@ def reasons_key(reasons):
 def warnings(reasons):
     """The reasons as the API returns them: ``[{"code", "detail"}]``, each detail a sentence."""
     return [{"code": reason.code, "detail": warning_text([reason])} for reason in reasons]
+
+
+#: Cost bearers for whom the lab bills (anyone but the lab's own warranty).
+CHARGED_BEARERS = (CostBearer.CHAIN, CostBearer.CUSTOMER)
+
+
+def charged_by_lab(cost_bearer, amount):
+    """The lab bills someone for the remake: a cost bearer other than the lab and an amount > 0."""
+    return cost_bearer in CHARGED_BEARERS and amount is not None and amount > 0
+
+
+def lab_charge_flagged(order):
+    """A remake the lab charges although it was ordered inside the free-remake window of its
+    original (judged on the day the remake was placed, by its reason's category): "Labor
+    berechnet innerhalb der kostenlosen Nachfertigung". Needs ``original_order`` with its
+    supplier; no query beyond that."""
+    if order.original_order_id is None or order.order_type != OrderType.REMAKE:
+        return False
+    if not charged_by_lab(order.cost_bearer, order.cost_amount):
+        return False
+    placed = _day(order.created_at) or timezone.localdate()
+    original = order.original_order
+    return delivered_on(original) is not None and not window_reasons(original, placed, order.reason_category or None)

@@ -152,6 +152,28 @@ class OrderCreateSerializer(serializers.Serializer):
         max_length=2000,
         help_text=gettext_lazy("Pflicht bei Reklamation/Nachfertigung und Änderung."),
     )
+    cost_bearer = serializers.ChoiceField(
+        choices=choices.CostBearer.choices,
+        required=False,
+        allow_blank=True,
+        help_text=gettext_lazy("Kostenträger einer Nachfertigung: lab, chain oder customer."),
+        error_messages={"invalid_choice": gettext_lazy("Bitte wählen, wer die Kosten trägt (Labor, Kette oder Kunde).")},
+    )
+    cost_amount = serializers.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        allow_null=True,
+        help_text=gettext_lazy("Betrag in EUR, soweit bekannt."),
+        error_messages={
+            "invalid": gettext_lazy("Bitte den Betrag als Zahl angeben, z. B. 45.00."),
+            "min_value": gettext_lazy("Der Betrag muss zwischen 0 und 999.999,99 EUR liegen."),
+            "max_digits": gettext_lazy("Der Betrag muss zwischen 0 und 999.999,99 EUR liegen."),
+            "max_whole_digits": gettext_lazy("Der Betrag muss zwischen 0 und 999.999,99 EUR liegen."),
+            "max_decimal_places": gettext_lazy("Der Betrag hat höchstens zwei Nachkommastellen."),
+        },
+    )
     prescriber = ScopedRelatedField(
         scope=_visible_staff,
         queryset=get_user_model().objects.all(),
@@ -170,7 +192,10 @@ class OrderCreateSerializer(serializers.Serializer):
         ),
     )
 
-    HEADER_FIELDS = ("notes", "priority", "date_required", "order_type", "original_order", "reason", "prescriber")
+    HEADER_FIELDS = (
+        "notes", "priority", "date_required", "order_type", "original_order", "reason", "prescriber", "cost_bearer",
+        "cost_amount",
+    )
 
     def validate_items(self, items):
         per_item = [{field: [message] for field, message in errors.items()} for errors in duplicate_sides(items)]
@@ -390,6 +415,10 @@ class OrderSerializer(OrderListSerializer):
         "each names this order as its `original_order`.",
     )
     prescriber = serializers.IntegerField(source="prescriber_id", read_only=True, allow_null=True)
+    lab_charge_flagged = serializers.SerializerMethodField(help_text=gettext_lazy(
+        "Labor berechnet innerhalb der kostenlosen Nachfertigung: eine Nachfertigung, die im Fenster bestellt "
+        "wurde, mit einem Kostenträger außer dem Labor und einem Betrag über 0."
+    ))
     events = OrderEventSerializer(many=True, read_only=True)
     attempts = AttemptSerializer(many=True, read_only=True)
 
@@ -402,6 +431,9 @@ class OrderSerializer(OrderListSerializer):
             "original_order_number",
             "follow_ups",
             "reason",
+            "cost_bearer",
+            "cost_amount",
+            "lab_charge_flagged",
             "prescriber",
             "received_at",
             "fitted_on",
@@ -418,6 +450,9 @@ class OrderSerializer(OrderListSerializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_original_order_number(self, order):
         return order.original_order.number if order.original_order_id else None
+
+    def get_lab_charge_flagged(self, order) -> bool:
+        return warranty.lab_charge_flagged(order)
 
 
 class WarningSerializer(serializers.Serializer):

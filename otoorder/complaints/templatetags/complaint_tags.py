@@ -13,6 +13,6 @@ register = template.Library()
 def order_complaints(order):
     return {
         "order": order,
-        "complaints": list(Complaint.objects.filter(order=order).select_related("reason")),
+        "complaints": list(Complaint.objects.filter(order=order).select_related("reason", "remake_order")),
         "can_complain": services.can_complain(order),
     }
