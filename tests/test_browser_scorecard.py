@@ -24,7 +24,7 @@ def test_the_scorecard_page_draws_its_charts(transactional_db, live_server, page
     expect(page.locator("#scorecard tbody tr")).to_have_count(2)
     expect(page.locator("#scorecard tbody tr").first).to_contain_text("Dreve")
     # Chart.js has drawn both charts: it sets the canvas' size (width/height attributes).
-    for canvas in ("#scorecard-turnaround", "#scorecard-rates"):
+    for canvas in ("#scorecard-turnaround", "#scorecard-on-time", "#scorecard-remakes"):
 
         page.wait_for_function(
             f"window.Chart !== undefined && Chart.getChart(document.querySelector('{canvas}')) !== undefined"
