@@ -196,7 +196,7 @@ def _has_percentile():
 
 def compute(date_from, date_to, branch_ids, supplier_id=None):
     """The scorecards of every lab (or of ``supplier_id``) with orders of ``branch_ids`` in the
-    period, ordered by lab name: a list of ``LabScore``. A constant number of queries: 4 on
+    period, ordered by lab name (case-insensitive): a list of ``LabScore``. A constant number of queries: 4 on
     PostgreSQL, 6 elsewhere."""
     branch_ids = list(branch_ids)
     orders = _orders_in_period(date_from, date_to, branch_ids, supplier_id)
@@ -268,7 +268,8 @@ def compute(date_from, date_to, branch_ids, supplier_id=None):
         for prefix in ("", "fit_", "material_", "uncategorised_"):
             remakes = getattr(score, f"{prefix}remakes")
             setattr(score, f"{prefix}remake_rate", round(remakes / score.received, 4) if score.received else None)
-    return list(scores.values())
+    # By name as a reader sorts (the database's collation may put "audia" after "Otoplastik Nord").
+    return sorted(scores.values(), key=lambda score: (score.supplier.casefold(), score.supplier_id))
 
 
 def _remakes_within_window(date_from, date_to, branch_ids, supplier_ids):
