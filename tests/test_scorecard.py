@@ -164,10 +164,17 @@ def test_the_number_of_queries_does_not_grow_with_the_orders(fixture_orders, mit
         transaction_obj, labs[0], 40, prefix="MORE", status=S.RECEIVED,
         ordered_at=at(9), shipped_at=at(11), received_at=at(12),
     )
+    for category in ("fit", "material", ""):
+        f.bulk_orders(
+            transaction_obj, labs[1], 10, prefix=f"MR{category}", order_type=choices.OrderType.REMAKE,
+            original_order=fixture_orders[1], reason_category=category, status=S.ORDERED, ordered_at=at(10),
+        )
     with CaptureQueriesContext(connection) as many:
         scores = scorecard.compute(FROM, TO, [mitte.pk])
     assert len(few) == len(many) == expected
-    assert scores[0].orders == 45
+    [dreve] = [score for score in scores if score.supplier == "Dreve"]
+    assert dreve.orders == 45
+    assert (dreve.fit_remakes, dreve.material_remakes, dreve.uncategorised_remakes) == (11, 12, 11)
 
 
 # --- API ------------------------------------------------------------------------------------
