@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.core.mail import EmailMessage, get_connection
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from branches.models import Branch, Chain, InterfaceDefinition, Membership, SupplierAccount
 from branches.resolver import READY, SUPPLIER_REQUIRED
@@ -22,6 +23,8 @@ from otoorder.sandbox.management.commands.demo_mail_sink import MaildirHandler
 from otoorder.backends.transports.files import ROOT_ENV
 from otoorder.backends.transports.subprocess import ALLOWLIST_ENV
 from otoorder.sandbox.management.commands.load_demo_data import DEMO_PASSWORD, INTERFACE_LABS, SANDBOX_BIN
+from otoorder.complaints.models import Complaint
+from otoorder.orders.models import EarmouldOrder
 from otoorder.orders.services import resolve_for
 from otoorder.transactions.models import Customer, TemplateStep, Transaction, TransactionTemplate
 from suppliers.models import Company, Supplier
@@ -39,6 +42,8 @@ DEMO_MODELS = [
     InterfaceDefinition,
     InterfaceDefinition.companies.through,
     Customer,
+    EarmouldOrder,
+    Complaint,
 ]
 
 
@@ -239,3 +244,83 @@ def test_every_count_of_the_start_page_has_a_demo_order(demo):
     staff = get_user_model().objects.get(username="demo-staff")
     counts = queries.worklist_counts(EarmouldOrder.objects.visible_to(staff))
     assert all(counts.values()), counts
+
+
+def test_complaints_in_every_state_with_their_remakes_cost_bearers_and_amounts(demo):
+    from otoorder.complaints.choices import ComplaintStatus, CostBearer, Outcome
+    from otoorder.orders.choices import OrderType
+
+    complaints = list(Complaint.objects.select_related("order", "reason", "remake_order"))
+    assert {c.status for c in complaints} == set(ComplaintStatus.values)
+    decided = [c for c in complaints if c.status == ComplaintStatus.DECIDED]
+    assert {c.outcome for c in decided} == set(Outcome.values)
+    assert {c.cost_bearer for c in complaints if c.outcome} == set(CostBearer.values)
+    assert all(c.cost_bearer for c in complaints if c.status in (ComplaintStatus.DECIDED, ComplaintStatus.DONE))
+    assert any(c.amount for c in complaints)
+    for complaint in complaints:
+        assert complaint.order.received_at is not None
+        assert complaint.free_remake_until is not None
+        events = list(complaint.order.events.filter(data__complaint=str(complaint.pk)).order_by("created_at"))
+        assert events[0].data["code"] == "complaint_raised"
+        assert events[0].created_at == complaint.created_at < timezone.now()
+        remake = complaint.remake_order
+        if remake is None:
+            continue
+        # Linked both ways, with the reason and, once decided, who pays.
+        assert remake.order_type == OrderType.REMAKE and remake.original_order == complaint.order
+        assert remake in complaint.order.follow_ups.all()
+        assert (remake.reason_code, remake.reason_category) == (complaint.reason.code, complaint.reason.category)
+        if complaint.outcome:
+            assert (remake.cost_bearer, remake.cost_amount) == (complaint.cost_bearer, complaint.amount)
+    # A lab charge on a remake inside the free-remake window: the case the flag is for.
+    [flagged] = [c for c in complaints if c.free_remake and c.outcome == Outcome.CHARGED_REMAKE]
+    assert flagged.cost_bearer != CostBearer.LAB and flagged.amount > 0
+    assert flagged.remake_order.created_at.date() <= flagged.free_remake_until
+    # And one charged after the window closed.
+    assert any(not c.free_remake and c.outcome == Outcome.CHARGED_REMAKE for c in complaints)
+
+
+def test_the_demo_scorecard_shows_every_figure(demo, client):
+    """Every figure of the scorecard page's default period (the last 90 days) has a lab with a
+    value above zero, for the chain admin."""
+    from otoorder.orders import scorecard
+
+    admin = get_user_model().objects.get(username="demo-admin")
+    client.force_login(admin)
+    response = client.get(reverse("scorecard"))
+    assert response.status_code == 200
+    scores = response.context["view"].scores
+    assert {score.supplier for score in scores} >= {"Dreve", "egger", "audia", "Hörluchs", "Otoplastik Nord"}
+    for figure in scorecard.FIGURES:
+        assert any(getattr(score, figure) for score in scores), figure
+    assert any(score.on_time_rate < 1 for score in scores)  # some late
+    # Delivered orders over the last months, shipped and received, across the labs.
+    history = EarmouldOrder.objects.filter(number__startswith="DEMO-H-", received_at__isnull=False)
+    months = {order.ordered_at.strftime("%Y-%m") for order in history}
+    assert len(months) >= 5
+    assert all(order.ordered_at < order.shipped_at < order.received_at for order in history)
+    assert all(order.created_at == order.ordered_at for order in history)
+
+
+def test_the_history_is_written_in_bulk(db, sandbox_env, monkeypatch):
+    """Some 120 orders with their ears, steps, attempts and 15 complaints: a few dozen bulk
+    queries beyond a load without history, and one insert per event (append-only)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from otoorder.orders.models import OrderEvent
+    from otoorder.sandbox import history
+
+    written = history.exists
+    monkeypatch.setattr(history, "exists", lambda: True)
+    load()
+    with CaptureQueriesContext(connection) as without_history:
+        load()
+    monkeypatch.setattr(history, "exists", written)
+    events_before = OrderEvent.objects.count()
+    with CaptureQueriesContext(connection) as with_history:
+        load()
+    orders = EarmouldOrder.objects.filter(number__startswith="DEMO-H-").count()
+    events = OrderEvent.objects.count() - events_before
+    assert orders > 100 and Complaint.objects.count() == 15
+    assert len(with_history) - len(without_history) - events <= 40

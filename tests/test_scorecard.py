@@ -33,9 +33,23 @@ def fixture_orders(labs, transaction_obj, nord, template, bob):
     shipped after 2, 3, 5, 10 days; received 1, 1, 2, 2 days later (3, 4, 7, 12 days);
     date required: day 3 (received day 3: on time), day 3 (received day 4: late), day 10
     (received day 7: on time), none. A fifth order is ordered and neither shipped nor received,
-    a sixth rejected by the lab before it was ever ordered (two failed sends). One remake of
-    the first order goes to the other lab. Outside: an order of April, one of Nord."""
+    a sixth rejected by the lab before it was ever ordered (two failed sends). Outside: an
+    order of April, one of Nord.
+
+    Dreve's free-remake windows are 10 days (fit) and 2 months (material) from the goods
+    receipt: the four received orders (5, 6, 9 and 14 March) are free for fit until 15, 16,
+    19 and 24 March; an order of January received on 28 January is free for material until
+    28 March. Remakes, all to the other lab in Mitte:
+    counted: without category of the first order on 15 March 23:00 (its last day),
+    fit of the second on 16 March (its last day), material of the third on 25 March,
+    material of January's on 28 March (its last day);
+    not counted: fit of the third on 20 March (a day late), without category of the second
+    on 17 March (a day late), fit of January's on 1 March (fit closed 7 February),
+    fit of the fourth on 2 April (outside the period).
+    So fit 1, material 2, without category 1 over 4 received: 25 %, 50 %, 25 %, in all 100 %."""
     dreve, other = labs
+    dreve.remake_fit_days, dreve.remake_material_months = 10, 2
+    dreve.save(update_fields=["remake_fit_days", "remake_material_months"])
     ordered = at(2)
     plan = [(2, 3, 3), (3, 4, 3), (5, 7, 10), (10, 12, None)]
     orders = f.bulk_orders(transaction_obj, dreve, 6, prefix="SC")
@@ -60,10 +74,26 @@ def fixture_orders(labs, transaction_obj, nord, template, bob):
     )
     Cancellation.objects.create(order=orders[4], previous_status=S.ORDERED, outcome=choices.CancellationOutcome.REFUSED)
     Cancellation.objects.create(order=orders[4], sequence=2, previous_status=S.ORDERED, outcome=choices.CancellationOutcome.ACCEPTED)
-    [remake] = f.bulk_orders(
-        transaction_obj, other, 1, prefix="RM", order_type=choices.OrderType.REMAKE,
-        original_order=orders[0], status=S.ORDERED, ordered_at=at(20),
+    [january] = f.bulk_orders(
+        transaction_obj, dreve, 1, prefix="JA", status=S.RECEIVED,
+        ordered_at=at(20, month=1), shipped_at=at(25, month=1), received_at=at(28, month=1),
     )
+    fit, material = choices.ReasonCategory.FIT, choices.ReasonCategory.MATERIAL
+    remakes = [
+        (orders[0], "", at(15, hour=23)),
+        (orders[1], fit, at(16)),
+        (orders[2], material, at(25)),
+        (january, material, at(28)),
+        (orders[2], fit, at(20)),
+        (orders[1], "", at(17)),
+        (january, fit, at(1)),
+        (orders[3], fit, at(2, month=4)),
+    ]
+    for number, (original, category, day) in enumerate(remakes, start=1):
+        f.bulk_orders(
+            transaction_obj, other, 1, prefix="RM", start=number, order_type=choices.OrderType.REMAKE,
+            original_order=original, reason_category=category, status=S.ORDERED, ordered_at=day,
+        )
     f.bulk_orders(transaction_obj, dreve, 1, prefix="AP", status=S.SHIPPED, ordered_at=at(2, month=4), shipped_at=at(3, month=4))
     nord_customer = f.CustomerFactory(branch=nord)
     nord_transaction = f.TransactionFactory(customer=nord_customer, template=template, started_by=bob)
@@ -84,12 +114,32 @@ def test_the_figures_match_the_hand_computed_fixture(fixture_orders, mitte):
     assert dreve.received_median_days == 5.5  # (4 + 7) / 2
     assert dreve.received_p90_days == 10.5  # 7 + 0.7 × (12 − 7)
     assert (dreve.on_time, dreve.with_date_required, dreve.on_time_rate) == (2, 3, 0.6667)
-    assert (dreve.remakes, dreve.received, dreve.remake_rate) == (1, 4, 0.25)
+    assert (dreve.remakes, dreve.received, dreve.remake_rate) == (4, 4, 1.0)
+    assert (dreve.fit_remakes, dreve.fit_remake_rate) == (1, 0.25)
+    assert (dreve.material_remakes, dreve.material_remake_rate) == (2, 0.5)
+    assert (dreve.uncategorised_remakes, dreve.uncategorised_remake_rate) == (1, 0.25)
     assert dreve.rejected == 1
     assert dreve.failed_sends == 2
     assert dreve.cancellations_refused == 1
     other = scores["Otoplastik Nord"]
-    assert (other.orders, other.remakes, other.remake_rate, other.shipped_median_days) == (1, 0, None, None)
+    # The remakes it made ordered in March; none of its own orders were remade.
+    assert (other.orders, other.remakes, other.remake_rate, other.shipped_median_days) == (7, 0, None, None)
+    assert (other.fit_remake_rate, other.material_remake_rate, other.uncategorised_remake_rate) == (None, None, None)
+
+
+def test_a_remake_counts_in_its_window_after_the_shipping_day_without_goods_receipt(fixture_orders, mitte, labs, transaction_obj):
+    """No goods receipt: the window runs from the day the lab shipped (as ``orders.warranty``)."""
+    dreve, other = labs
+    [shipped] = f.bulk_orders(
+        transaction_obj, dreve, 1, prefix="SH", status=S.SHIPPED, ordered_at=at(1, month=2), shipped_at=at(28, month=2)
+    )
+    for number, day in ((1, at(10)), (2, at(11))):  # fit window: 28 February + 10 days = 10 March
+        f.bulk_orders(
+            transaction_obj, other, 1, prefix="SR", start=number, order_type=choices.OrderType.REMAKE,
+            original_order=shipped, reason_category=choices.ReasonCategory.FIT, status=S.ORDERED, ordered_at=day,
+        )
+    dreve_score = scores_by_lab([mitte.pk])["Dreve"]
+    assert (dreve_score.fit_remakes, dreve_score.fit_remake_rate, dreve_score.remake_rate) == (2, 0.5, 1.25)
 
 
 def test_chain_wide_adds_the_other_branch_and_a_lab_can_be_asked_alone(fixture_orders, mitte, nord, labs):
@@ -114,10 +164,17 @@ def test_the_number_of_queries_does_not_grow_with_the_orders(fixture_orders, mit
         transaction_obj, labs[0], 40, prefix="MORE", status=S.RECEIVED,
         ordered_at=at(9), shipped_at=at(11), received_at=at(12),
     )
+    for category in ("fit", "material", ""):
+        f.bulk_orders(
+            transaction_obj, labs[1], 10, prefix=f"MR{category}", order_type=choices.OrderType.REMAKE,
+            original_order=fixture_orders[1], reason_category=category, status=S.ORDERED, ordered_at=at(10),
+        )
     with CaptureQueriesContext(connection) as many:
         scores = scorecard.compute(FROM, TO, [mitte.pk])
     assert len(few) == len(many) == expected
-    assert scores[0].orders == 45
+    [dreve] = [score for score in scores if score.supplier == "Dreve"]
+    assert dreve.orders == 45
+    assert (dreve.fit_remakes, dreve.material_remakes, dreve.uncategorised_remakes) == (11, 12, 11)
 
 
 # --- API ------------------------------------------------------------------------------------
@@ -145,7 +202,9 @@ def test_the_api_returns_the_figures_of_the_users_branches(fixture_orders, labs,
     body = mine.json()
     assert (body["orders"], body["shipped_median_days"], body["shipped_p90_days"]) == (5, 4.0, 8.5)
     assert (body["received_median_days"], body["received_p90_days"]) == (5.5, 10.5)
-    assert (body["on_time_rate"], body["remake_rate"], body["failed_sends"]) == (0.6667, 0.25, 2)
+    assert (body["on_time_rate"], body["remake_rate"], body["failed_sends"]) == (0.6667, 1.0, 2)
+    assert (body["fit_remakes"], body["material_remakes"], body["uncategorised_remakes"]) == (1, 2, 1)
+    assert (body["fit_remake_rate"], body["material_remake_rate"], body["uncategorised_remake_rate"]) == (0.25, 0.5, 0.25)
     assert body["branch"] is None
     # Carol administers Mitte only: Nord is not hers, not even to ask for.
     refused = api_client(carol).get(scorecard_url(dreve, branch=nord.pk, **params))
@@ -245,8 +304,9 @@ def test_the_csv_has_the_same_figures(client, fixture_orders, carol):
     assert "laborkennzahlen-2026-03-01-2026-03-31.csv" in response["Content-Disposition"]
     lines = response.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("Labor;Bestellungen;bestellt → versandt, Median (Tage)")
-    assert "Dreve;5;4.0;8.5;5.5;10.5;0.6667;0.25;1;2;1" in lines
-    assert "Otoplastik Nord;1;;;;;;;0;0;0" in lines
+    assert "Nachfertigungsquote;Nachfertigungsquote Passform;Nachfertigungsquote Material;" in lines[0]
+    assert "Dreve;5;4.0;8.5;5.5;10.5;0.6667;1.0;0.25;0.5;0.25;1;2;1" in lines
+    assert "Otoplastik Nord;7;;;;;;;;;;0;0;0" in lines
 
 
 def test_staff_get_the_figures_of_their_own_branch_only(fixture_orders, labs, bob, mitte):

@@ -8,9 +8,16 @@ reached the lab: rejected or failed sends). Per lab:
   (continuous percentile, as PostgreSQL's ``percentile_cont``);
 - ``on_time_rate``: among orders with a date required that were received, the share received
   on or before that date;
-- ``remake_rate``: remake orders of the period whose original order went to this lab, over the
-  lab's delivered (received) orders of the period. The split by reason category needs the
-  complaint reasons (complaint work of issue 8); until then the rate is overall;
+- ``remake_rate`` and its split by reason category (``fit_remake_rate``,
+  ``material_remake_rate``, ``uncategorised_remake_rate``): remake orders of the period whose
+  original order went to this lab and which were ordered within that lab's free-remake window
+  (``orders.warranty``: from the original's delivery, goods receipt else shipping day, both
+  last days inclusive), over the lab's delivered (received) orders of the period. A fit remake
+  counts within the fit window (``Supplier.remake_fit_days``), a material remake within the
+  material window (``Supplier.remake_material_months``); a remake without a category
+  ("ohne Kategorie": raised before complaints had reasons, or by hand) counts within the fit
+  window, the shorter one, as ``warranty.window_reasons`` judges a remake of unknown cause.
+  Remakes ordered after their window closed are not counted (the lab may charge them);
 - ``rejected``: orders the lab rejected (status ``rejected_by_lab``);
 - ``failed_sends``: send attempts that failed (rejected, transient or permanent error);
 - ``cancellations_refused``: cancellations the lab refused.
@@ -25,8 +32,19 @@ import datetime
 from dataclasses import asdict, dataclass
 
 from django.db import connection
-from django.db.models import Aggregate, Count, DateTimeField, DurationField, ExpressionWrapper, F, Q, Value
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models import (
+    Aggregate,
+    Count,
+    DateField,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Func,
+    Q,
+    Value,
+)
+from django.db.models.functions import Coalesce, NullIf, TruncDate
 from django.utils.translation import gettext as _
 
 from . import choices
@@ -59,6 +77,38 @@ class PercentileCont(Aggregate):
         super().__init__(expression, fraction=float(fraction), **extra)
 
 
+class DatePlus(Func):
+    """``day`` plus ``amount`` (an integer expression) days or months, as a date; a month
+    added to the 31st ends on the month's last day on PostgreSQL (as ``relativedelta``), while
+    SQLite's ``date()`` rolls over into the next month."""
+
+    arity = 2
+    output_field = DateField()
+    UNITS = ("days", "months")
+
+    def __init__(self, day, amount, unit, **extra):
+        if unit not in self.UNITS:
+            raise ValueError(f"unit must be one of {self.UNITS}")
+        self.unit = unit
+        super().__init__(day, amount, **extra)
+
+    def _compiled(self, compiler, connection):
+        day_sql, day_params = compiler.compile(self.source_expressions[0])
+        amount_sql, amount_params = compiler.compile(self.source_expressions[1])
+        return day_sql, amount_sql, (*day_params, *amount_params)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        day_sql, amount_sql, params = self._compiled(compiler, connection)
+        return f"CAST(({day_sql}) + make_interval({self.unit} => CAST({amount_sql} AS integer)) AS date)", params
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        day_sql, amount_sql, params = self._compiled(compiler, connection)
+        return f"date({day_sql}, '+' || ({amount_sql}) || ' {self.unit}')", params
+
+    def as_sql(self, compiler, connection, **extra_context):
+        raise NotImplementedError(f"DatePlus is not implemented for {connection.vendor}")
+
+
 @dataclass
 class LabScore:
     supplier_id: str
@@ -74,6 +124,12 @@ class LabScore:
     on_time_rate: float | None = None
     remakes: int = 0
     remake_rate: float | None = None
+    fit_remakes: int = 0
+    fit_remake_rate: float | None = None
+    material_remakes: int = 0
+    material_remake_rate: float | None = None
+    uncategorised_remakes: int = 0
+    uncategorised_remake_rate: float | None = None
     rejected: int = 0
     failed_sends: int = 0
     cancellations_refused: int = 0
@@ -91,6 +147,9 @@ FIGURES = (
     "received_p90_days",
     "on_time_rate",
     "remake_rate",
+    "fit_remake_rate",
+    "material_remake_rate",
+    "uncategorised_remake_rate",
     "rejected",
     "failed_sends",
     "cancellations_refused",
@@ -137,7 +196,7 @@ def _has_percentile():
 
 def compute(date_from, date_to, branch_ids, supplier_id=None):
     """The scorecards of every lab (or of ``supplier_id``) with orders of ``branch_ids`` in the
-    period, ordered by lab name: a list of ``LabScore``. A constant number of queries: 4 on
+    period, ordered by lab name (case-insensitive): a list of ``LabScore``. A constant number of queries: 4 on
     PostgreSQL, 6 elsewhere."""
     branch_ids = list(branch_ids)
     orders = _orders_in_period(date_from, date_to, branch_ids, supplier_id)
@@ -180,11 +239,11 @@ def compute(date_from, date_to, branch_ids, supplier_id=None):
         for name, expression, condition in (("shipped", SHIPPED, HAS_SHIPPED), ("received", RECEIVED, HAS_RECEIVED)):
             _percentiles_from_values(scores, orders, name, expression, condition)
 
-    remakes = _orders_in_period(date_from, date_to, branch_ids).filter(
-        order_type=choices.OrderType.REMAKE, original_order__supplier_id__in=list(scores)
-    ).values("original_order__supplier_id").annotate(n=Count("pk"))
-    for row in remakes:
-        scores[row["original_order__supplier_id"]].remakes = row["n"]
+    for row in _remakes_within_window(date_from, date_to, branch_ids, list(scores)):
+        score = scores[row["original_order__supplier_id"]]
+        score.fit_remakes, score.material_remakes = row["fit"], row["material"]
+        score.uncategorised_remakes = row["uncategorised"]
+        score.remakes = score.fit_remakes + score.material_remakes + score.uncategorised_remakes
 
     failed = (
         Attempt.objects.order_by()
@@ -206,8 +265,37 @@ def compute(date_from, date_to, branch_ids, supplier_id=None):
 
     for score in scores.values():
         score.on_time_rate = round(score.on_time / score.with_date_required, 4) if score.with_date_required else None
-        score.remake_rate = round(score.remakes / score.received, 4) if score.received else None
-    return list(scores.values())
+        for prefix in ("", "fit_", "material_", "uncategorised_"):
+            remakes = getattr(score, f"{prefix}remakes")
+            setattr(score, f"{prefix}remake_rate", round(remakes / score.received, 4) if score.received else None)
+    # By name as a reader sorts (the database's collation may put "audia" after "Otoplastik Nord").
+    return sorted(scores.values(), key=lambda score: (score.supplier.casefold(), score.supplier_id))
+
+
+def _remakes_within_window(date_from, date_to, branch_ids, supplier_ids):
+    """One grouped query: per lab of the original order, the remakes of the period ordered
+    within its free-remake window, by reason category (fit, material, none)."""
+    delivered = Coalesce(
+        TruncDate("original_order__received_at"), TruncDate("original_order__shipped_at"), output_field=DateField()
+    )
+    category = choices.ReasonCategory
+    return (
+        _orders_in_period(date_from, date_to, branch_ids)
+        .filter(order_type=choices.OrderType.REMAKE, original_order__supplier_id__in=supplier_ids)
+        .annotate(
+            remake_day=TruncDate("period_at"),
+            fit_until=DatePlus(delivered, F("original_order__supplier__remake_fit_days"), "days"),
+            material_until=DatePlus(delivered, F("original_order__supplier__remake_material_months"), "months"),
+        )
+        .values("original_order__supplier_id")
+        .annotate(
+            fit=Count("pk", filter=Q(reason_category=category.FIT, remake_day__lte=F("fit_until"))),
+            material=Count("pk", filter=Q(reason_category=category.MATERIAL, remake_day__lte=F("material_until"))),
+            uncategorised=Count(
+                "pk", filter=Q(remake_day__lte=F("fit_until")) & ~Q(reason_category__in=category.values)
+            ),
+        )
+    )
 
 
 def _percentiles_from_values(scores, orders, name, expression, condition):

@@ -25,6 +25,9 @@ COLUMNS = (
     ("received_p90_days", gettext_lazy("bestellt → Wareneingang, 90 % (Tage)"), "days"),
     ("on_time_rate", gettext_lazy("termingerecht"), "rate"),
     ("remake_rate", gettext_lazy("Nachfertigungsquote"), "rate"),
+    ("fit_remake_rate", gettext_lazy("Nachfertigungsquote Passform"), "rate"),
+    ("material_remake_rate", gettext_lazy("Nachfertigungsquote Material"), "rate"),
+    ("uncategorised_remake_rate", gettext_lazy("Nachfertigungsquote ohne Kategorie"), "rate"),
     ("rejected", gettext_lazy("abgelehnt"), "count"),
     ("failed_sends", gettext_lazy("fehlgeschlagene Sendungen"), "count"),
     ("cancellations_refused", gettext_lazy("Stornierung abgelehnt"), "count"),
@@ -71,8 +74,22 @@ class ScorecardView(AdminAccessMixin, TemplateView):
         chart = {
             "labels": [score.supplier for score in self.scores or []],
             "series": {key: [getattr(score, key) for score in self.scores or []] for key, _label, _kind in COLUMNS},
-            "names": {key: str(label) for key, label, _kind in COLUMNS},
-            "titles": {"turnaround": _("Durchlaufzeit (Tage)"), "rates": _("Quoten (%)")},
+            "titles": {
+                "turnaround": _("Durchlaufzeit (Tage)"),
+                "on-time": _("Termingerecht (%)"),
+                "remakes": _("Nachfertigungsquote nach Kategorie (%)"),
+            },
+            # Chart legends: the short names (the table's column groups say the rest).
+            "legend": {
+                "shipped_median_days": _("versandt, Median"),
+                "shipped_p90_days": _("versandt, 90 %"),
+                "received_median_days": _("Wareneingang, Median"),
+                "received_p90_days": _("Wareneingang, 90 %"),
+                "on_time_rate": _("termingerecht"),
+                "fit_remake_rate": _("Passform"),
+                "material_remake_rate": _("Material"),
+                "uncategorised_remake_rate": _("ohne Kategorie"),
+            },
         }
         return super().get_context_data(
             form=self.form, rows=rows, chart=chart, has_scores=bool(rows),

@@ -1,4 +1,5 @@
-"""Demo data for ``make run``: a chain with two branches, two logins, labs, a template, customers.
+"""Demo data for ``make run``: a chain with two branches, two logins, labs, a template, customers,
+and a history of orders and complaints (``otoorder/sandbox/history.py``) for the lab scorecards.
 
 Besides the labs of the Standard Bestellprozess (e-mail, fax, print, phone), one lab per
 ordering interface is configured against the sandbox lab that ``make run`` starts
@@ -30,6 +31,7 @@ from otoorder.orders.choices import EventSource, OrderStatus
 from otoorder.orders import parcels
 from otoorder.orders.models import EarmouldOrder, Impression, OrderEvent, OrderItem, Parcel
 from otoorder.orders.schedule import compute_eta
+from otoorder.sandbox import history
 from otoorder.sandbox.config import write_config
 from otoorder.transactions.models import Customer, StepType, TemplateStep, Transaction, TransactionTemplate
 from otoorder.vocabulary import Carrier, GermanState, ImpressionKind, Material, Style, Tube
@@ -197,10 +199,15 @@ CUSTOMERS = {
         ("Erika", "Mustermann", date(1949, 3, 12)),
         ("Max", "Mustermann", date(1946, 11, 2)),
         ("Hanna", "Beispiel", date(1958, 7, 24)),
+        ("Walter", "Muster", date(1941, 5, 17)),
+        ("Ingrid", "Probe", date(1944, 12, 3)),
+        ("Klaus", "Exempel", date(1955, 2, 14)),
     ],
     "Filiale Nord": [
         ("Jens", "Probst", date(1952, 1, 30)),
         ("Greta", "Testmann", date(1961, 9, 8)),
+        ("Uwe", "Vorlage", date(1950, 8, 21)),
+        ("Renate", "Entwurf", date(1947, 4, 9)),
     ],
 }
 
@@ -251,6 +258,17 @@ class Command(BaseCommand):
                 )
         self.schedule_orders(branches, suppliers)
         self.parcels(branches, suppliers)
+        self.created += history.load(
+            chain=chain,
+            branches=branches,
+            suppliers=suppliers,
+            users={
+                "Filiale Mitte": get_user_model().objects.get(username="demo-staff"),
+                "Filiale Nord": get_user_model().objects.get(username="demo-admin"),
+            },
+            template=TransactionTemplate.objects.get(name=TEMPLATE_NAME),
+            definition=InterfaceDefinition.objects.filter(name=DEFINITION_NAME).first(),
+        )
         # The bell of demo-staff: the demo orders' events notify after commit (confirmed,
         # shipped); the overdue one is told today rather than at beat's next hour.
         notify_overdue()
