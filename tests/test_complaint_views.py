@@ -82,11 +82,13 @@ def test_report_decide_and_close_from_the_page(client_alice, delivered_order, al
         reverse("complaints:complaint_decide", kwargs={"pk": complaint.pk}),
         {"outcome": "credit", "cost_bearer": "customer", "amount": "12,50"},
     )
+    decided = client_alice.get(reverse("complaints:complaint_detail", kwargs={"pk": complaint.pk})).content.decode()
+    assert 'value="12,50"' in decided  # the decision form shows the amount as staff type it
     client_alice.post(reverse("complaints:complaint_close", kwargs={"pk": complaint.pk}))
     complaint.refresh_from_db()
     assert (complaint.status, complaint.cost_bearer, str(complaint.amount)) == ("done", "customer", "12.50")
     page = client_alice.get(reverse("complaints:complaint_detail", kwargs={"pk": complaint.pk})).content.decode()
-    assert "Kosten trägt: Kunde, Betrag 12.50 EUR" in page
+    assert "Kosten trägt: Kunde, Betrag 12,50 EUR" in page
     assert "Reklamation erledigt." in page
 
 

@@ -295,3 +295,11 @@ def test_the_worker_keeps_the_errors_code_for_the_attempt_the_events_and_the_fai
     )
     for text in texts:
         assert not GERMAN.search(text.replace("Scripted lab", "")), text
+
+
+def test_amounts_read_in_the_readers_notation():
+    params = {"outcome": "charged_remake", "cost_bearer": "chain", "amount": "45.00", "variant": "amount"}
+    with translation.override("de"):
+        assert "Betrag 45,00 EUR" in event_texts.render("complaint_decided", params)
+    with translation.override("en"):
+        assert "amount 45.00 EUR" in event_texts.render("complaint_decided", params)

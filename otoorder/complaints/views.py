@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -98,7 +99,7 @@ def complaint_detail(request, pk, decision_form=None):
             "complaint": complaint,
             "events": events,
             "decision_form": decision_form
-            or DecisionForm(initial={"outcome": complaint.outcome, "cost_bearer": complaint.cost_bearer, "amount": complaint.amount}),
+            or DecisionForm(initial={"outcome": complaint.outcome, "cost_bearer": complaint.cost_bearer, "amount": _amount_text(complaint.amount)}),
         },
     )
 
@@ -182,3 +183,8 @@ def reason_list(request, pk=None):
         messages.success(request, _("Reklamationsgrund gespeichert."))
         return redirect("complaints:reason_list")
     return render(request, "complaints/reason_list.html", {"chain": chain, "reasons": reasons, "form": form, "editing": pk is not None})
+
+
+def _amount_text(amount):
+    """The stored amount as staff type it in their language (15,00 in German)."""
+    return "" if amount is None else number_format(amount, decimal_pos=2)

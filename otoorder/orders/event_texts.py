@@ -15,10 +15,11 @@ by the migration) shows its stored ``message`` as it is.
 
 import re
 from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
@@ -198,6 +199,14 @@ def _size(value):
         return str(value)
 
 
+def _amount(value):
+    """An amount in EUR with two places in the reader's notation (15,00 / 15.00)."""
+    try:
+        return number_format(Decimal(str(value)), decimal_pos=2)
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
 #: How a param is put into words (values stored raw, formatted in the reader's language).
 FORMATS = {
     "status": _status,
@@ -219,6 +228,7 @@ FORMATS = {
     "method": _method,
     "backend": _backend,
     "size": _size,
+    "amount": _amount,
 }
 
 #: Params that add a sentence after the code's own (in this order).
