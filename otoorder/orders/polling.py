@@ -1,7 +1,9 @@
 """The return channel by polling: ask the labs about orders in flight and read their inboxes.
 
-The periodic task ``poll_labs`` calls :func:`poll_all`. For every active interface definition
-whose backend declares ``supports_status_poll`` or ``supports_inbox``:
+The periodic task ``poll_labs`` hands out one ``poll_lab`` task per definition to the queue of
+its lab, which polls it within the lab's limits (:func:`poll_one`); :func:`poll_all` polls
+them all in one process. For every active interface definition whose backend declares
+``supports_status_poll`` or ``supports_inbox``:
 
 * a backend with ``supports_status_poll`` (Dreve SmartOrder) is asked about a
   bounded batch of the definition's orders that are ordered/confirmed/in production/shipped

@@ -166,25 +166,34 @@ def lock_folder():
 
 
 def _acquire_files(limits):
+    """One of the lab's ``parallel`` lock files, held until ``release()`` (or the process dies)."""
     folder = lock_folder()
     held = None
-    for slot in range(limits.parallel or 0):
-        handle = open(os.path.join(folder, f"lab-{limits.lab}-{slot}.lock"), "w")
+    if limits.parallel:
+        held = _lock_one(os.path.join(folder, f"lab-{limits.lab}-{slot}.lock") for slot in range(limits.parallel))
+        if held is None:
+            return Ticket(granted=False, busy=True)
+    release = held.close if held is not None else None
+    if limits.interval:
+        wait = _take_interval(os.path.join(folder, f"lab-{limits.lab}-next"), limits.interval)
+        if wait:
+            if release is not None:
+                release()
+            return Ticket(granted=False, wait=wait)
+    return Ticket(granted=True, _release=release)
+
+
+def _lock_one(paths):
+    """The first of ``paths`` this process could lock (an open handle), or None."""
+    for path in paths:
+        handle = open(path, "w")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.close()
             continue
-        held = handle
-        break
-    if held is None:
-        return Ticket(granted=False, busy=True)
-    if limits.interval:
-        wait = _take_interval(os.path.join(folder, f"lab-{limits.lab}-next"), limits.interval)
-        if wait:
-            held.close()
-            return Ticket(granted=False, wait=wait)
-    return Ticket(granted=True, _release=held.close)
+        return handle
+    return None
 
 
 def _take_interval(path, interval):
