@@ -187,7 +187,7 @@ def start_workers(count, log_dir, email_url):
     for index in range(count):
         args = [
             sys.executable, "-m", "celery", "-A", "otoorder", "worker", "-l", "info", "--pool", "prefork",
-            "--concurrency", "1", "-Q", "celery", "-n", f"bench{index}@%h",
+            "--concurrency", "1", "-n", f"bench{index}@%h",
             "--without-gossip", "--without-mingle", "-I", "bench_probe",
         ]  # fmt: skip
         workers.append(Process(f"worker{index}", args, log_dir, env={"EMAIL_URL": email_url}).start())

@@ -85,6 +85,8 @@ class InterfaceDefinitionAdmin(ReadOnlyAdmin):
         "options",
         "secret_names",
         "is_active",
+        "max_parallel_sends",
+        "sends_per_minute",
         "created_at",
         "updated_at",
     ]

@@ -14,7 +14,7 @@ from otoorder.backends import registry
 from otoorder.backends.exceptions import ConfigurationError
 from suppliers.models import Company, Supplier
 
-from .models import Branch, Chain, InterfaceDefinition, SupplierAccount
+from .models import MAX_PARALLEL_SENDS, MAX_SENDS_PER_MINUTE, Branch, Chain, InterfaceDefinition, SupplierAccount
 from .services import validate_definition
 
 OPTION_PREFIX = "opt_"
@@ -60,10 +60,15 @@ class InterfaceDefinitionForm(forms.ModelForm):
 
     class Meta:
         model = InterfaceDefinition
-        fields = ["name", "backend", "branch", "active_from", "companies", "supplier", "is_active"]
+        fields = [
+            "name", "backend", "branch", "active_from", "companies", "supplier", "is_active",
+            "max_parallel_sends", "sends_per_minute",
+        ]  # fmt: skip
         widgets = {
             "active_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "companies": forms.SelectMultiple(attrs={"size": 6}),
+            "max_parallel_sends": forms.NumberInput(attrs={"min": 1, "max": MAX_PARALLEL_SENDS}),
+            "sends_per_minute": forms.NumberInput(attrs={"min": 1, "max": MAX_SENDS_PER_MINUTE}),
         }
 
     def __init__(self, *args, scope, backend_key=None, **kwargs):
@@ -83,6 +88,7 @@ class InterfaceDefinitionForm(forms.ModelForm):
             self.fields["chain"].queryset = admin_chains
         else:
             del self.fields["chain"]
+        self.fields["max_parallel_sends"].required = False
         self.backend_key = self._pick_backend_key(backend_key)
         self.fields["backend"].initial = self.backend_key
         self.backend_class = backend_class_or_none(self.backend_key)
@@ -93,6 +99,11 @@ class InterfaceDefinitionForm(forms.ModelForm):
                 stored_secrets=self.instance.secrets if self.instance.backend == self.backend_key else {},
             )
         )
+
+    def clean_max_parallel_sends(self):
+        """Left empty (or not sent by an older page): the stored value, or the default."""
+        value = self.cleaned_data.get("max_parallel_sends")
+        return self.instance.max_parallel_sends if value is None else value
 
     def _current_company_ids(self):
         if self.instance._state.adding:

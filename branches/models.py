@@ -8,6 +8,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -149,8 +150,18 @@ class InterfaceDefinitionQuerySet(DefinitionQuerySet):
         )
 
 
+#: Bounds of a definition's sending limits (docs/operations.md, "Queues and limits per lab").
+MAX_PARALLEL_SENDS = 20
+MAX_SENDS_PER_MINUTE = 600
+
+
 class InterfaceDefinition(models.Model):
-    """Schnittstellendefinition: a configured instance of an ordering backend."""
+    """Schnittstellendefinition: a configured instance of an ordering backend.
+
+    ``max_parallel_sends`` and ``sends_per_minute`` bound what the workers ask of the lab at
+    once and per minute (``otoorder.orders.throttle``): a lab that is slow or stalls holds
+    at most that many worker processes, and the others keep sending to the other labs.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     chain = models.ForeignKey(
@@ -190,6 +201,26 @@ class InterfaceDefinition(models.Model):
     # Write-only: never rendered, never returned by the API; Fernet-encrypted at rest.
     secrets = EncryptedJSONField(_("Zugangsdaten"), default=dict, blank=True)
     is_active = models.BooleanField(_("aktiv"), default=True)
+    max_parallel_sends = models.PositiveSmallIntegerField(
+        _("gleichzeitige Übertragungen"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_PARALLEL_SENDS)],
+        help_text=_(
+            "So viele Bestellungen, Stornierungen, Antworten und Statusabfragen laufen höchstens "
+            "gleichzeitig zu diesem Labor (1 bis 20). Weitere warten, ohne einen Worker zu "
+            "belegen; ein langsames Labor hält so die anderen nicht auf."
+        ),
+    )
+    sends_per_minute = models.PositiveSmallIntegerField(
+        _("Übertragungen pro Minute"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_SENDS_PER_MINUTE)],
+        help_text=_(
+            "Höchstens so viele Übertragungen pro Minute, gleichmäßig verteilt (1 bis 600). "
+            "Leer: ohne Grenze."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -197,6 +228,17 @@ class InterfaceDefinition(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(max_parallel_sends__gte=1, max_parallel_sends__lte=MAX_PARALLEL_SENDS),
+                name="definition_parallel_sends_bounded",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(sends_per_minute__isnull=True)
+                | models.Q(sends_per_minute__gte=1, sends_per_minute__lte=MAX_SENDS_PER_MINUTE),
+                name="definition_sends_per_minute_bounded",
+            ),
+        ]
         verbose_name = _("Schnittstellendefinition")
         verbose_name_plural = _("Schnittstellendefinitionen")
 

@@ -17,6 +17,8 @@ from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from otoorder.backends.registry import BACKENDS as _BACKENDS
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("OTOORDER_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -220,6 +222,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = dict(REDIS_TRANSPORT_OPTIONS)
+#: Queues (docs/operations.md, "Queues"): ``celery`` for the periodic work, and one per
+#: interface backend for what talks to labs (``otoorder/orders/routing.py``). A worker
+#: without ``-Q`` consumes them all; ``-Q lab.dreve_smartorder`` one that serves those labs.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+OTOORDER_LAB_QUEUES = {key: f"lab.{key}" for key in _BACKENDS}
+CELERY_TASK_QUEUES = {name: {} for name in [CELERY_TASK_DEFAULT_QUEUE, *OTOORDER_LAB_QUEUES.values()]}
+CELERY_TASK_ROUTES = ("otoorder.orders.routing.route_task",)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -9,7 +9,6 @@ from otoorder.backends.transports.files import ROOT_ENV
 from otoorder.orders import lifecycle, polling, services
 from otoorder.orders.choices import OrderStatus
 from otoorder.orders.models import EarmouldOrder
-from otoorder.orders.tasks import poll_labs
 from tests import factories as f
 from tests.labs.http_lab import Reply
 
@@ -49,7 +48,7 @@ def test_dreve_poll_moves_orders(dreve_definition, transaction_obj, dreve, dreve
         method="GET",
         path="/api/v1/orders/DRV-1",
     )
-    assert poll_labs() == {str(dreve_definition.pk): 1}
+    assert polling.poll_all() == {str(dreve_definition.pk): 1}
     order.refresh_from_db()
     assert (order.status, order.tracking_number, order.external_status) == ("shipped", "DHL-77", "shipped")
     event = order.events.last()
@@ -188,7 +187,7 @@ def test_otoport_inbox_files_are_applied_and_moved(otoport, exchange, transactio
     order = placed(transaction_obj, otoport.supplier.company, otoport.supplier, alice, status=OrderStatus.ORDERED)
     assert order.interface_definition == otoport
     path = status_file(exchange, order.pk, "received", "OF-7781")
-    assert poll_labs() == {str(otoport.pk): 1}
+    assert polling.poll_all() == {str(otoport.pk): 1}
     order.refresh_from_db()
     assert (order.status, order.external_reference) == ("confirmed", "OF-7781")
     assert not path.exists()

@@ -93,15 +93,23 @@ class Outbox(abc.ABC):
         """The sweeper took the row back from a presumed-dead worker (now ``queued``)."""
 
 
-def enqueue(outbox, row_id, countdown=None):
+def enqueue(outbox, row_id, countdown=None, deferrals=0):
     """Publish the task; a broker that is down, or hangs, leaves the row to the sweeper.
 
     One try, bounded by the broker's socket timeouts (``BROKER_TIMEOUT``): the caller may be
     an API request whose decision is already committed, and that answer must not wait for the
-    broker nor turn into an error.
+    broker nor turn into an error. The queue is the lab's (``routing``); ``deferrals`` counts
+    how often the row already waited for its lab's limits (``lanes``).
     """
+    kwargs = {"deferrals": deferrals} if deferrals else None
     try:
-        current_app.send_task(outbox.task, args=(row_id if isinstance(row_id, int) else str(row_id),), countdown=countdown, retry=False)
+        current_app.send_task(
+            outbox.task,
+            args=(row_id if isinstance(row_id, int) else str(row_id),),
+            kwargs=kwargs,
+            countdown=countdown,
+            retry=False,
+        )
     except Exception:  # noqa: BLE001 - any broker failure: the outbox row is the truth
         logger.warning("could not publish %s %s; the sweeper will retry", outbox.noun, row_id, exc_info=True)
         return False

@@ -1,7 +1,9 @@
 """The return channel by polling: ask the labs about orders in flight and read their inboxes.
 
-The periodic task ``poll_labs`` calls :func:`poll_all`. For every active interface definition
-whose backend declares ``supports_status_poll`` or ``supports_inbox``:
+The periodic task ``poll_labs`` hands out one ``poll_lab`` task per definition to the queue of
+its lab, which polls it within the lab's limits (:func:`poll_one`); :func:`poll_all` polls
+them all in one process. For every active interface definition whose backend declares
+``supports_status_poll`` or ``supports_inbox``:
 
 * a backend with ``supports_status_poll`` (Dreve SmartOrder) is asked about a
   bounded batch of the definition's orders that are ordered/confirmed/in production/shipped
@@ -31,6 +33,7 @@ from branches.models import InterfaceDefinition
 from otoorder.backends import registry
 from otoorder.backends.exceptions import BackendError, ConfigurationError, TransientError
 
+from . import throttle
 from .choices import EventSource, OrderStatus
 from .lab_updates import apply_status_update
 from .models import EarmouldOrder
@@ -58,25 +61,59 @@ def batch_size():
     return int(getattr(settings, "OTOORDER_POLL_BATCH", 100))
 
 
-def poll_all():
-    """One run over every pollable definition; returns ``{definition id: reports applied}``."""
-    results = {}
-    definitions = InterfaceDefinition.objects.filter(is_active=True).order_by("pk")
-    for definition in definitions:
+def pollable_definitions(definitions=None):
+    """``(definition, backend class)`` of the active definitions (of ``definitions``, default
+    all) whose lab can be polled."""
+    definitions = InterfaceDefinition.objects.all() if definitions is None else definitions
+    for definition in definitions.filter(is_active=True).order_by("pk"):
         if not definition.is_active_on():
             continue
         try:
             backend_class = registry.get_backend_class(definition.backend)
         except ConfigurationError:
             continue
-        if not (backend_class.supports_status_poll or backend_class.supports_inbox):
-            continue
+        if backend_class.supports_status_poll or backend_class.supports_inbox:
+            yield definition, backend_class
+
+
+def poll_all():
+    """One run over every pollable definition in this process; ``{definition id: reports applied}``.
+
+    The periodic task hands the definitions out to their labs' queues instead (``poll_one``).
+    """
+    results = {}
+    for definition, backend_class in pollable_definitions():
         with definition_lock(definition) as acquired:
             if not acquired:
                 logger.info("poll: definition %s is being polled by another run; skipped", definition.pk)
                 continue
             results[str(definition.pk)] = poll_definition(definition, backend_class)
     return results
+
+
+def poll_one(definition_id):
+    """Poll one definition within its lab's limits (task ``poll_lab``, on the lab's queue).
+
+    Returns the number of reports applied, or None when the definition is not pollable, is
+    being polled by another run, or its lab is at its limits (``throttle``): a poll is not
+    deferred, the next run asks again. One poll run counts as one transfer.
+    """
+    found = next(pollable_definitions(InterfaceDefinition.objects.filter(pk=definition_id)), None)
+    if found is None:
+        return None
+    definition, backend_class = found
+    ticket = throttle.acquire(throttle.limits_of(definition))
+    if not ticket.granted:
+        logger.info("poll: definition %s: its lab is at its limits; polled in the next run", definition.pk)
+        return None
+    try:
+        with definition_lock(definition) as acquired:
+            if not acquired:
+                logger.info("poll: definition %s is being polled by another run; skipped", definition.pk)
+                return None
+            return poll_definition(definition, backend_class)
+    finally:
+        ticket.release()
 
 
 def poll_definition(definition, backend_class=None):

@@ -1,27 +1,32 @@
-"""Celery tasks: they take ids only and are idempotent (the claim makes them so)."""
+"""Celery tasks: they take ids only and are idempotent (the claim makes them so).
+
+The tasks that talk to a lab run on the lab's queue (``routing``) and within its limits
+(``lanes``, ``throttle``); ``deferrals`` counts how often a row already waited for them.
+"""
 
 from celery import shared_task
 
-from . import cancellation, dispatch, lab_messages, polling
+from . import cancellation, dispatch, lab_messages, lanes, polling
+from .routing import POLL_TASK
 
 
 @shared_task(name=dispatch.DISPATCH_TASK, acks_late=True, ignore_result=True)
-def dispatch_order(dispatch_id):
-    status = dispatch.run(dispatch_id)
+def dispatch_order(dispatch_id, deferrals=0):
+    status = lanes.run(dispatch.ORDERS, dispatch_id, deferrals)
     return str(status) if status else None
 
 
 @shared_task(name=cancellation.CANCEL_TASK, acks_late=True, ignore_result=True)
-def send_cancellation(cancellation_id):
+def send_cancellation(cancellation_id, deferrals=0):
     """Carry a cancellation request to the lab (``cancellation.run``)."""
-    outcome = cancellation.run(cancellation_id)
+    outcome = lanes.run(cancellation.CANCELLATIONS, cancellation_id, deferrals)
     return str(outcome) if outcome else None
 
 
 @shared_task(name=lab_messages.MESSAGE_TASK, acks_late=True, ignore_result=True)
-def send_lab_message(message_id):
+def send_lab_message(message_id, deferrals=0):
     """Carry staff's answer to a lab's question (``lab_messages.run``)."""
-    outcome = lab_messages.run(message_id)
+    outcome = lanes.run(lab_messages.MESSAGES, message_id, deferrals)
     return str(outcome) if outcome else None
 
 
@@ -33,5 +38,18 @@ def sweep_dispatches():
 
 @shared_task(name="otoorder.orders.tasks.poll_labs", ignore_result=True)
 def poll_labs():
-    """Ask the labs about orders in flight and read their inboxes (``polling.poll_all``)."""
-    return polling.poll_all()
+    """Hand out one poll per pollable definition, each to its lab's queue (``poll_lab``).
+
+    Returns the ids of the definitions whose poll was published.
+    """
+    published = []
+    for definition, _backend_class in polling.pollable_definitions():
+        poll_lab.apply_async((str(definition.pk),))
+        published.append(str(definition.pk))
+    return published
+
+
+@shared_task(name=POLL_TASK, ignore_result=True)
+def poll_lab(definition_id):
+    """Ask one lab about its orders in flight and read its inbox (``polling.poll_one``)."""
+    return polling.poll_one(definition_id)

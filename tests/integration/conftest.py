@@ -236,7 +236,7 @@ class Worker:
         self.log_path = log_path
         self.args = [
             sys.executable, "-m", "celery", "-A", "otoorder", "worker", "-l", "info", "--pool", "prefork",
-            "--concurrency", "1", "-Q", "celery", "-n", f"{name}@%h",
+            "--concurrency", "1", "-n", f"{name}@%h",
             "--without-gossip", "--without-mingle", *extra_args,
         ]  # fmt: skip
         self.process = None
@@ -284,13 +284,14 @@ class Worker:
 
 @pytest.fixture
 def start_worker(transactional_db, broker, dispatch_policy, tmp_path):
-    """``start_worker(email_url=..., name=..., beat=False, **env)`` → a ready ``Worker``.
+    """``start_worker(email_url=..., name=..., beat=False, queues=None, **env)`` → a ready ``Worker``.
 
     Every worker is stopped (its process group killed) before the database is flushed.
     """
     workers = []
 
-    def start(*, email_url, name=None, beat=False, concurrency=1, **extra_env):
+    def start(*, email_url, name=None, beat=False, concurrency=1, queues=None, **extra_env):
+        """``queues``: the queues the worker consumes (``-Q``); by default all of them."""
         name = name or f"w{len(workers) + 1}"
         env = {
             **os.environ,
@@ -307,6 +308,8 @@ def start_worker(transactional_db, broker, dispatch_policy, tmp_path):
         }
         (tmp_path / name).mkdir(exist_ok=True)
         extra = ["--concurrency", str(concurrency)] if concurrency != 1 else []
+        if queues:
+            extra += ["-Q", ",".join(queues)]
         if beat:
             extra += ["-B", "--schedule", str(tmp_path / name / "celerybeat-schedule")]
         worker = Worker(name, env, tmp_path / f"{name}.log", extra)

@@ -12,9 +12,13 @@ import pytest
 from otoorder.orders import cancellation, dispatch, services
 from otoorder.orders.choices import AttemptOutcome, DispatchState, OrderStatus
 from otoorder.orders.models import Cancellation, Dispatch
+from otoorder.orders.routing import queue_name
 
 from .conftest import BROKER_URL, free_port, use_broker, wait_for, wait_for_status
 from .test_dispatch_real import messages_for, place
+
+#: The queue of the standard process's labs (``routing``): where these orders' tasks wait.
+STANDARD_QUEUE = queue_name("standard")
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -73,7 +77,7 @@ def test_broker_down_at_the_moment_of_cancelling_loses_nothing(
     assert time.monotonic() - started < 10, "a dead broker must not hold the cancellation"
     row = Cancellation.objects.get(order=order)
     assert (order.status, row.state, row.last_enqueued_at) == (OrderStatus.CANCEL_REQUESTED, "queued", None)
-    assert broker.llen("celery") == 0
+    assert broker.llen(STANDARD_QUEUE) == 0
 
     use_broker(BROKER_URL)  # the broker is back
     assert wait_for(cancellation.sweep, timeout=10, message="the sweeper to publish the cancellation") == 1
@@ -87,12 +91,12 @@ def test_order_cancelled_while_its_message_waits_is_never_sent(
     start_worker, broker, smtp_lab, transaction_obj, dreve_supplier, alice
 ):
     order = place(transaction_obj, dreve_supplier, alice)  # published; no worker yet
-    assert broker.llen("celery") == 1
+    assert broker.llen(STANDARD_QUEUE) == 1
     order = services.cancel(order, user=alice)
     assert order.status == OrderStatus.CANCELLED
 
     start_worker(email_url=smtp_lab.url)  # takes the message: its claim fails
-    wait_for(lambda: broker.llen("celery") == 0 and broker.hlen("unacked") == 0, timeout=20, message="the message taken")
+    wait_for(lambda: broker.llen(STANDARD_QUEUE) == 0 and broker.hlen("unacked") == 0, timeout=20, message="the message taken")
     assert dispatch.sweep() == 0
     assert Dispatch.objects.get(order=order).state == DispatchState.CANCELLED
     assert messages_for(smtp_lab, order) == [] and order.attempts.count() == 0

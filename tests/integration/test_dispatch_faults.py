@@ -10,10 +10,14 @@ import pytest
 from otoorder.orders import dispatch
 from otoorder.orders.choices import AttemptOutcome, DispatchState, OrderStatus
 from otoorder.orders.models import Dispatch
+from otoorder.orders.routing import queue_name
 from otoorder.orders.tasks import dispatch_order
 
 from .conftest import BROKER_URL, free_port, use_broker, wait_for, wait_for_status
 from .test_dispatch_real import messages_for, place, statuses
+
+#: The queue of the standard process's labs (``routing``): where these orders' tasks wait.
+STANDARD_QUEUE = queue_name("standard")
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -69,7 +73,7 @@ def test_broker_down_at_submission_loses_nothing(start_worker, broker, smtp_lab,
     row = Dispatch.objects.get(order=order)
     assert (order.status, row.state, row.last_enqueued_at) == (OrderStatus.QUEUED, DispatchState.QUEUED, None)
     # Nothing reached the live broker the worker consumes: no message waiting, none taken.
-    assert broker.llen("celery") == 0 and broker.hlen("unacked") == 0
+    assert broker.llen(STANDARD_QUEUE) == 0 and broker.hlen("unacked") == 0
     order.refresh_from_db()
     assert order.status == OrderStatus.QUEUED and smtp_lab.accepted == []
 
@@ -89,7 +93,7 @@ def test_two_workers_and_duplicated_messages_send_each_order_once(
     for order in orders:  # each was published once at commit; two more copies of each
         for _ in range(2):
             dispatch_order.apply_async((order.dispatch.pk,))
-    assert broker.llen("celery") == 15
+    assert broker.llen(STANDARD_QUEUE) == 15
 
     workers = [start_worker(email_url=smtp_lab.url, name=name, concurrency=2) for name in ("left", "right")]
 

@@ -14,8 +14,12 @@ from django.utils import timezone
 from otoorder.orders import dispatch
 from otoorder.orders.choices import DispatchState, OrderStatus
 from otoorder.orders.models import Dispatch, EarmouldOrder
+from otoorder.orders.routing import queue_name
 
 from .test_dispatch_real import place
+
+#: The queue of the standard process's labs (``routing``): where these orders' tasks wait.
+STANDARD_QUEUE = queue_name("standard")
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -25,7 +29,7 @@ DISPATCH_TASK = "otoorder.orders.tasks.dispatch_order"
 def published(broker):
     """Dispatch ids of the task messages waiting in the broker's queue (a multiset)."""
     ids = Counter()
-    for raw in broker.lrange("celery", 0, -1):
+    for raw in broker.lrange(STANDARD_QUEUE, 0, -1):
         message = json.loads(raw)
         assert message["headers"]["task"] == DISPATCH_TASK
         body = message["body"]
@@ -41,7 +45,7 @@ def test_the_sweeper_publishes_exactly_the_stuck_rows_once(broker, settings, tra
     queued_deadline, sending_deadline = policy["QUEUED_DEADLINE"], policy["SENDING_DEADLINE"]
     rows = {name: place(transaction_obj, dreve_supplier, alice).dispatch.pk for name in "ABCDEFG"}
     assert published(broker) == Counter(rows.values())  # each order was published once at commit
-    broker.delete("celery")  # no worker runs here: those messages are gone, as if lost
+    broker.delete(STANDARD_QUEUE)  # no worker runs here: those messages are gone, as if lost
 
     now = timezone.now()
     long_ago = now - max(queued_deadline, sending_deadline) * 2

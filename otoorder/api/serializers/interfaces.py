@@ -86,6 +86,8 @@ class InterfaceDefinitionSerializer(serializers.ModelSerializer):
             "options",
             "secrets_set",
             "is_active",
+            "max_parallel_sends",
+            "sends_per_minute",
             "created_at",
             "updated_at",
         ]
