@@ -164,13 +164,14 @@ class SeaweedS3:
             time.sleep(0.2)
         raise StoreUnavailable(f"no S3 answer at {self.endpoint} within {timeout:.0f} s ({last}): {self.log_tail()}")
 
-    def stop(self):
+    def stop(self, grace=3.0):
+        """SIGTERM, and SIGKILL after ``grace`` seconds (weed's orderly stop takes about 15 s)."""
         if self.process is None or self.process.poll() is not None:
             return
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGTERM)
         try:
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
