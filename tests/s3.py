@@ -10,6 +10,10 @@ Django's default storage for one test (``OTOORDER_STORAGE_URL``'s settings) with
 prefix, so tests never see each other's files. Without the ``weed`` program, or when no
 server comes up, the tests skip locally and fail under ``CI=true``.
 
+weed serves its gRPC ports on Unix sockets in /tmp named by the port alone, and /tmp is shared by
+network namespaces: two stores on one machine need different ports even in different namespaces
+(``start`` refuses a block whose sockets answer).
+
 As a program, for a test that runs the store in a process (or a namespace) of its own::
 
     python -m tests.s3 --dir /tmp/store --ip 10.77.0.4 --port-base 18300
@@ -87,7 +91,8 @@ class SeaweedS3:
     def command(self, program):
         p = self.port_base
         return [
-            program, "server",
+            # Logs to the caller's log file, configuration only from the store's own folder.
+            program, "-logtostderr", f"-config_dir={self.directory}", "server",
             f"-dir={self.directory / 'data'}",
             f"-ip={self.ip}", f"-ip.bind={self.ip}",
             f"-master.port={p}", f"-master.port.grpc={p + 1}",
@@ -111,6 +116,9 @@ class SeaweedS3:
         busy = [port for port in range(self.port_base, self.port_base + PORTS) if not _port_free(self.ip, port)]
         if busy:
             raise StoreUnavailable(f"ports in use on {self.ip}: {busy}")
+        shared = [port for port in range(self.port_base, self.port_base + PORTS) if _grpc_socket_in_use(port)]
+        if shared:
+            raise StoreUnavailable(f"ports in use by another weed (its /tmp sockets): {shared}")
         (self.directory / "data").mkdir(parents=True, exist_ok=True)
         identity = {"name": "otoorder", "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
                     "actions": ["Admin", "Read", "Write", "List", "Tagging"]}
@@ -184,6 +192,25 @@ class SeaweedS3:
             return ""
 
 
+def _grpc_socket_in_use(port):
+    """Whether a running weed listens on ``/tmp/seaweedfs-*-grpc-<port>.sock``.
+
+    weed also serves each gRPC port on a Unix socket named by the port number alone, in /tmp
+    (not configurable), and its own parts prefer that socket. Network namespaces share /tmp: two
+    stores on the same ports in different namespaces would talk to each other. So a port counts
+    as taken when such a socket answers, in whatever namespace its store runs.
+    """
+    for path in Path("/tmp").glob(f"seaweedfs-*-grpc-{port}.sock"):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.settimeout(0.5)
+            try:
+                probe.connect(str(path))
+            except OSError:
+                continue
+            return True
+    return False
+
+
 def _port_free(ip, port):
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -195,16 +222,20 @@ def _port_free(ip, port):
 
 
 def start_store(directory, ip="127.0.0.1", port_range=PORT_RANGE):
-    """A running store on the first block of free ports within ``port_range``."""
+    """A running store on a free block of ports within ``port_range``.
+
+    Blocks are tried from the top of the range down, so that a store started with the program's
+    default ``--port-base`` (the bottom) and the suite's store do not compete for one block.
+    """
     first, last = port_range
     reason = "no block of ports"
-    for base in range(first, last - PORTS + 2, PORTS):
+    for base in reversed(range(first, last - PORTS + 2, PORTS)):
         store = SeaweedS3(Path(directory) / str(base), ip=ip, port_base=base)
         try:
             return store.start()
         except StoreUnavailable as exc:
             reason = str(exc)
-            if "ports in use" not in reason:
+            if "in use" not in reason:
                 break
     raise StoreUnavailable(reason)
 
