@@ -169,7 +169,7 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
 ]
 #: Seconds one call to the object store may take (connect, and each read), when there is one.
-OTOORDER_STORAGE_TIMEOUT = env.float("OTOORDER_STORAGE_TIMEOUT", default=10.0)
+OTOORDER_STORAGE_TIMEOUT = env.float("OTOORDER_STORAGE_TIMEOUT", default=5.0)
 STORAGES = {
     # The private folder below (embedded default) or, with OTOORDER_STORAGE_URL, an S3-compatible
     # object store shared by every host (otoorder/storage.py: the URL's form).

@@ -44,7 +44,7 @@ class StorageURLError(ImproperlyConfigured):
     """``OTOORDER_STORAGE_URL`` cannot be understood; the message says why (never the secret)."""
 
 
-def default_storage_settings(url, timeout=10.0):
+def default_storage_settings(url, timeout=5.0):
     """The ``STORAGES["default"]`` entry for ``url`` (empty: the private folder)."""
     url = (url or "").strip()
     if not url:
@@ -52,7 +52,7 @@ def default_storage_settings(url, timeout=10.0):
     return {"BACKEND": S3_BACKEND, "OPTIONS": s3_options(url, timeout=timeout)}
 
 
-def s3_options(url, timeout=10.0):
+def s3_options(url, timeout=5.0):
     """The options of django-storages' ``S3Storage`` for an ``s3://`` URL."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -107,7 +107,9 @@ def s3_options(url, timeout=10.0):
             s3={"addressing_style": addressing_style},
             connect_timeout=timeout,
             read_timeout=timeout,
-            retries={"max_attempts": 3, "mode": "standard"},
+            # One retry: a store that does not answer costs a page or a dispatch attempt at
+            # most about twice the timeout; the dispatch retries on its own schedule.
+            retries={"max_attempts": 2, "mode": "standard"},
         ),
     }
 

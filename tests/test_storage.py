@@ -99,3 +99,21 @@ def test_the_default_storage_is_the_object_store_in_a_test(s3_storage, s3_server
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"{s3_server.endpoint}/{s3_server.bucket}/{key}", timeout=5)
     assert refused.value.code == 403
+
+
+def test_check_deploy_is_clean_in_production_with_the_object_store():
+    from tests.test_settings import production_env, run
+
+    url = "s3://KEY:se%2Fcret@s3.eu-central-1.example.test/otoorder?region=eu-central-1"
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env(OTOORDER_STORAGE_URL=url))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_a_wrong_storage_url_stops_the_start_with_its_reason():
+    from tests.test_settings import production_env, run
+
+    result = run(["manage.py", "check"], production_env(OTOORDER_STORAGE_URL="s3://KEY:TOPSECRET@store.example.test"))
+    assert result.returncode != 0
+    assert "OTOORDER_STORAGE_URL names no bucket" in result.stderr
+    assert "TOPSECRET" not in result.stderr

@@ -214,3 +214,16 @@ def test_a_store_that_does_not_answer_is_503_for_a_download_and_transient_for_th
     with pytest.raises(TransientError) as transient:
         attachment_content(document_file)
     assert transient.value.code == "storage_unreachable" and not transient.value.permanent
+
+
+def test_the_django_admin_names_a_scan_without_a_link_to_the_store(client, alice, customer, s3_server):
+    from otoorder.orders import scans
+    from tests import factories as f
+
+    impression = scans.create_impression(
+        customer=customer, side="right", kind="scan", upload=SimpleUploadedFile("r.stl", scan_files.stl_ascii()), user=alice
+    )
+    client.force_login(f.UserFactory(username="root", is_staff=True, is_superuser=True))
+    page = client.get(reverse("admin:orders_impression_change", args=[impression.pk])).content.decode()
+    assert impression.file.name in page
+    assert s3_server.endpoint not in page and "X-Amz-Signature" not in page
