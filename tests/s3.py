@@ -31,12 +31,13 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+
+from tests.waiting import wait_for
 
 #: Ports one store takes from its base: master, volume, filer, S3 (HTTP and gRPC each).
 PORTS = 8
@@ -154,23 +155,27 @@ class SeaweedS3:
         from botocore.exceptions import BotoCoreError, ClientError
 
         client = self.client()
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
+        last = []
+
+        def created():
             if self.process.poll() is not None:
                 raise StoreUnavailable(f"weed ended with {self.process.returncode}: {self.log_tail()}")
             try:
                 client.create_bucket(Bucket=self.bucket)
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
-                    return
-                last = exc
+                    return True
+                last[:] = [exc]
+                return False
             except BotoCoreError as exc:
-                last = exc
-            else:
-                return
-            time.sleep(0.2)
-        raise StoreUnavailable(f"no S3 answer at {self.endpoint} within {timeout:.0f} s ({last}): {self.log_tail()}")
+                last[:] = [exc]
+                return False
+            return True
+
+        try:
+            wait_for(created, timeout=timeout, interval=0.2, message=f"the S3 store at {self.endpoint}")
+        except AssertionError as exc:
+            raise StoreUnavailable(f"{exc} ({last[0] if last else ''}): {self.log_tail()}") from None
 
     def stop(self, grace=3.0):
         """SIGTERM, and SIGKILL after ``grace`` seconds (weed's orderly stop takes about 15 s)."""
@@ -288,8 +293,7 @@ def main(argv=None):
     parser.add_argument("--port-base", type=int, default=PORT_RANGE[0], help=f"first of {PORTS} ports")
     args = parser.parse_args(argv)
     store = SeaweedS3(args.dir, ip=args.ip, port_base=args.port_base)
-    stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    signal.signal(signal.SIGTERM, _stop_requested)
     try:
         store.start()
     except StoreUnavailable as exc:
@@ -297,13 +301,21 @@ def main(argv=None):
         return 1
     print(store.storage_url(), flush=True)
     try:
-        while not stopping and store.process.poll() is None:
-            time.sleep(0.2)
-    except KeyboardInterrupt:
-        pass
+        store.process.wait()
+    except (KeyboardInterrupt, _StopRequested):
+        return 0
     finally:
         store.stop()
-    return 0 if stopping or store.process.returncode in (0, -signal.SIGTERM) else 1
+    print(f"weed ended by itself ({store.process.returncode}): {store.log_tail()}", file=sys.stderr)
+    return 1
+
+
+class _StopRequested(Exception):
+    pass
+
+
+def _stop_requested(signum, frame):
+    raise _StopRequested
 
 
 if __name__ == "__main__":
