@@ -29,13 +29,15 @@ def read_stored(stored_name, limit):
     """The bytes of a stored file, through Django's default storage, at most ``limit`` of them.
 
     The storage is the private folder or the object store (``otoorder/storage.py``): a worker
-    on any host reads what a web process stored. The size is asked first, so that nothing larger
-    than ``limit`` is fetched; ``FileNotFoundError`` when the file is gone, ``StoredFileTooLarge``
-    beyond ``limit``; the object store's own errors (unreachable, refused) pass unchanged.
+    on any host reads what a web process stored. The size is known on opening, so that nothing
+    larger than ``limit`` is fetched; ``FileNotFoundError`` when the file is gone,
+    ``StoredFileTooLarge`` beyond ``limit``; the object store's own errors (unreachable,
+    refused) pass unchanged.
     """
-    if default_storage.size(stored_name) > limit:
-        raise StoredFileTooLarge(stored_name)
     with default_storage.open(stored_name, "rb") as handle:
+        # The size from opening (the object store's HEAD, the file system's stat), before reading.
+        if handle.size > limit:
+            raise StoredFileTooLarge(stored_name)
         data = handle.read(limit + 1)
     if len(data) > limit:
         raise StoredFileTooLarge(stored_name)
