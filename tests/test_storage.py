@@ -117,3 +117,24 @@ def test_a_wrong_storage_url_stops_the_start_with_its_reason():
     assert result.returncode != 0
     assert "OTOORDER_STORAGE_URL names no bucket" in result.stderr
     assert "TOPSECRET" not in result.stderr
+
+
+def test_a_store_refuses_ports_another_store_serves_on_its_tmp_sockets(tmp_path):
+    """weed's gRPC Unix sockets in /tmp are named by port alone and shared across namespaces."""
+    import socket
+
+    from tests.s3 import SeaweedS3, StoreUnavailable, _grpc_socket_in_use
+
+    path = Path("/tmp/seaweedfs-otoorder-test-grpc-18349.sock")
+    path.unlink(missing_ok=True)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(str(path))
+        listener.listen(1)
+        assert _grpc_socket_in_use(18349)
+        with pytest.raises(StoreUnavailable, match=r"another weed .*18349"):
+            SeaweedS3(tmp_path, port_base=18342).start()
+    finally:
+        listener.close()
+        path.unlink(missing_ok=True)
+    assert not _grpc_socket_in_use(18349)
