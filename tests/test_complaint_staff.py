@@ -13,7 +13,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from otoorder.complaints import services
-from otoorder.complaints.models import Complaint
+from otoorder.complaints.models import Complaint, ComplaintPhoto
 from otoorder.orders.models import EarmouldOrder
 from otoorder.transactions.models import Transaction
 from tests.complaint_fixtures import JPEG, PNG, delivered, delivered_order  # noqa: F401
@@ -111,6 +111,9 @@ def test_api_raises_with_photos_and_lists_them(delivered_order, alice, bob):
     assert api(bob).get(photos["riss.png"]["download_url"]).status_code == 404
     listed = client.get(f"/api/v1/complaints/{body['id']}/").json()
     assert [photo["name"] for photo in listed["photos"]] == ["riss.png", "ohr.jpg"]
+    # A photo gone from the storage answers 404, never a 500.
+    ComplaintPhoto.objects.get(original_name="ohr.jpg").file.delete(save=False)
+    assert client.get(photos["ohr.jpg"]["download_url"]).status_code == 404
 
 
 def test_api_refuses_a_photo_that_is_not_jpeg_or_png(delivered_order, alice):

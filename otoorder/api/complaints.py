@@ -16,7 +16,9 @@
   ``cost_bearer``, ``amount``); 409 ``invalid_status`` once the complaint is done.
 """
 
-from django.http import FileResponse
+import logging
+
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
@@ -24,6 +26,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from branches.models import Branch
@@ -36,6 +39,16 @@ from otoorder.orders.models import EarmouldOrder
 from .schema import ERROR
 from .serializers.common import SupplierRefSerializer
 from .serializers.orders import FollowUpSerializer
+
+logger = logging.getLogger(__name__)
+
+
+class StorageUnavailable(APIException):
+    status_code = 503
+    default_code = "storage_unavailable"
+    default_detail = gettext_lazy(
+        "Der Dateispeicher antwortet gerade nicht. Bitte versuchen Sie es in einigen Minuten noch einmal."
+    )
 
 INVALID_STATUS = OpenApiResponse(ERROR, description="`invalid_status`: not possible in the current status (German reason in `detail`).")
 
@@ -229,9 +242,15 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
         """A photo of the complaint, for the order's branch only (404 otherwise)."""
         complaint = self.get_object()
         photo = get_object_or_404(ComplaintPhoto.objects.visible_to(request.user), pk=photo_id, complaint=complaint)
-        response = FileResponse(
-            photo.file.open("rb"), as_attachment=True, filename=photo.original_name, content_type=photo.content_type
-        )
+        try:
+            handle = photo.file.open("rb")
+        except FileNotFoundError:
+            logger.error("complaint photo %s is missing from storage", photo.pk)
+            raise Http404 from None
+        except Exception as exc:  # noqa: BLE001 - the object store's client raises its own error classes
+            logger.error("storage unreadable for complaint photo %s: %s", photo.pk, type(exc).__name__)
+            raise StorageUnavailable from None
+        response = FileResponse(handle, as_attachment=True, filename=photo.original_name, content_type=photo.content_type)
         response["Cache-Control"] = "no-store"
         response["X-Content-Type-Options"] = "nosniff"
         return response

@@ -2,6 +2,7 @@
 read-only here; status changes go through ``otoorder.orders.services`` and nowhere else."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from branches.admin import ReadOnlyAdmin
 
@@ -66,3 +67,11 @@ class AttemptAdmin(ReadOnlyAdmin):
 class ImpressionAdmin(ReadOnlyAdmin):
     list_display = ["customer_id", "side", "kind", "reference", "created_at"]
     list_filter = ["side", "kind"]
+    # The file's name only: the admin's link would be the storage's URL (with an object store,
+    # a signed link to the store itself); scans leave only through the branch-checked view.
+    exclude = ["file"]
+    readonly_fields = ["stored_name"]
+
+    @admin.display(description=_("Scan-Datei"))
+    def stored_name(self, impression):
+        return impression.file.name or "–"
