@@ -17,6 +17,8 @@ from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from otoorder.storage import default_storage_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("OTOORDER_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -166,8 +168,12 @@ STATICFILES_DIRS = [
     ("vendor/three/jsm", BASE_DIR / "node_modules" / "three" / "examples" / "jsm"),
     BASE_DIR / "static",
 ]
+#: Seconds one call to the object store may take (connect, and each read), when there is one.
+OTOORDER_STORAGE_TIMEOUT = env.float("OTOORDER_STORAGE_TIMEOUT", default=10.0)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # The private folder below (embedded default) or, with OTOORDER_STORAGE_URL, an S3-compatible
+    # object store shared by every host (otoorder/storage.py: the URL's form).
+    "default": default_storage_settings(env.str("OTOORDER_STORAGE_URL", default=""), timeout=OTOORDER_STORAGE_TIMEOUT),
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -176,8 +182,8 @@ STORAGES = {
         )
     },
 }
-# Uploaded files (order PDFs, later scans) hold health data: kept outside the web root and
-# served only through views that check the branch.
+# Uploaded files (scans, attachments, complaint photos) hold health data: kept outside the web
+# root (or in a private bucket) and served only through views that check the branch.
 MEDIA_ROOT = Path(env.str("OTOORDER_PRIVATE_ROOT", default=str(VAR_DIR / "private")))
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

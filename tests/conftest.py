@@ -14,6 +14,7 @@ from branches.models import Role
 from tests import factories as f
 from tests.browser import browser, page  # noqa: F401 - fixtures for every test module
 from tests.labs.http_lab import http_lab  # noqa: F401 - fixture for every test module
+from tests.s3 import s3_server, s3_storage  # noqa: F401 - the real S3 store (tests/s3.py)
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
