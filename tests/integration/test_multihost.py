@@ -12,7 +12,6 @@ Needs root and ``ip netns``: skipped with the reason elsewhere, failing under ``
 
 import hashlib
 import os
-import sys
 
 import pytest
 import requests
@@ -106,30 +105,34 @@ def web_answers(base):
 
 
 def bring_up(network):
-    """Data services, schema, people; then web, beat, two workers and their lab relays."""
+    """The data host's services; workers and web (booting meanwhile); schema and people; beat.
+
+    Returns the web host's base URL, a Redis client on the data host's broker and the seed's ids.
+    """
     data, web = network["data"], network["web"]
+    multihost.start_object_store(data)
     database_url = multihost.create_database(multihost.start_postgres(data), "otoorder")
     broker = multihost.start_redis(data)
     settings = {
         **POLICY,
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": f"redis://{data.address}:6379/0",
+        "OTOORDER_STORAGE_URL": multihost.object_store_url(data),
         "ALLOWED_HOSTS": web.address,
         "CONN_MAX_AGE": "0",
         # No lab here mails: an address nothing listens on makes any mail attempt fail loudly.
         "EMAIL_URL": "smtp://127.0.0.1:2525",
     }
-    web_env = multihost.django_env(web, **settings)
-    web.run([sys.executable, "manage.py", "migrate", "--noinput"], web_env)
-    ids = multihost.seed(web, web_env)
-    base = multihost.start_web(web, web_env)
-    web.start("beat", multihost.celery("beat", "-l", "info", "-s", str(web.root / "var" / "beat-schedule")), web_env)
     workers = [network["worker-a"], network["worker-b"]]
     for host in workers:
         multihost.start_relay(host, LAB_PORT, f"{network['lab'].address}:{LAB_PORT}")
         multihost.start_worker(host, multihost.django_env(host, **settings))
+    web_env = multihost.django_env(web, **settings)
+    base = multihost.start_web(web, web_env)  # answers once the schema is there
+    ids = multihost.migrate_and_seed(web, web_env)
+    web.start("beat", multihost.celery("beat", "-l", "info", "-s", str(web.root / "var" / "beat-schedule")), web_env)
     for host in workers:
-        wait_for(lambda host=host: multihost.worker_ready(host), timeout=60, message=f"the worker on {host.name}")
+        wait_for(lambda host=host: multihost.worker_ready(host), timeout=90, message=f"the worker on {host.name}")
     wait_for(lambda: web_answers(base), timeout=60, interval=0.2, message="the web host")
     return base, broker, ids
 
