@@ -31,7 +31,8 @@ from glob import glob
 from pathlib import Path
 
 from tests.labs.http_lab import Reply
-from tests.s3 import weed_program
+from tests.s3 import BUCKET as S3_BUCKET
+from tests.s3 import SeaweedS3, weed_program
 from tests.waiting import wait_for
 
 from .labkit import LabPeer
@@ -45,6 +46,8 @@ GATEWAY = "10.231.0.1"
 #: The test's Django settings for every host: kombu's short visibility timeout (see there).
 SETTINGS_MODULE = "tests.integration.multihost_settings"
 CLONE_NEWNET = 0x40000000
+#: The first of the object store's ports on the data host (its own address: no clash).
+S3_PORT_BASE = 18300
 #: Programs the topology needs besides Python: name → why.
 PROGRAMS = {
     "ip": "iproute2 (ip netns, veth, bridge)",
@@ -326,7 +329,7 @@ def _answers(client):
         return False
 
 
-def start_object_store(host, port_base=18300):
+def start_object_store(host, port_base=S3_PORT_BASE):
     """SeaweedFS with its S3 gateway on the host's address (``python -m tests.s3``)."""
     store = host.root / "s3"
     store.mkdir()
@@ -335,6 +338,23 @@ def start_object_store(host, port_base=18300):
         [sys.executable, "-m", "tests.s3", "--dir", str(store), "--ip", host.address, "--port-base", str(port_base)],
         {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ},
     )
+
+
+def stored_objects(host, port_base=S3_PORT_BASE):
+    """``{key: bytes}`` of every object in the data host's store (asked from the test's address)."""
+    client = SeaweedS3(host.root / "s3", ip=host.address, port_base=port_base).client()
+    listed = client.list_objects_v2(Bucket=S3_BUCKET).get("Contents", [])
+    return {item["Key"]: client.get_object(Bucket=S3_BUCKET, Key=item["Key"])["Body"].read() for item in listed}
+
+
+def local_files(network, pattern):
+    """Files matching ``pattern`` in any host's own folders (the object store's data left out)."""
+    return [
+        path
+        for host in network.hosts.values()
+        for path in host.root.rglob(pattern)
+        if (host.root / "s3") not in path.parents
+    ]
 
 
 def object_store_url(host):

@@ -190,7 +190,19 @@ def test_killing_a_worker_host_mid_send_loses_nothing_and_sends_nothing_twice(ne
     scan = scan_files.stl_binary(header=b"multi-host scan of the right ear")
     alice, order_id = place_order_with_scan(base, ids, scan)
 
-    assert lab.holding.wait(timeout=30), f"no worker reached the lab\n{network.tails()}"
+    # The scan lies in the object store on the data host, on no host's disk.
+    stored = multihost.stored_objects(network["data"])
+    assert [content for key, content in stored.items() if key.startswith("scans/")] == [scan], sorted(stored)
+    assert multihost.local_files(network, "*.stl") == []
+
+    def reached_lab():
+        if lab.holding.is_set():
+            return True
+        order = alice.get(f"orders/{order_id}/").json()
+        assert order["status"] in {"queued", "sending"}, f"{order['failure_reason']}\n{network.tails()}"
+        return False
+
+    wait_for(reached_lab, timeout=30, interval=0.2, message=f"a worker to reach the lab\n{network.tails()}")
     (held,) = lab.order_requests()
     assert held.header("Idempotency-Key") == order_id
     # The scan went from the web host through the object store to a worker on another host.
