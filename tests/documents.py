@@ -2,7 +2,17 @@
 
 from datetime import date, datetime, timezone
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
 from otoorder.backends.document import ItemDocument, OrderDocument, PartyDocument
+
+
+def stored(name, data):
+    """``data`` saved in Django's default storage (the test's private folder or object store),
+    as the upload views store files; returns the stored name a document carries."""
+    return default_storage.save(name, ContentFile(data))
+
 
 RIGHT_BTE = ItemDocument(
     side="right",

@@ -29,7 +29,7 @@ from otoorder.sandbox.book import DEFAULT_QUESTION, REFUSAL
 from otoorder.sandbox.config import SandboxConfig, write_config
 from otoorder.sandbox.server import SandboxLab
 from tests import factories as f
-from tests.documents import order_document
+from tests.documents import order_document, stored
 from tests.labs.http_lab import Reply
 from tests.schemas import opentrans_xsd
 
@@ -83,11 +83,11 @@ def test_dreve_refuses_a_wrong_key_and_an_unknown_order(sandbox):
         backend.poll_status("nonsense")
 
 
-def test_hoerluchs_order_with_scans_is_confirmed(sandbox, tmp_path):
+def test_hoerluchs_order_with_scans_is_confirmed(sandbox, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "private"
     backend = HoerluchsPartnerBackend({"endpoint_url": f"{sandbox.url}/hoerluchs/api", "username": "hl", "password": "hl-pw"})
     assert backend.test_connection().ok
-    (tmp_path / "rechts.stl").write_bytes(b"solid scan")
-    scan = ScanDocument("rechts.stl", str(tmp_path / "rechts.stl"), side="right", content_type="model/stl")
+    scan = ScanDocument("rechts.stl", stored("scans/rechts.stl", b"solid scan"), side="right", content_type="model/stl")
     document = order_document(scans=(scan,))
     result = backend.send(document)
     assert result.status == ResultStatus.CONFIRMED and result.external_reference.startswith("HL-")

@@ -7,6 +7,7 @@ import struct
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.storage import default_storage
 from lxml import etree
 
 from otoorder.backends.document import ItemDocument, ScanDocument
@@ -18,7 +19,7 @@ from otoorder.vocabulary import ScanFormat
 from otoorder.orders.documents import build_document
 from otoorder.orders.services import place_order
 from tests import scan_files
-from tests.documents import order_document
+from tests.documents import order_document, stored
 from tests.factories import bte_item
 from tests.labs.sftp_lab import sftp_lab  # noqa: F401 - fixture
 
@@ -179,9 +180,8 @@ def exchange_root(tmp_path, monkeypatch):
 
 
 def scan_document(tmp_path, side, data, extension):
-    path = tmp_path / f"stored-{side}{extension}"
-    path.write_bytes(data)
-    return ScanDocument(filename=f"{side}{extension}", path=str(path), side=side, sha256=hashlib.sha256(data).hexdigest())
+    name = stored(f"scans/stored-{side}{extension}", data)
+    return ScanDocument(filename=f"{side}{extension}", stored_name=name, side=side, sha256=hashlib.sha256(data).hexdigest())
 
 
 def otoport():
@@ -211,7 +211,7 @@ def test_otoport_writes_each_scan_next_to_the_order_file(exchange_root, tmp_path
 
 def test_otoport_refuses_an_order_whose_scan_is_gone(exchange_root, tmp_path):
     scan = scan_document(tmp_path, "right", scan_files.stl_binary(), ".stl")
-    os.unlink(scan.path)
+    default_storage.delete(scan.stored_name)
     with pytest.raises(OrderRejected, match="fehlt im Speicher"):
         otoport().send(order_document(order_id=ORDER_ID, scans=(scan,)))
     assert not (exchange_root / "otoport" / "out" / f"{ORDER_ID}.xml").exists()

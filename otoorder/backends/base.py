@@ -12,8 +12,8 @@ from dataclasses import dataclass, fields, replace
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from .document import ItemDocument
-from .exceptions import BackendError, ConfigurationError, OrderRejected
+from .document import ItemDocument, StoredFileTooLarge
+from .exceptions import BackendError, ConfigurationError, OrderRejected, TransientError
 from .options import OptionsSchema
 from .result import DispatchResult
 
@@ -248,12 +248,31 @@ class BaseBackend:
 
 
 def scan_content(scan):
-    """The bytes of a ``ScanDocument``; a file gone from storage refuses the order."""
+    """The bytes of a ``ScanDocument`` (``stored_content``)."""
+    return stored_content(scan, "scan_missing", scan.filename)
+
+
+def attachment_content(attachment):
+    """The bytes of an ``AttachmentDocument`` (``stored_content``)."""
+    return stored_content(attachment, "attachment_missing", attachment.name)
+
+
+def stored_content(document_file, missing_code, name):
+    """The bytes of a stored scan or attachment, read from the storage of whatever host.
+
+    A file gone from the storage (or larger than recorded at upload) refuses the order:
+    ``missing_code``. A storage that does not answer or refuses the read (the object store
+    down, a timeout, wrong credentials of the store) is a transient failure that the dispatch
+    retries; it is not the order's fault.
+    """
     try:
-        return scan.content
-    except OSError:
-        logger.error("scan file %s is missing from storage", scan.path)
-        raise OrderRejected(code="scan_missing", params={"name": scan.filename}) from None
+        return document_file.content
+    except (FileNotFoundError, StoredFileTooLarge) as exc:
+        logger.error("stored file %s is missing or larger than recorded (%s)", document_file.stored_name, type(exc).__name__)
+        raise OrderRejected(code=missing_code, params={"name": name}) from None
+    except Exception as exc:  # noqa: BLE001 - the object store's client raises its own error classes
+        logger.warning("storage unreadable for %s: %s", document_file.stored_name, type(exc).__name__)
+        raise TransientError(code="storage_unreachable", params={"kind": type(exc).__name__}) from None
 
 
 def _elapsed_ms(started):

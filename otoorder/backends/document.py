@@ -8,6 +8,9 @@ the reference the supplier is configured to receive.
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 
+from django.conf import settings
+from django.core.files.storage import default_storage
+
 
 @dataclass(frozen=True)
 class PartyDocument:
@@ -18,16 +21,38 @@ class PartyDocument:
     fax: str = ""
 
 
+class StoredFileTooLarge(Exception):
+    """A stored file is larger than it may be (than recorded at upload, or the upload limit)."""
+
+
+def read_stored(stored_name, limit):
+    """The bytes of a stored file, through Django's default storage, at most ``limit`` of them.
+
+    The storage is the private folder or the object store (``otoorder/storage.py``): a worker
+    on any host reads what a web process stored. The size is asked first, so that nothing larger
+    than ``limit`` is fetched; ``FileNotFoundError`` when the file is gone, ``StoredFileTooLarge``
+    beyond ``limit``; the object store's own errors (unreachable, refused) pass unchanged.
+    """
+    if default_storage.size(stored_name) > limit:
+        raise StoredFileTooLarge(stored_name)
+    with default_storage.open(stored_name, "rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise StoredFileTooLarge(stored_name)
+    return data
+
+
 @dataclass(frozen=True)
 class ScanDocument:
     """A stored scan of a digital impression, as backends that send files need it.
 
-    The name it travels under, the ear, its type, where the file lies and its checksum;
-    ``content`` is read from ``path`` when a backend's ``scan_files`` asks for it.
+    The name it travels under, its name in the storage, the ear, its type, checksum and size;
+    ``content`` is read from the storage when a backend's ``scan_files`` asks for it, at most
+    ``size`` bytes (the size recorded at upload), else at most ``OTOORDER_SCAN_MAX_BYTES``.
     """
 
     filename: str
-    path: str
+    stored_name: str
     side: str = ""
     content_type: str = "application/octet-stream"
     file_format: str = ""
@@ -36,23 +61,24 @@ class ScanDocument:
 
     @property
     def content(self):
-        with open(self.path, "rb") as handle:
-            return handle.read()
+        return read_stored(self.stored_name, self.size or settings.OTOORDER_SCAN_MAX_BYTES)
 
 
 @dataclass(frozen=True)
 class AttachmentDocument:
-    """A file staff attached to the order (PDF, PNG, JPEG), read from ``path`` when sent."""
+    """A file staff attached to the order (PDF, PNG, JPEG), read from the storage when sent
+    (at most ``size`` bytes, the size recorded at upload, else the attachment limit)."""
 
     name: str
     content_type: str
-    path: str
+    stored_name: str
     sha256: str = ""
+    size: int = 0
 
     @property
     def content(self):
-        with open(self.path, "rb") as handle:
-            return handle.read()
+        limit = self.size or getattr(settings, "OTOORDER_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+        return read_stored(self.stored_name, limit)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ ERRORS = {
     "no_items": _("Die Bestellung enthält keine Position."),
     "fields_refused": _("Die Schnittstelle „%(label)s“ kann diese Angaben nicht übermitteln (%(side)s): %(fields)s."),
     "scan_missing": _("Die Scan-Datei %(name)s fehlt im Speicher; bitte den Scan erneut hochladen."),
+    "attachment_missing": _("Der Anhang %(name)s fehlt im Speicher; bitte die Datei erneut anhängen."),
+    "storage_unreachable": _("Der Dateispeicher ist nicht erreichbar (%(kind)s)."),
     "invalid_order_id": _("Die Bestellung hat keine gültige Kennung (UUID)."),
     "invalid_cancellation_id": _("Die Stornierung hat keine gültige Kennung."),
     "invalid_message_id": _("Die Nachricht hat keine gültige Kennung (UUID)."),

@@ -27,7 +27,7 @@ from django.core.mail.backends.smtp import EmailBackend as SMTPEmailBackend
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .base import BaseBackend, scan_content
+from .base import BaseBackend, attachment_content, scan_content
 from .exceptions import (
     ConfigurationError,
     DeliveryUncertain,
@@ -269,7 +269,7 @@ class StandardBackend(BaseBackend):
         for name, content, content_type in files:
             message.attach(name, content, content_type)
         for attachment in document.attachments:
-            message.attach(attachment.name, attachment.content, attachment.content_type)
+            message.attach(attachment.name, attachment_content(attachment), attachment.content_type)
         return {"pdf": pdf, "message": message, "scans_separate": separate_summary}
 
     def transmit(self, payload, document):

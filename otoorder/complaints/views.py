@@ -4,7 +4,7 @@ history, and its steps (an Labor gemeldet, Entscheidung, erledigt)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from branches.access import chain_admin_filter
 from branches.models import Chain
 from otoorder.orders.attachments import check_request_size
+from otoorder.orders.downloads import stored_file_response
 from otoorder.orders.event_texts import event_text
 from otoorder.orders.lifecycle import InvalidTransition
 from otoorder.orders.models import EarmouldOrder
@@ -132,12 +133,9 @@ def complaint_decide(request, pk):
 def photo_download(request, pk):
     """A complaint's photo, for staff of the order's branch only (private storage)."""
     photo = get_object_or_404(ComplaintPhoto.objects.visible_to(request.user), pk=pk)
-    response = FileResponse(
-        photo.file.open("rb"), as_attachment=True, filename=photo.original_name, content_type=photo.content_type
+    return stored_file_response(
+        request, photo.file, filename=photo.original_name, content_type=photo.content_type, subject=f"complaint photo {photo.pk}"
     )
-    response["Cache-Control"] = "no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def _administered_chain(user):

@@ -9,7 +9,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from . import attachments
+from .downloads import stored_file_response
 from .models import EarmouldOrder, OrderAttachment
 
 
@@ -52,12 +52,10 @@ def attachment_download(request, pk):
     attachment = get_object_or_404(
         OrderAttachment.objects.visible_to(request.user), pk=pk
     )
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
+    return stored_file_response(
+        request,
+        attachment.file,
         filename=attachment.original_name,
         content_type=attachment.content_type,
+        subject=f"attachment {attachment.pk}",
     )
-    response["Cache-Control"] = "no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

@@ -78,7 +78,9 @@ def build_document(order):
         reason=order.reason,
         scans=tuple(scan for scan in (scan_document(item) for item in order_items) if scan is not None),
         attachments=tuple(
-            AttachmentDocument(name=a.original_name, content_type=a.content_type, path=a.file.path, sha256=a.sha256)
+            AttachmentDocument(
+                name=a.original_name, content_type=a.content_type, stored_name=a.file.name, sha256=a.sha256, size=a.file_size
+            )
             for a in order.attachments.all()
         ),
     )
@@ -152,7 +154,7 @@ def scan_document(item):
     name = scan_file_name(item)
     return ScanDocument(
         filename=name,
-        path=impression.file.path,
+        stored_name=impression.file.name,
         side=item.side,
         content_type=SCAN_CONTENT_TYPES.get(impression.file_format)
         or mimetypes.guess_type(name)[0]

@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,6 +22,7 @@ from otoorder import vocabulary
 from otoorder.transactions.models import Customer
 
 from . import scans
+from .downloads import stored_file_response
 from .models import Impression
 
 logger = logging.getLogger(__name__)
@@ -146,18 +147,13 @@ def impression_detail(request, pk):
 def impression_file(request, pk):
     """The scan file itself, only for staff of the customer's branch, never cached."""
     impression = get_object_or_404(_impressions(request.user).exclude(file=""), pk=pk)
-    try:
-        handle = impression.file.open("rb")
-    except FileNotFoundError:
-        logger.error("scan file of impression %s is missing from storage", impression.pk)
-        raise Http404 from None
-    logger.info("scan %s downloaded by user %s", impression.pk, request.user.pk)
-    response = FileResponse(
-        handle,
-        as_attachment=True,
+    response = stored_file_response(
+        request,
+        impression.file,
         filename=impression.original_name or impression.file.name.rsplit("/", 1)[-1],
         content_type="application/octet-stream",
+        subject=f"scan file of impression {impression.pk}",
     )
-    response["Cache-Control"] = "no-store, private"
-    response["X-Content-Type-Options"] = "nosniff"
+    if response.status_code == 200:
+        logger.info("scan %s downloaded by user %s", impression.pk, request.user.pk)
     return response

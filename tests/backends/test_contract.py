@@ -66,7 +66,7 @@ from otoorder.backends.transports.files import ROOT_ENV
 from otoorder.backends.transports.http import HttpBackend
 from otoorder.backends.transports.subprocess import ALLOWLIST_ENV
 from suppliers.catalogue import CATALOGUE_FIELDS
-from tests.documents import LEFT_RIC, RIGHT_BTE, order_document
+from tests.documents import LEFT_RIC, RIGHT_BTE, order_document, stored
 from tests.labs.http_lab import Reply
 
 #: Collected when the module is imported: every registered backend, a tenth one included.
@@ -128,6 +128,7 @@ def setting(http_lab, tmp_path, monkeypatch, settings):
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp.port
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.MEDIA_ROOT = tmp_path / "private"
     yield Setting(http_lab, tmp_path, monkeypatch, settings, smtp)
     smtp.controller.stop()
 
@@ -186,11 +187,9 @@ def make(key, setting, *, timeout=5.0, **overrides):
 
 
 def scan_document(setting, side="right"):
-    path = setting.tmp_path / f"scan-{side}.stl"
-    path.write_bytes(SCAN_BYTES)
     return ScanDocument(
         filename=f"{side}.stl",
-        path=str(path),
+        stored_name=stored(f"scans/scan-{side}.stl", SCAN_BYTES),
         side=side,
         content_type="model/stl",
         file_format="stl_ascii",
@@ -200,10 +199,12 @@ def scan_document(setting, side="right"):
 
 
 def attachment_document(setting):
-    path = setting.tmp_path / "audiogramm.png"
-    path.write_bytes(ATTACHMENT_BYTES)
     return AttachmentDocument(
-        name="AudiogrammQ.png", content_type="image/png", path=str(path), sha256=hashlib.sha256(ATTACHMENT_BYTES).hexdigest()
+        name="AudiogrammQ.png",
+        content_type="image/png",
+        stored_name=stored("attachments/audiogramm.png", ATTACHMENT_BYTES),
+        sha256=hashlib.sha256(ATTACHMENT_BYTES).hexdigest(),
+        size=len(ATTACHMENT_BYTES),
     )
 
 
@@ -538,7 +539,7 @@ def error_cases(key, setting):
 
         def scan_gone(document):
             scan = scan_document(setting, "left")
-            return replace(document, scans=(replace(scan, path=str(setting.tmp_path / "gone.stl")),))
+            return replace(document, scans=(replace(scan, stored_name="scans/gone.stl"),))
 
         return "send", [
             ("outbox cannot be created", blocked_outbox, TransientError, lambda: make(key, setting, outbox_dir="blocked/out"), None),
@@ -570,7 +571,7 @@ def test_failures_are_mapped_to_transient_permanent_and_configuration(key, setti
 
 def test_a_missing_scan_file_refuses_the_order_where_scans_travel(setting):
     document = document_for("with scan", setting)
-    gone = replace(document, scans=(replace(document.scans[0], path=str(setting.tmp_path / "gone.stl")),))
+    gone = replace(document, scans=(replace(document.scans[0], stored_name="scans/gone.stl"),))
     for key in KEYS:
         backend = make(key, setting)
         if backend.accepts_scans:

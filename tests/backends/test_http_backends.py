@@ -30,7 +30,7 @@ from otoorder.backends.hoerluchs_partner import (
 from otoorder.backends.hoerluchs_partner import HoerluchsPartnerBackend
 from otoorder.backends.result import ResultStatus
 from otoorder.orders.choices import OrderStatus
-from tests.documents import order_document
+from tests.documents import order_document, stored
 from tests.labs.http_lab import Reply
 
 ORDER_ID = "6f1c2d8e-0000-4000-8000-000000000042"
@@ -318,12 +318,11 @@ def test_hoerluchs_sends_multipart_with_the_order_json_and_basic_auth(http_lab):
     assert result.request_summary["scans"] == 0
 
 
-def test_hoerluchs_sends_scan_files_as_parts(http_lab, tmp_path):
-    (tmp_path / "r.stl").write_bytes(b"solid right\nendsolid right\n")
-    (tmp_path / "l.stl").write_bytes(b"\x00\x01binary-stl")
+def test_hoerluchs_sends_scan_files_as_parts(http_lab, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "private"
     scans = (
-        ScanDocument("rechts.stl", str(tmp_path / "r.stl"), side="right", content_type="model/stl"),
-        ScanDocument("links.stl", str(tmp_path / "l.stl"), side="left", content_type="model/stl"),
+        ScanDocument("rechts.stl", stored("scans/r.stl", b"solid right\nendsolid right\n"), side="right", content_type="model/stl"),
+        ScanDocument("links.stl", stored("scans/l.stl", b"\x00\x01binary-stl"), side="left", content_type="model/stl"),
     )
 
     http_lab.script(Reply.empty(204))

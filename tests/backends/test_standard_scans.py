@@ -11,7 +11,7 @@ import pytest
 from otoorder.backends.document import PartyDocument, ScanDocument
 from otoorder.backends.result import ResultStatus
 from otoorder.backends.standard import StandardBackend
-from tests.documents import LEFT_RIC, RIGHT_BTE, order_document
+from tests.documents import LEFT_RIC, RIGHT_BTE, order_document, stored
 
 from .test_standard_cancellation import pdf_text, received, smtp  # noqa: F401 (the loopback SMTP lab)
 
@@ -19,17 +19,16 @@ MB = 1024 * 1024
 
 
 @pytest.fixture(autouse=True)
-def limit(settings):
+def limit(settings, tmp_path):
     settings.OTOORDER_MAIL_SCAN_LIMIT_MB = 1
+    settings.MEDIA_ROOT = tmp_path / "private"
 
 
 def scan(tmp_path, side, size):
     content = (b"solid ear\n" + b"x" * size)[:size]
-    path = tmp_path / f"{side}-stored.stl"
-    path.write_bytes(content)
     return ScanDocument(
         filename=f"{side}.stl",
-        path=str(path),
+        stored_name=stored(f"scans/{side}-stored.stl", content),
         side=side,
         content_type="model/stl",
         file_format="stl_ascii",
