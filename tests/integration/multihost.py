@@ -336,7 +336,7 @@ def start_object_store(host, port_base=S3_PORT_BASE):
     host.start(
         "s3",
         [sys.executable, "-m", "tests.s3", "--dir", str(store), "--ip", host.address, "--port-base", str(port_base)],
-        {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ},
+        {"PATH": os.environ["PATH"], "HOME": str(host.root)},
     )
 
 
@@ -357,7 +357,7 @@ def local_files(network, pattern):
     ]
 
 
-def object_store_url(host):
+def object_store_url(host, port_base=S3_PORT_BASE):
     """The ``OTOORDER_STORAGE_URL`` the store prints once it answers (fails if it ended)."""
 
     def printed():
@@ -366,7 +366,26 @@ def object_store_url(host):
             raise AssertionError(f"the object store on {host.name} ended:\n{host.log('s3')[-2000:]}")
         return lines[-1] if lines else None
 
-    return wait_for(printed, timeout=90, interval=0.2, message="the data host's object store")
+    url = wait_for(printed, timeout=90, interval=0.2, message="the data host's object store")
+    # The gateway answers before the store can keep anything (its first volume is being
+    # allocated; writes fail with InternalError meanwhile): wait until a write goes through.
+    client = SeaweedS3(host.root / "s3", ip=host.address, port_base=port_base).client()
+    wait_for(lambda: _written(client), timeout=90, interval=0.5, message="the object store to take a write")
+    client.delete_object(Bucket=S3_BUCKET, Key=PROBE_KEY)
+    return url
+
+
+PROBE_KEY = "otomh-probe"
+
+
+def _written(client):
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        client.put_object(Bucket=S3_BUCKET, Key=PROBE_KEY, Body=b"probe")
+    except (BotoCoreError, ClientError):
+        return False
+    return True
 
 
 # --- otoorder's processes -------------------------------------------------------------------
@@ -374,10 +393,11 @@ def object_store_url(host):
 
 def django_env(host, **settings):
     """The environment of an otoorder process on ``host``: nothing of the machine's services."""
-    keep = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "LC_ALL", "TZ") if name in os.environ}
+    keep = {name: os.environ[name] for name in ("PATH", "LANG", "LC_ALL", "TZ") if name in os.environ}
     (host.root / "var").mkdir(exist_ok=True)
     return {
         **keep,
+        "HOME": str(host.root),  # dot-folders (gunicorn's control socket) per host too
         "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
         "DJANGO_ENV": "development",
         "OTOORDER_VAR_DIR": str(host.root / "var"),

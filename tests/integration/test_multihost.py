@@ -85,21 +85,21 @@ class Api:
         self.session = requests.Session()
         self.session.trust_env = False
         answer = self.session.post(
-            f"{self.base}/auth/token/", json={"username": username, "password": f.PASSWORD}, timeout=20
+            f"{self.base}/auth/token/", json={"username": username, "password": f.PASSWORD}, timeout=60
         )
         assert answer.status_code == 200, answer.text
         self.session.headers["Authorization"] = f"Token {answer.json()['token']}"
 
     def get(self, path):
-        return self.session.get(f"{self.base}/{path}", timeout=20)
+        return self.session.get(f"{self.base}/{path}", timeout=60)
 
     def post(self, path, **kwargs):
-        return self.session.post(f"{self.base}/{path}", timeout=20, **kwargs)
+        return self.session.post(f"{self.base}/{path}", timeout=60, **kwargs)
 
 
 def web_answers(base):
     try:
-        return requests.get(f"{base}/api/v1/", timeout=2).status_code < 500
+        return requests.get(f"{base}/api/v1/backends/", timeout=2).status_code < 500
     except requests.RequestException:
         return False
 
