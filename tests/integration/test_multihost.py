@@ -12,6 +12,7 @@ Needs root and ``ip netns``: skipped with the reason elsewhere, failing under ``
 
 import hashlib
 import os
+import re
 
 import pytest
 import requests
@@ -25,6 +26,9 @@ from .labkit import DATE_REQUIRED
 from .multihost_settings import VISIBILITY_TIMEOUT
 
 pytestmark = pytest.mark.integration
+
+#: A worker's log line for each dispatch message it took from the broker (the task id).
+DISPATCH_RECEIVED = re.compile(r"Task otoorder\.orders\.tasks\.dispatch_order\[([0-9a-f-]+)\] received")
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 HOSTS = {
@@ -236,9 +240,16 @@ def test_killing_a_worker_host_mid_send_loses_nothing_and_sends_nothing_twice(ne
     assert [(a["number"], a["outcome"]) for a in detail["attempts"]] == [(1, "ambiguous"), (2, "confirmed")]
 
     # Nothing left behind in the broker: the dead worker's unacknowledged message came back
-    # after the visibility timeout, reached the survivor and was acknowledged there.
-    def broker_empty():
-        return broker.llen("celery") == 0 and broker.hlen("unacked") == 0
+    # after the visibility timeout, reached the survivor (whose claim found nothing to send)
+    # and was acknowledged there.
+    (held_task,) = DISPATCH_RECEIVED.findall(victim.log("worker"))
 
-    wait_for(broker_empty, timeout=VISIBILITY_TIMEOUT + 10, message="the broker to be empty")
+    def redelivered_and_empty():
+        return (
+            held_task in DISPATCH_RECEIVED.findall(survivor.log("worker"))
+            and broker.llen("celery") == 0
+            and broker.hlen("unacked") == 0
+        )
+
+    wait_for(redelivered_and_empty, timeout=VISIBILITY_TIMEOUT + 15, message="the redelivery and an empty broker")
     assert survivor.alive("worker") and network["web"].alive("web")
