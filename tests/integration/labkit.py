@@ -62,8 +62,8 @@ LEFT_NOTES = "Links weicher"
 class LabPeer(HttpLab):
     """An ``HttpLab`` whose scripted replies may be callables taking the request."""
 
-    def __init__(self):
-        super().__init__()
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
         self._current = threading.local()
 
     def _record(self, request):

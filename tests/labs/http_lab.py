@@ -10,8 +10,9 @@ Usage (the ``http_lab`` fixture is offered to every test by tests/conftest.py)::
 Replies are consumed in the order they were scripted, first match by method and path;
 ``repeat=True`` keeps one answering. Without a matching reply the lab answers 404.
 
-Bounded on purpose: loopback only, request bodies up to ``MAX_BODY`` bytes, at most
-``MAX_REQUESTS`` recorded, stalls cut short when the lab stops.
+Bounded on purpose: loopback unless given an address (the multi-host test's lab host), request
+bodies up to ``MAX_BODY`` bytes, at most ``MAX_REQUESTS`` recorded, stalls cut short when the
+lab stops.
 """
 
 import email.parser
@@ -69,6 +70,7 @@ class RecordedRequest:
     path: str
     headers: dict  # header name (as sent) → value; use ``header()`` for case-insensitive access
     body: bytes
+    client: str = ""  # the address the request came from
 
     def header(self, name, default=None):
         lowered = name.lower()
@@ -104,12 +106,12 @@ class _Script:
 
 
 class HttpLab:
-    def __init__(self):
+    def __init__(self, address=("127.0.0.1", 0)):
         self.requests = []
         self._scripts = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = ThreadingHTTPServer(address, self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="http-lab", daemon=True
@@ -164,7 +166,9 @@ class HttpLab:
                 if body is None:
                     self._answer(Reply.status(413))
                     return
-                lab._record(RecordedRequest(self.command, self.path, dict(self.headers.items()), body))
+                lab._record(
+                    RecordedRequest(self.command, self.path, dict(self.headers.items()), body, self.client_address[0])
+                )
                 reply = lab._next_reply(self.command, self.path)
                 if reply.stall and lab._stopping.wait(min(reply.stall, MAX_STALL_SECONDS)):
                     return
