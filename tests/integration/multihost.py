@@ -415,7 +415,7 @@ def celery(*args):
 def start_worker(host, env, name="worker"):
     return host.start(
         name,
-        celery("worker", "-l", "info", "--pool", "prefork", "--concurrency", "1", "-Q", "celery",
+        celery("worker", "-l", "info", "--pool", "prefork", "--concurrency", "1",
                "-n", f"{host.name}@{host.address}", "--without-gossip", "--without-mingle"),
         env,
     )  # fmt: skip

@@ -16,6 +16,7 @@ import re
 
 import pytest
 import requests
+from django.conf import settings
 
 from tests import factories as f
 from tests import scan_files
@@ -247,7 +248,7 @@ def test_killing_a_worker_host_mid_send_loses_nothing_and_sends_nothing_twice(ne
     def redelivered_and_empty():
         return (
             held_task in DISPATCH_RECEIVED.findall(survivor.log("worker"))
-            and broker.llen("celery") == 0
+            and sum(broker.llen(queue) for queue in settings.CELERY_TASK_QUEUES) == 0
             and broker.hlen("unacked") == 0
         )
 
