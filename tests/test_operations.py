@@ -218,3 +218,37 @@ def test_refused_callbacks_counted_per_backend_and_reason(labs, chain, dreve_sup
     assert api.post(url, b"x" * (1024 * 1024 + 1), content_type="application/json").status_code == 413
     counts = {(r.backend, r.code): r.count for r in CallbackRefusal.objects.all()}
     assert counts == {("audia_easy_order_portal", "invalid_signature"): 3, ("audia_easy_order_portal", "payload_too_large"): 1}
+
+
+# --- settings ----------------------------------------------------------------------------------
+
+SETTINGS_PROBE = (
+    "import django; django.setup(); from django.conf import settings; from otoorder import celery_app; "
+    "print(celery_app.conf.worker_max_memory_per_child, celery_app.conf.worker_hijack_root_logger, "
+    "settings.OTOORDER_METRICS_ALLOWED_IPS)"
+)
+
+
+def probe_settings(**env):
+    from tests.test_settings import production_env, run
+
+    return run(["-c", SETTINGS_PROBE], production_env(**env))
+
+
+def test_worker_memory_per_child_is_bounded_by_default_and_configurable():
+    default = probe_settings()
+    assert default.returncode == 0, default.stderr
+    assert default.stdout.split()[0] == str(200 * 1024)  # KiB, as Celery counts
+    configured = probe_settings(OTOORDER_WORKER_MAX_MEMORY_MB="150", OTOORDER_LOG_FORMAT="json")
+    assert configured.stdout.split()[:2] == [str(150 * 1024), "False"]
+    assert probe_settings(OTOORDER_WORKER_MAX_MEMORY_MB="0").stdout.split()[0] == "None"
+
+
+def test_metrics_networks_and_log_format_are_checked_at_start():
+    ok = probe_settings(OTOORDER_METRICS_ALLOWED_IPS="10.1.2.3/8, 127.0.0.1")
+    assert ok.returncode == 0, ok.stderr
+    assert "['10.0.0.0/8', '127.0.0.1/32']" in ok.stdout
+    assert probe_settings(OTOORDER_METRICS_ALLOWED_IPS="10.0.0.0/8,intranet").returncode != 0
+    bad_format = probe_settings(OTOORDER_LOG_FORMAT="xml")
+    assert bad_format.returncode != 0
+    assert "OTOORDER_LOG_FORMAT must be 'plain' or 'json'." in bad_format.stderr
