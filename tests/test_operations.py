@@ -10,7 +10,7 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from otoorder.operations import metrics as ops_metrics
-from otoorder.orders.choices import AttemptOutcome, AttemptPurpose, DispatchState, OrderStatus
+from otoorder.orders.choices import AttemptOutcome, DispatchState, OrderStatus
 from otoorder.orders.models import Attempt, CallbackReceipt, CallbackRefusal, Dispatch, EarmouldOrder
 from tests import factories as f
 
@@ -136,7 +136,9 @@ def families(text):
 
 def value(family, suffix="", **labels):
     matches = [
-        s.value for s in family.samples if s.name == family.name + suffix and all(s.labels.get(k) == v for k, v in labels.items())
+        sample.value
+        for sample in family.samples
+        if sample.name == family.name + suffix and all(sample.labels.get(k) == v for k, v in labels.items())
     ]
     assert len(matches) == 1, (family.name, suffix, labels, family.samples)
     return matches[0]
@@ -213,11 +215,16 @@ def test_refused_callbacks_counted_per_backend_and_reason(labs, chain, dreve_sup
     api = Client()
     url = f"/api/v1/callbacks/{portal.pk}/"
     for _ in range(3):
-        response = api.post(url, b'{"orders": []}', content_type="application/json", HTTP_X_OTOORDER_SIGNATURE="t=1,v1=00")
+        response = api.post(
+            url, b'{"orders": []}', content_type="application/json", HTTP_X_OTOORDER_SIGNATURE="t=1,v1=00"
+        )
         assert response.status_code == 400
     assert api.post(url, b"x" * (1024 * 1024 + 1), content_type="application/json").status_code == 413
     counts = {(r.backend, r.code): r.count for r in CallbackRefusal.objects.all()}
-    assert counts == {("audia_easy_order_portal", "invalid_signature"): 3, ("audia_easy_order_portal", "payload_too_large"): 1}
+    assert counts == {
+        ("audia_easy_order_portal", "invalid_signature"): 3,
+        ("audia_easy_order_portal", "payload_too_large"): 1,
+    }
 
 
 # --- settings ----------------------------------------------------------------------------------

@@ -116,7 +116,8 @@ def healthz(request):
 
 def readyz(request):
     ready, report = readiness()
-    return _no_store(JsonResponse({"status": "ok" if ready else "unavailable", "checks": report}, status=200 if ready else 503))
+    body = {"status": "ok" if ready else "unavailable", "checks": report}
+    return _no_store(JsonResponse(body, status=200 if ready else 503))
 
 
 class HealthMiddleware:
