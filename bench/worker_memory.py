@@ -173,17 +173,26 @@ def _max_memory_setting():
 
 def report(result):
     limit = result["max_memory_per_child_kb"]
+    lines = [
+        ("max memory per child", f"{limit / 1024:.0f} MB" if limit else "off"),
+        (
+            "orders sent (e-mail + PDF)",
+            f"{result['orders']:,} in {result['seconds']:.0f} s ({result['rate']:.1f} /s), {result['mails']:,} mails",
+        ),
+        ("worker RSS (main + children), ready", f"{result['worker_rss_mb_ready']:.1f} MB"),
+        (f"after the first {WARM_ORDERS} orders", f"{result['worker_rss_mb_warm']:.1f} MB"),
+        ("peak (sampled each second)", f"{result['worker_rss_mb_peak']:.1f} MB"),
+        (
+            f"after {result['orders']:,} orders",
+            f"{result['worker_rss_mb']:.1f} MB   per process: "
+            + ", ".join(f"{mb} MB" for mb in result["per_process_mb"].values()),
+        ),
+        ("pool children replaced", str(result["children_replaced"])),
+    ]
     print()
     print(f"otoorder worker memory · {os.cpu_count()} cores · one worker, prefork --concurrency {result['concurrency']}")
-    print(f"    max memory per child                {f'{limit / 1024:.0f} MB' if limit else 'off'}")
-    print(f"    orders sent (e-mail + PDF)          {result['orders']:8d}   in {result['seconds']:.0f} s"
-          f" ({result['rate']:.1f} /s), {result['mails']} mails")
-    print(f"    worker RSS (main + children) ready  {result['worker_rss_mb_ready']:8.1f} MB")
-    print(f"    after the first {WARM_ORDERS} orders           {result['worker_rss_mb_warm']:8.1f} MB")
-    print(f"    peak (sampled each second)          {result['worker_rss_mb_peak']:8.1f} MB")
-    print(f"    after {result['orders']} orders               {result['worker_rss_mb']:8.1f} MB"
-          f"   per process: {', '.join(f'{mb} MB' for mb in result['per_process_mb'].values())}")
-    print(f"    pool children replaced              {result['children_replaced']:8d}")
+    for label, value in lines:
+        print(f"    {label:38s} {value}")
     print()
 
 
