@@ -28,7 +28,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 help:
 	@echo "make run    start otoorder with demo data on http://127.0.0.1:$(PORT)/ (PORT=... to change)"
 	@echo "make test   run the test suite (PostgreSQL and Redis on 127.0.0.1, Debian's chromium)"
-	@echo "make bench  run the benchmarks in bench/"
+	@echo "make bench  run the benchmarks in bench/ (the last, worker memory after 10,000 orders, takes longest)"
 	@echo "make messages  update and compile the English translations in locale/"
 	@echo "make clean  remove demo data, broker folders, received mail and caches (distclean: also .venv and node_modules)"
 
@@ -91,6 +91,7 @@ bench: $(TEST_REQUIREMENTS_STAMP) $(ASSETS_STAMP)
 	$(BIN)/python bench/scans.py
 	$(BIN)/python bench/live_status.py
 	$(BIN)/python bench/scorecard.py
+	$(BIN)/python bench/worker_memory.py
 
 messages: $(REQUIREMENTS_STAMP)
 	$(BIN)/python manage.py makemessages --locale en --ignore '.venv/*' --ignore 'node_modules/*' \

@@ -40,7 +40,11 @@ def parse_args():
     parser.add_argument("--requests", type=int, default=800, help="measured requests per endpoint in part (b)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent API clients in part (b)")
     parser.add_argument("--web-workers", type=int, default=4, help="gunicorn worker processes in part (b)")
-    parser.add_argument("--only", choices=["dispatch", "submission"], help="run one part only")
+    parser.add_argument(
+        "--only", choices=["dispatch", "submission", "memory"],
+        help="run one part only (memory: bench/worker_memory.py, not part of the default run)",
+    )  # fmt: skip
+    parser.add_argument("--memory-orders", type=int, default=10000, help="orders sent with --only memory")
     parser.add_argument("--timeout", type=float, default=600, help="limit of each measured phase (s)")
     return parser.parse_args()
 
@@ -418,6 +422,11 @@ def _exit_on_sigterm(signum, frame):
 def main():
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     args = parse_args()
+    if args.only == "memory":
+        import worker_memory
+
+        worker_memory.report(worker_memory.measure(args.memory_orders, timeout=max(args.timeout, 3600)))
+        return
     db_url = bench_database_url()
     recreate_database(db_url)
     # Logs of the workers and gunicorn stay for inspection (var/ is not committed).

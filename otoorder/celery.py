@@ -3,9 +3,10 @@
 import os
 
 from celery import Celery
-from celery.signals import beat_init, worker_init
+from celery.signals import beat_init, task_postrun, task_prerun, worker_init
 from django.core.exceptions import ImproperlyConfigured
 
+from otoorder import logcontext
 from otoorder.checks import refuse_unsafe_production as check_production
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "otoorder.settings")
@@ -26,6 +27,13 @@ def refuse_unsafe_production(**kwargs):
         check_production()
     except ImproperlyConfigured as exc:
         raise SystemExit(str(exc)) from None
+
+
+@task_prerun.connect
+@task_postrun.connect
+def forget_order(**kwargs):
+    """A task starts and ends with no order bound to its log records (``otoorder.logcontext``)."""
+    logcontext.clear()
 
 
 @app.task(name="otoorder.noop")

@@ -9,6 +9,7 @@ Two modes:
   ``manage.py check --deploy`` is clean.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -69,6 +70,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: /healthz and /readyz answer load balancers and orchestrators before anything else
+    # (no host check, no HTTPS redirect, no session; otoorder/operations/health.py).
+    "otoorder.operations.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -85,7 +89,7 @@ MIDDLEWARE = [
 if PRODUCTION:
     # Production serves the collected, compressed static files itself (collectstatic first);
     # in development runserver and the test live server serve them from the finders.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "otoorder.urls"
 WSGI_APPLICATION = "otoorder.wsgi.application"
@@ -241,6 +245,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+#: A prefork child is replaced after the task during which its resident memory passed this
+#: (MB; 0 = never): long runs stay bounded whatever a library keeps (bench/worker_memory.py).
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("OTOORDER_WORKER_MAX_MEMORY_MB", default=200) * 1024 or None
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -384,13 +391,49 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- Operations: health, metrics, logs (otoorder/operations/, docs/operations.md) ------------
+#: Seconds each dependency of ``GET /readyz`` (database, broker, storage) may take.
+OTOORDER_READY_TIMEOUT = min(max(env.float("OTOORDER_READY_TIMEOUT", default=1.5), 0.1), 5.0)
+#: Who may read ``GET /metrics``: addresses or networks (``10.0.0.0/8``) of the scraper and/or a
+#: bearer token. Each one configured must match; with neither configured everyone is refused.
+OTOORDER_METRICS_ALLOWED_IPS = [
+    str(ipaddress.ip_network(value.strip(), strict=False))
+    for value in env.list("OTOORDER_METRICS_ALLOWED_IPS", default=[])
+    if value.strip()
+]
+OTOORDER_METRICS_TOKEN = env.str("OTOORDER_METRICS_TOKEN", default="")
+#: ``plain`` (default) or ``json``: one JSON object per line (python-json-logger) with the order's
+#: UUID as ``order_id`` while a worker carries an order (otoorder/logcontext.py).
+OTOORDER_LOG_FORMAT = env.str("OTOORDER_LOG_FORMAT", default="plain").strip().lower()
+if OTOORDER_LOG_FORMAT not in ("plain", "json"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("OTOORDER_LOG_FORMAT must be 'plain' or 'json'.")
+# In JSON mode a worker keeps Django's handlers (below) instead of installing Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = OTOORDER_LOG_FORMAT != "json"
+
 # Logs never carry personal data: our own loggers log ids only.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"order": {"()": "otoorder.logcontext.OrderContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": OTOORDER_LOG_FORMAT, "filters": ["order"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # axes: its start banner and per-try records stay out; lock-outs are logged by otoorder.login.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        # Celery's task logger does not propagate: in JSON mode it writes through ours too.
+        **({"celery.task": {"handlers": ["console"]}} if OTOORDER_LOG_FORMAT == "json" else {}),
+    },
 }

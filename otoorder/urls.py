@@ -27,5 +27,7 @@ urlpatterns = [
     path("reklamationen/", include("otoorder.complaints.urls")),
     path("api/", include("otoorder.api.urls")),
     path("django-admin/", admin.site.urls),
+    # Outside login and language: the operator's scraper (access by address and/or token).
+    path("", include("otoorder.operations.urls")),
 ]
 

@@ -17,7 +17,8 @@ the signature single-use. A report applied before (the same body signed anew, be
 lab retried) is recognised by its key and counted as unchanged.
 
 Scheme and payloads: ``docs/interfaces/callbacks.md``. Logs carry the definition id and
-order ids only, never the body.
+order ids only, never the body. Every refusal is counted per backend and code
+(``CallbackRefusal``, read by ``/metrics``); accepted callbacks are their receipts.
 """
 
 import hashlib
@@ -25,7 +26,8 @@ import logging
 import uuid
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -39,7 +41,7 @@ from otoorder.backends import signing
 from otoorder.backends.exceptions import ConfigurationError
 from otoorder.orders.choices import EventSource
 from otoorder.orders.lab_updates import apply_status_update, update_key
-from otoorder.orders.models import CallbackReceipt, EarmouldOrder
+from otoorder.orders.models import CallbackReceipt, CallbackRefusal, EarmouldOrder
 
 from .views import ERROR
 
@@ -79,6 +81,19 @@ class UnknownOrder(CallbackError):
 class PayloadTooLarge(CallbackError):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "payload_too_large"
+
+
+def record_refusal(backend, code):
+    """Count one refused callback (one UPDATE; the first of its kind inserts the row)."""
+    now = timezone.now()
+    counted = {"count": F("count") + 1, "last_at": now}
+    if CallbackRefusal.objects.filter(backend=backend, code=code).update(**counted):
+        return
+    try:
+        with transaction.atomic():
+            CallbackRefusal.objects.create(backend=backend, code=code, count=1, last_at=now)
+    except IntegrityError:  # a concurrent refusal inserted it first
+        CallbackRefusal.objects.filter(backend=backend, code=code).update(**counted)
 
 
 def callback_definition(definition_id):
@@ -261,11 +276,19 @@ class CallbackView(APIView):
         auth=[],
     )
     def post(self, request, definition_id):
-        definition = callback_definition(definition_id)
-        body = read_body(request)
         try:
+            definition = callback_definition(definition_id)
+        except exceptions.NotFound:
+            record_refusal("", "not_found")
+            raise
+        try:
+            body = read_body(request)
             applied, unchanged = receive(definition, body, request.headers.get(signing.HEADER))
         except (InvalidSignature, Replayed, InvalidPayload) as exc:
             logger.warning("callback for definition %s refused: %s", definition.pk, exc.default_code)
+            record_refusal(definition.backend, exc.default_code)
+            raise
+        except CallbackError as exc:
+            record_refusal(definition.backend, exc.default_code)
             raise
         return Response({"applied": applied, "unchanged": unchanged})

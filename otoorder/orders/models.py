@@ -566,6 +566,24 @@ class CallbackReceipt(models.Model):
         verbose_name_plural = _("Rückmeldungen der Labore")
 
 
+class CallbackRefusal(models.Model):
+    """Refused lab callbacks, counted per backend and refusal code (the ``/metrics`` counter).
+
+    A counter, not a log: nothing of the request is kept. ``backend`` is empty when the
+    callback named no active definition that accepts callbacks.
+    """
+
+    backend = models.CharField(_("Schnittstelle"), max_length=50, blank=True)
+    code = models.CharField(_("Grund"), max_length=40)
+    count = models.PositiveBigIntegerField(_("Anzahl"), default=0)
+    last_at = models.DateTimeField(_("zuletzt"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["backend", "code"], name="callback_refusal_once")]
+        verbose_name = _("abgelehnte Rückmeldung")
+        verbose_name_plural = _("abgelehnte Rückmeldungen")
+
+
 class AttachmentQuerySet(VisibleQuerySet):
     branch_path = "order__branch"
 

@@ -36,6 +36,7 @@ from django.db.models import DateTimeField, F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from otoorder import logcontext
 from otoorder.backends import registry
 from otoorder.backends.exceptions import BackendError, render_error
 
@@ -190,6 +191,7 @@ def run(outbox, row_id):
             return None
         row = outbox.model.objects.select_related("order__interface_definition").get(pk=row_id)
         order = lock_order(row.order_id)
+        logcontext.bind_order(order.pk)
         outbox.claimed(row, order)
     started_at, started = timezone.now(), time.monotonic()
     result = error = None
