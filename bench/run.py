@@ -27,7 +27,7 @@ BIN = REPO / ".venv" / "bin"
 sys.path.insert(0, str(REPO))
 
 DEFAULT_DB_URL = "postgres://postgres@127.0.0.1:5432/otoorder_bench"
-REDIS_URL = "redis://127.0.0.1:6379/14"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 DISPATCH_TASK = "otoorder.orders.tasks.dispatch_order"
 NOOP_TASK = "otoorder.noop"
 
@@ -40,7 +40,11 @@ def parse_args():
     parser.add_argument("--requests", type=int, default=800, help="measured requests per endpoint in part (b)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent API clients in part (b)")
     parser.add_argument("--web-workers", type=int, default=4, help="gunicorn worker processes in part (b)")
-    parser.add_argument("--only", choices=["dispatch", "submission"], help="run one part only")
+    parser.add_argument("--page-orders", type=int, default=100_000, help="orders in the database of part (c)")
+    parser.add_argument("--branches", type=int, default=50, help="branches of the chain in part (c)")
+    parser.add_argument("--customers", type=int, default=20_000, help="customers in part (c)")
+    parser.add_argument("--page-requests", type=int, default=400, help="measured requests per page in part (c)")
+    parser.add_argument("--only", choices=["dispatch", "submission", "pages"], help="run one part only")
     parser.add_argument("--timeout", type=float, default=600, help="limit of each measured phase (s)")
     return parser.parse_args()
 
@@ -406,6 +410,17 @@ def report(args, results):
             if r["failed"]:
                 print(f"      first failure: {' '.join(r['first_failure'].split())[:200]}")
         print(f"    ratio orders/trivial                   {s['ratio']:8.3f}")
+    if "pages" in results:
+        p = results["pages"]
+        t = p["trivial"]
+        print(f"\n(c) pages at {p['orders']:,} orders ({args.branches} branches, {args.customers:,} customers; built in "
+              f"{p['built_seconds']:.0f} s): {args.clients} clients, {args.page_requests} requests per page")
+        print(f"    {'page':32s} {'rate':>8s} {'p50 ms':>8s} {'p95 ms':>8s} {'queries':>8s} {'ratio':>6s}  (target: ratio ≤ 3)")
+        print(f"    {'trivial view (yardstick)':32s} {t['rate']:8.1f} {t['p50_ms']:8.1f} {t['p95_ms']:8.1f} {'':>8s} {'1.00':>6s}")
+        for name, r in p["pages"].items():
+            flag = "" if r["ratio"] <= 3 else "  ABOVE"
+            print(f"    {name:32s} {r['rate']:8.1f} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f} {r['queries']:8d} {r['ratio']:6.2f}{flag}"
+                  + (f"   {r['failed']} failed: {r['first_failure'][:120]}" if r["failed"] else ""))
     print()
 
 
@@ -438,6 +453,10 @@ def main():
                 results["dispatch"] = bench_dispatch(args, fixtures, redis_client, log_dir)
             if args.only in (None, "submission"):
                 results["submission"] = bench_submission(args, fixtures, log_dir)
+            if args.only in (None, "pages"):
+                import pages
+
+                results["pages"] = pages.bench_pages(args, log_dir, load, start_web)
         finally:
             redis_client.flushdb()
         report(args, results)
