@@ -1,0 +1,74 @@
+"""Fixed numbers of SQL statements per send and per staff page (issue: speed at 100,000 orders).
+
+Each count is asserted exactly, with a long history or list beside a short one, so that a
+change that adds a statement per row (an N+1) or per send fails here and must say why. The
+numbers are what bench/run.py prints; bench/README.md explains where each statement goes.
+"""
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from otoorder.orders import dispatch, services
+from otoorder.orders.choices import OrderStatus
+from tests import factories as f
+from tests.labs.http_lab import Reply
+from tests.lifecycle_fixtures import client_alice, dreve_txn, ordered_order  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+#: Statements of one send through the standard process (PDF and SMTP), outside a test's
+#: transaction: the claim (row joined with the locked order, conditional UPDATE, the order
+#: "sending" and its event), the document (order, ears, attachments, catalogue codes), the
+#: outcome (order locked, row released, attempt, order "ordered" and its event, the check for
+#: a cancellation parked meanwhile). Transaction control (BEGIN/COMMIT) is not counted.
+SEND_STATEMENTS = 14
+
+
+def _statements(captured):
+    """The statements that do work: neither savepoints (a test runs inside a transaction,
+    a worker does not) nor transaction control."""
+    return [q["sql"] for q in captured if not q["sql"].split(None, 1)[0].upper() in {"SAVEPOINT", "RELEASE", "BEGIN", "COMMIT"}]
+
+
+def _send(order):
+    with CaptureQueriesContext(connection) as captured:
+        status = dispatch.run(order.dispatch.pk)
+    return status, _statements(captured.captured_queries)
+
+
+def test_a_send_through_the_standard_process_makes_a_fixed_number_of_statements(transaction_obj, dreve_supplier, alice):
+    counts = []
+    for ears in ([f.bte_item("right")], [f.bte_item("right"), f.ric_item("left")]):
+        order = services.place_order(
+            transaction_obj=transaction_obj, company=dreve_supplier.company, supplier=dreve_supplier, items=ears, user=alice
+        )
+        status, statements = _send(order)
+        assert status == OrderStatus.ORDERED
+        counts.append(len(statements))
+    assert counts == [SEND_STATEMENTS, SEND_STATEMENTS], counts
+    assert len(mail.outbox) == 2
+
+
+def test_a_send_to_an_http_lab_makes_the_same_number_of_statements(
+    http_lab, chain, dreve, dreve_supplier, transaction_obj, alice
+):
+    f.InterfaceDefinitionFactory(
+        chain=chain,
+        backend="dreve_smartorder",
+        supplier=dreve_supplier,
+        options={"endpoint_url": f"{http_lab.url}/api/v1"},
+        secrets={"api_key": "key"},
+        companies=[dreve],
+    )
+    http_lab.script(Reply.json({"order_number": "D-1", "status": "received"}, status=201), repeat=True)
+    counts = []
+    for ears in ([f.bte_item("right")], [f.bte_item("right"), f.ric_item("left")]):
+        order = services.place_order(transaction_obj=transaction_obj, company=dreve, items=ears, user=alice)
+        status, statements = _send(order)
+        assert status in (OrderStatus.ORDERED, OrderStatus.CONFIRMED)
+        counts.append(len(statements))
+    assert counts == [SEND_STATEMENTS, SEND_STATEMENTS], counts
+    assert len(http_lab.requests) == 2
