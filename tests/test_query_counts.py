@@ -15,7 +15,7 @@ from otoorder.orders import dispatch, services
 from otoorder.orders.choices import OrderStatus
 from tests import factories as f
 from tests.labs.http_lab import Reply
-from tests.lifecycle_fixtures import client_alice, dreve_txn, ordered_order  # noqa: F401
+from tests.lifecycle_fixtures import client_alice, dreve_template, dreve_txn, ordered_order  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +72,54 @@ def test_a_send_to_an_http_lab_makes_the_same_number_of_statements(
         counts.append(len(statements))
     assert counts == [SEND_STATEMENTS, SEND_STATEMENTS], counts
     assert len(http_lab.requests) == 2
+
+
+# --- Pages: the same statements for one order as for many -------------------------------
+
+
+#: Statements per page, the session, the user and the bell's unread count included. The same
+#: for one order as for many (each page's list, history or events are one statement).
+PAGE_QUERIES = {
+    "worklist": 13,
+    "order_list_filtered": 14,
+    "order_list_chain_admin": 13,
+    "order_page": 19,
+    "customer_page": 13,
+    "customer_search": 6,
+    "scorecard": 11,
+}
+
+
+def _pages(order, customer, supplier):
+    return {
+        "worklist": ("alice", reverse("orders:order_list")),
+        "order_list_filtered": ("alice", f"{reverse('orders:order_list')}?status=all&supplier={supplier.pk}"),
+        "order_list_chain_admin": ("dave", f"{reverse('orders:order_list')}?status=all"),
+        "order_page": ("alice", reverse("orders:order_detail", kwargs={"pk": order.pk})),
+        "customer_page": ("alice", reverse("transactions:customer_detail", kwargs={"pk": customer.pk})),
+        "customer_search": ("alice", f"{reverse('transactions:customer_list')}?q={customer.last_name}"),
+        "scorecard": ("dave", reverse("scorecard")),
+    }
+
+
+def _count(client, user, path):
+    client.force_login(user)
+    client.get(path)  # the first request's own work (sessions, caches)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return len(captured)
+
+
+def test_each_page_makes_a_fixed_number_of_queries_however_many_orders(
+    client, alice, dave, customer, dreve_txn, dreve_supplier, mitte  # noqa: F811
+):
+    first = ordered_order(dreve_txn, dreve_supplier, alice)
+    users = {"alice": alice, "dave": dave}
+    one = {name: _count(client, users[who], path) for name, (who, path) in _pages(first, customer, dreve_supplier).items()}
+    for _ in range(12):
+        ordered_order(dreve_txn, dreve_supplier, alice)
+        f.CustomerFactory(branch=mitte, last_name=customer.last_name)
+    many = {name: _count(client, users[who], path) for name, (who, path) in _pages(first, customer, dreve_supplier).items()}
+    assert one == many
+    assert one == PAGE_QUERIES
