@@ -91,7 +91,6 @@ bench: $(TEST_REQUIREMENTS_STAMP) $(ASSETS_STAMP)
 	$(BIN)/python bench/scans.py
 	$(BIN)/python bench/live_status.py
 	$(BIN)/python bench/scorecard.py
-	$(BIN)/python bench/worker_memory.py
 
 messages: $(REQUIREMENTS_STAMP)
 	$(BIN)/python manage.py makemessages --locale en --ignore '.venv/*' --ignore 'node_modules/*' \

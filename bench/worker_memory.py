@@ -19,6 +19,7 @@ calls (its own process: it sets Django up on its database). bench/README.md has 
 """
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -201,9 +202,13 @@ def main():
     parser.add_argument("--orders", type=int, default=10000)
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument("--json", help="also write the figures to this file (bench/run.py reads them)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, bench._exit_on_sigterm)
-    report(measure(args.orders, args.concurrency, args.timeout))
+    result = measure(args.orders, args.concurrency, args.timeout)
+    report(result)
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, default=str), encoding="utf-8")
 
 
 def measure(orders=10000, concurrency=2, timeout=3600.0):

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from otoorder.desk.views import HISTORY_STEP
 from otoorder.orders import lifecycle
 from otoorder.vocabulary import ImpressionKind
 from otoorder.orders.models import EarmouldOrder, Impression
@@ -159,4 +160,40 @@ def test_customer_page_queries_do_not_grow_with_history(
     with django_assert_max_num_queries(13):
         response = client_alice.get(detail_url(customer))
     assert response.status_code == 200
-    assert len(dict((s, i) for s, _t, i in response.context["history"])["left"]) == count
+    assert len(dict((s, i) for s, _t, i in response.context["history"])["left"]) == min(count, HISTORY_STEP)
+
+
+def test_a_long_history_shows_the_newest_earmoulds_and_more_on_request(
+    client_alice, dreve_txn, dreve_supplier, alice, customer, django_assert_max_num_queries
+):
+    _orders(HISTORY_STEP + 3, dreve_txn, dreve_supplier, alice)
+    newest = list(customer.orders.order_by("-created_at").values_list("number", flat=True))
+    response = client_alice.get(detail_url(customer))
+    page = response.content.decode()
+    shown = [item.order.number for item in dict((s, i) for s, _t, i in response.context["history"])["right"]]
+    assert shown == newest[:HISTORY_STEP]
+    assert f'href="?verlauf={2 * HISTORY_STEP}#history-right"' in page and 'id="history-more-left"' in page
+    with django_assert_max_num_queries(13):
+        response = client_alice.get(detail_url(customer), {"verlauf": 2 * HISTORY_STEP})
+    shown = [item.order.number for item in dict((s, i) for s, _t, i in response.context["history"])["right"]]
+    assert shown == newest and 'id="history-more-right"' not in response.content.decode()
+    # Out of range or not a number: the first part again, never an error.
+    for value in ("abc", "-5", "99999999"):
+        assert client_alice.get(detail_url(customer), {"verlauf": value}).status_code == 200
+
+
+def test_reorder_offers_the_newest_reorderable_earmould_beyond_the_shown_part(
+    client_alice, previous, dreve_txn, dreve_supplier, alice, customer
+):
+    from otoorder.orders.services import cancel, place_order
+
+    for _ in range(HISTORY_STEP + 1):
+        newer = place_order(
+            transaction_obj=dreve_txn, company=dreve_supplier.company, supplier=dreve_supplier,
+            items=[f.bte_item("right"), f.ric_item("left")], user=alice,
+        )
+        cancel(newer, user=alice)
+    response = client_alice.get(detail_url(customer))
+    assert previous not in [item.order for _s, _t, items in response.context["history"] for item in items]
+    assert {side: item.order for side, item in response.context["reorderable"].items()} == {"right": previous, "left": previous}
+    assert 'id="reorder-both"' in response.content.decode()

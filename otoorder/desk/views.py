@@ -10,9 +10,9 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction as db_transaction
-from django.db.models import Prefetch, Q
+from django.db.models import F, Prefetch, Q, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -30,6 +30,7 @@ from otoorder.orders import idempotency, lifecycle, live, warranty
 from otoorder.orders.impression_views import impressions_panel
 from otoorder.orders.choices import OrderType
 from otoorder.orders.models import EarmouldOrder, OrderItem
+from otoorder.orders.paging import BoundedPaginator
 from otoorder.orders.lifecycle_forms import REMAKE_REASON_KEY
 from otoorder.orders.order_forms import OrderServiceForms
 from otoorder.orders.validation import supplier_mismatch
@@ -73,7 +74,7 @@ def customer_list(request):
         if term.isdigit() and len(term) <= 9:
             match |= Q(customer_number=int(term))
         customers = customers.filter(match)
-    page = Paginator(customers, 50).get_page(request.GET.get("page"))
+    page = BoundedPaginator(customers, 50).get_page(request.GET.get("page"))
     # htmx (search as you type) gets the results only; the page works without JavaScript.
     partial = request.headers.get("HX-Request") == "true" and not request.headers.get("HX-History-Restore-Request")
     response = render(
@@ -110,20 +111,29 @@ def customer_detail(request, pk):
     customer = get_object_or_404(_customers(request.user), pk=pk)
     transactions = customer.transactions.prefetch_related("steps").order_by("-created_at")
     orders = customer.orders.select_related("supplier__company", "company").order_by("-created_at")
-    history = ear_history(customer)
+    shown = history_length(request.GET.get(HISTORY_PARAM))
+    history = ear_history(customer, limit=shown + 1)
+    more = [side for side, items in history.items() if len(items) > shown]
+    history = {side: items[:shown] for side, items in history.items()}
     reorderable = {
         side: next((item for item in items if item.order.status in lifecycle.REORDERABLE), None)
         for side, items in history.items()
     }
+    # The newest reorderable earmould is older than the shown part of a long history.
+    missing = [side for side in more if reorderable[side] is None]
+    if missing:
+        reorderable.update(lifecycle.last_items(customer, sides=missing))
     context = {
         "customer": customer,
         "transactions": transactions,
         "orders": orders,
         "history": [(side, SIDE_TITLES[side], items) for side, items in history.items()],
+        "history_more": more,
+        "history_next": min(shown + HISTORY_STEP, MAX_HISTORY),
         "reorderable": reorderable,
         "by_side": impressions_panel(customer),
         "start_form": StartTransactionForm(templates=active_templates()),
-        **live.context(request, state),
+        **live.context(request, state, params={HISTORY_PARAM: shown} if shown != HISTORY_STEP else None),
     }
     return live.respond(render(request, "transactions/customer_detail.html", context))
 
@@ -131,17 +141,38 @@ def customer_detail(request, pk):
 SIDE_TITLES = {Side.RIGHT: gettext_lazy("Rechtes Ohr"), Side.LEFT: gettext_lazy("Linkes Ohr")}
 
 
-def ear_history(customer):
-    """``{"right": [items], "left": [items]}``: every earmould ever ordered per ear, newest
-    first, in one query whatever the length of the history (a new order adds rows, it never
-    replaces one); each with ``free_remake``, its free-remake windows still open today, and
-    ``can_complain``: the earmould was delivered, so a complaint may be raised for its ear."""
+#: The customer page shows the newest earmoulds of each ear; "mehr anzeigen" shows this many
+#: more (``?verlauf=<n>``), up to ``MAX_HISTORY``.
+HISTORY_STEP = 10
+MAX_HISTORY = 500
+HISTORY_PARAM = "verlauf"
+
+
+def history_length(value):
+    """Earmoulds shown per ear: ``?verlauf=<n>`` within ``HISTORY_STEP..MAX_HISTORY``."""
+    try:
+        number = int(str(value)[:4])
+    except (TypeError, ValueError):
+        return HISTORY_STEP
+    return min(max(number, HISTORY_STEP), MAX_HISTORY)
+
+
+def ear_history(customer, limit=None):
+    """``{"right": [items], "left": [items]}``: the earmoulds ordered per ear, newest first
+    (at most ``limit`` per ear, None: all), in one query whatever the length of the history
+    (a new order adds rows, it never replaces one); each with ``free_remake``, its
+    free-remake windows still open today, and ``can_complain``: the earmould was delivered, so a
+    complaint may be raised for its ear."""
     history = {Side.RIGHT: [], Side.LEFT: []}
+    newest_first = (F("order__created_at").desc(), F("pk").asc())
     items = (
         OrderItem.objects.filter(order__customer=customer)
         .select_related("order__supplier__company", "order__original_order", "impression")
-        .order_by("-order__created_at")
+        .order_by(*newest_first)
     )
+    if limit is not None:
+        rank = Window(RowNumber(), partition_by=[F("side")], order_by=newest_first)
+        items = items.annotate(ear_rank=rank).filter(ear_rank__lte=limit)
     today = timezone.localdate()
     for item in items:
         item.free_remake = warranty.open_windows(item, today)

@@ -133,6 +133,7 @@ def _succeed(dispatch, token, order, result, started_at, duration_ms):
     new_status = RESULT_TO_STATUS[result.status]
     with transaction.atomic():
         order = outbox.lock_order(order.pk)
+        ours = outbox.release(ORDERS, dispatch, token, state=DispatchState.DONE, last_error="")
         outbox.record_attempt(
             ORDERS,
             dispatch,
@@ -142,8 +143,8 @@ def _succeed(dispatch, token, order, result, started_at, duration_ms):
             result.status.value,
             summary=result.request_summary,
             response=result.raw_response,
+            fresh=ours,
         )
-        outbox.release(ORDERS, dispatch, token, state=DispatchState.DONE, last_error="")
         fields = []
         if result.external_reference:
             order.external_reference = result.external_reference

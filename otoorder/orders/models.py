@@ -129,6 +129,8 @@ class EarmouldOrder(models.Model):
         verbose_name_plural = _("Otoplastikbestellungen")
         indexes = [
             models.Index(fields=["branch", "-created_at"]),
+            # A chain admin's lists: every branch, newest first (``ORDER BY created_at DESC``).
+            models.Index(fields=["-created_at"], name="order_created_desc"),
             models.Index(fields=["status"]),
             models.Index(fields=["status", "eta"]),
         ]

@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -31,6 +30,7 @@ from .documents import build_document
 from .forms import CancelForm, CancelReportForm, ConfirmManualForm, MessageForm, OrderFilterForm, QuestionForm
 from .lifecycle_forms import REMAKE_REASON_KEY, CloseForm, FitForm, ReceiveForm, RemakeForm, SerialCorrectionForm
 from .models import EarmouldOrder, OrderItem, ParcelItem
+from .paging import BoundedPaginator
 from .queries import ALL_FILTER, OPEN_FILTER
 
 logger = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ def order_list(request):
     state = live.list_state(orders, live.page_number(request.GET.get("page")))
     if live.unchanged(request, state):
         return live.not_modified()
-    page = Paginator(orders, live.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = BoundedPaginator(orders, live.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     if page.number != state.page:
         state = live.list_state(orders, page.number)
     kept = request.GET.copy()

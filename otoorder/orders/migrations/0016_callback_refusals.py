@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0014_remake_reason_and_cost_bearer'),
+        ('orders', '0015_list_indexes'),
     ]
 
     operations = [
