@@ -65,7 +65,10 @@ def test_customer_page_with_complaint_links_keeps_its_queries(
         delivered(dreve_txn, dreve_supplier, alice)
     with django_assert_max_num_queries(13):
         page = customer_page(client_alice, customer)
-    assert page.count('data-testid="complain-right"') == 20
+    assert page.count('data-testid="complain-right"') == 10  # the newest ten per ear; "mehr anzeigen" for more
+    with django_assert_max_num_queries(13):
+        longer = client_alice.get(reverse("transactions:customer_detail", kwargs={"pk": customer.pk}), {"verlauf": 20})
+    assert longer.content.decode().count('data-testid="complain-right"') == 20
 
 
 # --- 5. required marks like the other forms ---------------------------------------------------
