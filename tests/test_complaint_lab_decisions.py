@@ -105,7 +105,7 @@ def test_a_free_remake_decided_by_the_lab_decides_the_complaint_once(delivered_o
         "lab_text": "Kostenlos im Rahmen der Gewährleistung.",
     }
     assert event_text(event) == (
-        "Entscheidung des Labors zur Reklamation dieser Nachfertigung: kostenlose Nachfertigung, Betrag 0.00 EUR. "
+        "Entscheidung des Labors zur Reklamation dieser Nachfertigung: kostenlose Nachfertigung, Betrag 0,00 EUR. "
         "„Kostenlos im Rahmen der Gewährleistung.“"
     )
     decided = delivered_order.events.get(data__code="complaint_decided")

@@ -142,7 +142,7 @@ def test_decide_records_the_cost_bearer_and_amount_then_close(delivered_order, a
     )
     event = delivered_order.events.order_by("-created_at").first()
     assert event_text(event) == (
-        "Entscheidung des Labors zur Reklamation: kostenpflichtige Nachfertigung, Kosten trägt: Kunde, Betrag 45.50 EUR."
+        "Entscheidung des Labors zur Reklamation: kostenpflichtige Nachfertigung, Kosten trägt: Kunde, Betrag 45,50 EUR."
     )
     services.close(complaint, user=alice)
     complaint.refresh_from_db()

@@ -94,6 +94,10 @@ class ComplaintSerializer(serializers.ModelSerializer):
     remake_order = FollowUpSerializer(read_only=True, allow_null=True)
     photos = ComplaintPhotoSerializer(many=True, read_only=True)
     photo_count = serializers.SerializerMethodField()
+    # Empty until the lab decided (read-only model fields lose allow_blank, so the schema would
+    # not admit "").
+    outcome = serializers.ChoiceField(choices=Outcome.choices, allow_blank=True, read_only=True)
+    cost_bearer = serializers.ChoiceField(choices=CostBearer.choices, allow_blank=True, read_only=True)
     lab_charge_flagged = serializers.BooleanField(read_only=True, help_text=gettext_lazy(
         "Labor berechnet innerhalb der kostenlosen Nachfertigung: kostenlos vorgeschlagen, aber als kostenpflichtige "
         "Nachfertigung entschieden oder mit einem Kostenträger außer dem Labor und einem Betrag über 0."

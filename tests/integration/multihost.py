@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from glob import glob
 from pathlib import Path
 
@@ -94,15 +93,15 @@ def _namespace_pids(namespace):
 
 def _kill_namespace(namespace):
     """SIGKILL every process in ``namespace`` (all started by this test); wait until gone."""
-    for _round in range(50):
+
+    def gone():
         pids = _namespace_pids(namespace)
-        if not pids:
-            return
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-        time.sleep(0.05)
-    raise AssertionError(f"processes in {namespace} survived SIGKILL: {_namespace_pids(namespace)}")
+        return not pids
+
+    wait_for(gone, timeout=2.5, interval=0.05, message=f"the processes in {namespace} to end after SIGKILL")
 
 
 def remove_leftovers():

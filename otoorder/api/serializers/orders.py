@@ -415,6 +415,8 @@ class OrderSerializer(OrderListSerializer):
         "each names this order as its `original_order`.",
     )
     prescriber = serializers.IntegerField(source="prescriber_id", read_only=True, allow_null=True)
+    #: Empty when nobody recorded who pays (read-only model fields lose allow_blank in the schema).
+    cost_bearer = serializers.ChoiceField(choices=choices.CostBearer.choices, allow_blank=True, read_only=True)
     lab_charge_flagged = serializers.SerializerMethodField(help_text=gettext_lazy(
         "Labor berechnet innerhalb der kostenlosen Nachfertigung: eine Nachfertigung, die im Fenster bestellt "
         "wurde, mit einem Kostenträger außer dem Labor und einem Betrag über 0."
