@@ -158,24 +158,27 @@ def lab_worker(transactional_db, lab_broker, dispatch_policy, lab_env, tmp_path)
 class Api:
     """``requests`` with a token of ``username`` against ``live_server``; paths below /api/v1/."""
 
-    def __init__(self, live_server, username):
-        self.base = f"{live_server.url}/api/v1"
+    def __init__(self, server, username, timeout=10):
+        """``server``: the live server (its ``url``) or a base URL such as another host's."""
+        self.base = f"{getattr(server, 'url', server)}/api/v1"
+        self.timeout = timeout
         self.session = requests.Session()
         self.session.trust_env = False
         response = self.session.post(
-            f"{self.base}/auth/token/", json={"username": username, "password": f.PASSWORD}, timeout=10
+            f"{self.base}/auth/token/", json={"username": username, "password": f.PASSWORD}, timeout=timeout
         )
         assert response.status_code == 200, response.text
         self.session.headers["Authorization"] = f"Token {response.json()['token']}"
 
     def get(self, path):
-        return self.session.get(f"{self.base}/{path}", timeout=10)
+        return self.session.get(f"{self.base}/{path}", timeout=self.timeout)
 
-    def post(self, path, data=None):
-        return self.session.post(f"{self.base}/{path}", json=data, timeout=10)
+    def post(self, path, body=None, **kwargs):
+        """JSON ``body``; or ``data=``/``files=`` for a multipart upload."""
+        return self.session.post(f"{self.base}/{path}", json=body, timeout=self.timeout, **kwargs)
 
-    def patch(self, path, data):
-        return self.session.patch(f"{self.base}/{path}", json=data, timeout=10)
+    def patch(self, path, body):
+        return self.session.patch(f"{self.base}/{path}", json=body, timeout=self.timeout)
 
     def close(self):
         # Ends the kept-alive connection, so the live server's thread closes its database

@@ -23,7 +23,7 @@ from tests import scan_files
 from tests.waiting import wait_for
 
 from . import multihost
-from .labkit import DATE_REQUIRED
+from .labkit import DATE_REQUIRED, Api
 from .multihost_settings import VISIBILITY_TIMEOUT
 
 pytestmark = pytest.mark.integration
@@ -84,24 +84,6 @@ def lab(network):
     peer.stop()
 
 
-class Api:
-    def __init__(self, base, username):
-        self.base = f"{base}/api/v1"
-        self.session = requests.Session()
-        self.session.trust_env = False
-        answer = self.session.post(
-            f"{self.base}/auth/token/", json={"username": username, "password": f.PASSWORD}, timeout=60
-        )
-        assert answer.status_code == 200, answer.text
-        self.session.headers["Authorization"] = f"Token {answer.json()['token']}"
-
-    def get(self, path):
-        return self.session.get(f"{self.base}/{path}", timeout=60)
-
-    def post(self, path, **kwargs):
-        return self.session.post(f"{self.base}/{path}", timeout=60, **kwargs)
-
-
 def web_answers(base):
     try:
         return requests.get(f"{base}/api/v1/backends/", timeout=2).status_code < 500
@@ -143,10 +125,10 @@ def bring_up(network):
 
 
 def place_order_with_scan(base, ids, scan):
-    dave = Api(base, "dave")
+    dave = Api(base, "dave", timeout=60)
     configured = dave.post(
         "interface-definitions/",
-        json={
+        {
             "name": "Hörluchs über Partner-System",
             "backend": "hoerluchs_partner",
             "companies": [ids["company"]],
@@ -156,7 +138,7 @@ def place_order_with_scan(base, ids, scan):
     )
     assert configured.status_code == 201, configured.text
 
-    alice = Api(base, "alice")
+    alice = Api(base, "alice", timeout=60)
     uploaded = alice.post(
         "impressions/",
         data={"customer": ids["customer"], "side": "right", "kind": "scan"},
@@ -166,7 +148,7 @@ def place_order_with_scan(base, ids, scan):
     assert uploaded.json()["sha256"] == hashlib.sha256(scan).hexdigest()
     placed = alice.post(
         "orders/",
-        json={
+        {
             "transaction": ids["transaction"],
             "company": ids["company"],
             "items": [f.bte_item("right", impression=uploaded.json()["id"]), f.ric_item("left")],
