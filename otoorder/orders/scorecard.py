@@ -97,16 +97,14 @@ class DatePlus(Func):
         amount_sql, amount_params = compiler.compile(self.source_expressions[1])
         return day_sql, amount_sql, (*day_params, *amount_params)
 
-    def as_postgresql(self, compiler, connection, **extra_context):
+    def as_sql(self, compiler, connection, **extra_context):
+        # PostgreSQL (the production database); SQLite (the embedded default) below.
         day_sql, amount_sql, params = self._compiled(compiler, connection)
         return f"CAST(({day_sql}) + make_interval({self.unit} => CAST({amount_sql} AS integer)) AS date)", params
 
     def as_sqlite(self, compiler, connection, **extra_context):
         day_sql, amount_sql, params = self._compiled(compiler, connection)
         return f"date({day_sql}, '+' || ({amount_sql}) || ' {self.unit}')", params
-
-    def as_sql(self, compiler, connection, **extra_context):
-        raise NotImplementedError(f"DatePlus is not implemented for {connection.vendor}")
 
 
 @dataclass
